@@ -1,0 +1,260 @@
+/* glint public host API: run untrusted guest functions in KVM micro-VMs. */
+#ifndef GLINT_H
+#define GLINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define GLINT_API __attribute__((visibility("default")))
+#else
+#define GLINT_API
+#endif
+
+#define GLINT_VERSION_MAJOR 0
+#define GLINT_VERSION_MINOR 1
+#define GLINT_VERSION_PATCH 0
+#define GLINT_VERSION_STRING "0.1.0"
+
+/* ---- errors -----------------------------------------------------------------
+ * Every function that can fail returns 0 or one of these negative codes.
+ * glint_errmsg() then names what went wrong in the calling thread. */
+#define GLINT_ERRORS(X)                                                        \
+    X(EINVAL, -1, "invalid argument")                                          \
+    X(ENOMEM, -2, "out of memory")                                             \
+    X(ENOKVM, -3, "KVM is not available")                                      \
+    X(EHV, -4, "hypervisor operation failed")                                  \
+    X(EIO, -5, "cannot read guest file")                                       \
+    X(EELF, -6, "malformed guest ELF")                                         \
+    X(EABI, -7, "guest ABI missing or mismatched")                             \
+    X(ENOFUNC, -8, "no such function")                                         \
+    X(ESIG, -9, "arguments do not match the signature")                        \
+    X(ETOOBIG, -10, "message does not fit the buffer")                         \
+    X(EGUEST, -11, "guest function returned an error")                         \
+    X(EABORT, -12, "guest aborted")                                            \
+    X(EFAULT, -13, "guest faulted")                                            \
+    X(ETIMEDOUT, -14, "guest call timed out")                                  \
+    X(EPROTO, -15, "guest broke the call protocol")                            \
+    X(EPOISONED, -16, "sandbox is poisoned by an earlier failure")             \
+    X(EBUSY, -17, "sandbox is already running a call")                         \
+    X(EEXIST, -18, "name already registered")
+
+enum glint_error {
+#define GLINT_ERROR_ENUM(name, value, text) GLINT_##name = (value),
+    GLINT_ERRORS(GLINT_ERROR_ENUM)
+#undef GLINT_ERROR_ENUM
+};
+
+/* Static description of an error code; never NULL. Thread-safe. */
+GLINT_API const char *glint_strerror(int err);
+
+/* Details of the last failure in the calling thread (e.g. "guest ELF: program
+ * header 2 extends past end of file"). Valid until the next glint call on this
+ * thread; "" if none. */
+GLINT_API const char *glint_errmsg(void);
+
+/* ---- values -------------------------------------------------------------- */
+
+typedef enum glint_type {
+    GLINT_VOID = 0, /* return type only */
+    GLINT_I32 = 1,
+    GLINT_U32 = 2,
+    GLINT_I64 = 3,
+    GLINT_U64 = 4,
+    GLINT_F32 = 5,
+    GLINT_F64 = 6,
+    GLINT_BOOL = 7,
+    GLINT_STRING = 8, /* UTF-8 text without NUL bytes */
+    GLINT_BYTES = 9,
+} glint_type;
+
+#define GLINT_MAX_PARAMS 16
+#define GLINT_NAME_MAX 63 /* longest function name, in bytes */
+
+/* Name of a type ("i32", "string", ...); "?" if out of range. */
+GLINT_API const char *glint_type_name(glint_type t);
+
+/* Set on a string/bytes result of a host function: glint free()s the pointer
+ * after copying it into the guest. */
+#define GLINT_VALUE_FREE 1u
+
+typedef struct glint_value {
+    glint_type type;
+    uint32_t flags; /* GLINT_VALUE_FREE or 0 */
+    union {
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        float f32;
+        double f64;
+        bool b;
+        struct {
+            const char *ptr; /* not NUL-terminated unless stated */
+            size_t len;
+        } str;
+        struct {
+            const void *ptr;
+            size_t len;
+        } bytes;
+    } as;
+} glint_value;
+
+static inline glint_value glint_i32(int32_t v) { glint_value x = {GLINT_I32, 0, {.i32 = v}}; return x; }
+static inline glint_value glint_u32(uint32_t v) { glint_value x = {GLINT_U32, 0, {.u32 = v}}; return x; }
+static inline glint_value glint_i64(int64_t v) { glint_value x = {GLINT_I64, 0, {.i64 = v}}; return x; }
+static inline glint_value glint_u64(uint64_t v) { glint_value x = {GLINT_U64, 0, {.u64 = v}}; return x; }
+static inline glint_value glint_f32(float v) { glint_value x = {GLINT_F32, 0, {.f32 = v}}; return x; }
+static inline glint_value glint_f64(double v) { glint_value x = {GLINT_F64, 0, {.f64 = v}}; return x; }
+static inline glint_value glint_bool(bool v) { glint_value x = {GLINT_BOOL, 0, {.b = v}}; return x; }
+static inline glint_value glint_string_n(const char *s, size_t n) { glint_value x = {GLINT_STRING, 0, {.str = {s, n}}}; return x; }
+static inline glint_value glint_bytes(const void *p, size_t n) { glint_value x = {GLINT_BYTES, 0, {.bytes = {p, n}}}; return x; }
+GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
+
+/* ---- host functions ----------------------------------------------------------
+ * A host function receives validated arguments of exactly its declared types
+ * (strings are NUL-terminated and valid UTF-8; they and bytes are valid only
+ * during the callback). It sets *ret (ret->type is preset to the declared
+ * return type) and returns 0, or returns a negative value to report an error
+ * to the guest. A string/bytes result must stay valid after the callback
+ * returns; glint copies it at once (and frees it if GLINT_VALUE_FREE is set).
+ * Callbacks run on the thread that called glint_sandbox_call(). */
+typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs,
+                             glint_value *ret);
+
+/* Called for each guest `print`; text is valid UTF-8 of len bytes. */
+typedef void (*glint_print_fn)(void *user, const char *text, size_t len);
+
+typedef struct glint_host_fns glint_host_fns;
+
+/* A registry holding only `print(string) -> void`, which by default writes the
+ * text to stdout. Not thread-safe while being modified; images copy it. */
+GLINT_API int glint_host_fns_create(glint_host_fns **out);
+GLINT_API void glint_host_fns_destroy(glint_host_fns *fns); /* NULL ok */
+
+/* Add a function. Names: 1..GLINT_NAME_MAX bytes of [A-Za-z0-9_.]. */
+GLINT_API int glint_host_fns_add(glint_host_fns *fns, const char *name, glint_type ret,
+                                 const glint_type *params, size_t nparams, glint_host_fn fn,
+                                 void *user);
+
+/* Replace the handler of `print` (fn NULL: discard guest text). */
+GLINT_API int glint_host_fns_set_print(glint_host_fns *fns, glint_print_fn fn, void *user);
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef struct glint_config {
+    uint32_t struct_size; /* sizeof(glint_config), set by glint_config_init */
+    uint64_t heap_size;   /* default 128 KiB; 4 KiB .. 256 MiB */
+    uint64_t stack_size;  /* default 64 KiB; 8 KiB .. 64 MiB */
+    uint64_t input_size;  /* default 16 KiB; 4 KiB .. 16 MiB */
+    uint64_t output_size; /* default 16 KiB; 4 KiB .. 16 MiB */
+    uint32_t timeout_ms;  /* per call (and for init); default 1000; 0 = none */
+} glint_config;
+/* Sizes are rounded up to 4 KiB; out-of-range values fail with GLINT_EINVAL. */
+
+GLINT_API void glint_config_init(glint_config *cfg);
+
+/* ---- function lists ------------------------------------------------------- */
+
+typedef struct glint_function_info {
+    const char *name;
+    glint_type ret;
+    size_t nparams;
+    const glint_type *params;
+} glint_function_info;
+
+typedef struct glint_exports glint_exports;
+
+/* Read a guest ELF's exported functions without running it (no KVM needed). */
+GLINT_API int glint_exports_read_file(const char *path, glint_exports **out);
+GLINT_API void glint_exports_destroy(glint_exports *ex); /* NULL ok */
+GLINT_API size_t glint_exports_count(const glint_exports *ex);
+/* Pointers in *info stay valid as long as ex. */
+GLINT_API int glint_exports_get(const glint_exports *ex, size_t i, glint_function_info *info);
+GLINT_API int glint_exports_find(const glint_exports *ex, const char *name,
+                                 glint_function_info *info);
+
+/* ---- images -----------------------------------------------------------------
+ * An image is a guest ELF that has been validated, laid out in guest memory
+ * and initialised once in a VM. Immutable after creation: any number of
+ * threads may create sandboxes from it at once. Refcounted: destroy drops the
+ * caller's reference; sandboxes hold their own. cfg may be NULL (defaults);
+ * fns may be NULL (print only) and is copied. */
+typedef struct glint_image glint_image;
+
+GLINT_API int glint_image_load_file(const char *path, const glint_config *cfg,
+                                    const glint_host_fns *fns, glint_image **out);
+GLINT_API int glint_image_load_memory(const void *elf, size_t len, const glint_config *cfg,
+                                      const glint_host_fns *fns, glint_image **out);
+GLINT_API void glint_image_destroy(glint_image *img); /* NULL ok */
+GLINT_API const glint_exports *glint_image_exports(const glint_image *img);
+
+/* ---- sandboxes -------------------------------------------------------------
+ * One VM with one vCPU. Use from one thread at a time. */
+typedef struct glint_sandbox glint_sandbox;
+
+/* fns NULL: the image's host functions; otherwise copied. */
+GLINT_API int glint_sandbox_create(glint_image *img, const glint_host_fns *fns,
+                                   glint_sandbox **out);
+GLINT_API void glint_sandbox_destroy(glint_sandbox *sb); /* NULL ok */
+
+/* Per-call timeout for this sandbox (0 = none); starts as the image's. */
+GLINT_API void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms);
+
+/* Call guest function `name`. Argument types must match the signature
+ * exactly. On success *ret holds the result (ret->type == declared type);
+ * string/bytes results point into the sandbox and stay valid until its next
+ * call or destruction; strings are NUL-terminated. ret may be NULL. */
+GLINT_API int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *args,
+                                 size_t nargs, glint_value *ret);
+
+/* Same, by index into glint_image_exports(): skips the name lookup. */
+GLINT_API int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args,
+                                       size_t nargs, glint_value *ret);
+
+typedef enum glint_failure_kind {
+    GLINT_FAIL_NONE = 0,
+    GLINT_FAIL_USAGE,       /* bad call from the host side; sandbox unaffected */
+    GLINT_FAIL_GUEST_ERROR, /* guest returned an error; sandbox still usable */
+    GLINT_FAIL_ABORT,       /* guest called abort */
+    GLINT_FAIL_FAULT,       /* CPU exception in the guest */
+    GLINT_FAIL_TRIPLE_FAULT,/* exception while delivering an exception */
+    GLINT_FAIL_TIMEOUT,     /* deadline passed */
+    GLINT_FAIL_PROTOCOL,    /* malformed message or unexpected exit */
+    GLINT_FAIL_HYPERVISOR,  /* KVM failed */
+} glint_failure_kind;
+
+typedef struct glint_failure {
+    int error;                /* GLINT_E* returned by the failing call */
+    glint_failure_kind kind;
+    int32_t guest_code;       /* GUEST_ERROR / ABORT: guest's code */
+    uint32_t vector;          /* FAULT: exception vector (e.g. 14 = #PF) */
+    uint64_t error_code;      /* FAULT: CPU error code (0 if none) */
+    uint64_t rip;             /* FAULT: faulting instruction */
+    uint64_t fault_addr;      /* FAULT #PF: CR2 */
+    char message[256];        /* human-readable, NUL-terminated */
+} glint_failure;
+
+/* Details of the sandbox's last failed call (kind NONE if the last call
+ * succeeded). */
+GLINT_API void glint_sandbox_last_failure(const glint_sandbox *sb, glint_failure *out);
+
+/* True once an abort, fault, timeout or protocol error has poisoned it;
+ * every later call fails with GLINT_EPOISONED. */
+GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
+
+/* Name of a failure kind ("fault", "timeout", ...). */
+GLINT_API const char *glint_failure_kind_name(glint_failure_kind k);
+
+/* Name of an x86 exception vector ("#PF", "#GP", ...). */
+GLINT_API const char *glint_vector_name(uint32_t vector);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,297 @@
+/* Message codec for the shared buffers: encode trusted values, decode hostile bytes. */
+#include "codec.h"
+
+#include <string.h>
+
+#define ALIGN8(x) (((x) + 7u) & ~(uint64_t)7u)
+
+int glint__scalar_len(uint8_t type)
+{
+    switch (type) {
+    case GLINT_ABI_I32:
+    case GLINT_ABI_U32:
+    case GLINT_ABI_F32:
+        return 4;
+    case GLINT_ABI_I64:
+    case GLINT_ABI_U64:
+    case GLINT_ABI_F64:
+        return 8;
+    case GLINT_ABI_BOOL:
+        return 1;
+    case GLINT_ABI_STRING:
+    case GLINT_ABI_BYTES:
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+uint64_t glint__value_wire_size(uint8_t type, uint64_t len)
+{
+    /* A string always keeps one NUL in its padding. */
+    return sizeof(struct glint_abi_value) + ALIGN8(len + (type == GLINT_ABI_STRING ? 1 : 0));
+}
+
+int glint__name_valid(const char *name, uint64_t len)
+{
+    if (len == 0 || len >= GLINT_ABI_NAME_MAX)
+        return 0;
+    for (uint64_t i = 0; i < len; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+int glint__utf8_valid(const uint8_t *s, uint64_t len)
+{
+    uint64_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return 0;
+            i++;
+            continue;
+        }
+        uint32_t need, cp, min;
+        if ((c & 0xe0) == 0xc0) {
+            need = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            need = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            need = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (len - i <= need)
+            return 0;
+        for (uint32_t k = 1; k <= need; k++) {
+            uint8_t cc = s[i + k];
+            if ((cc & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+static void put_bytes(glint__writer *w, const void *src, uint64_t n)
+{
+    if (w->overflow || n > (uint64_t)(w->cap - w->pos)) {
+        w->overflow = 1;
+        return;
+    }
+    memmove(w->buf + w->pos, src, (size_t)n);
+    w->pos += (uint32_t)n;
+}
+
+static void put_zeros_to8(glint__writer *w)
+{
+    uint64_t end = ALIGN8(w->pos);
+    if (w->overflow || end > w->cap) {
+        w->overflow = 1;
+        return;
+    }
+    memset(w->buf + w->pos, 0, (size_t)(end - w->pos));
+    w->pos = (uint32_t)end;
+}
+
+void glint__msg_begin(glint__writer *w, void *buf, uint32_t cap, uint8_t kind, uint8_t type,
+                      int32_t status, const char *name, uint32_t name_len)
+{
+    w->buf = buf;
+    w->cap = cap & ~7u;
+    w->pos = 0;
+    w->count = 0;
+    w->overflow = 0;
+    struct glint_abi_msg h = {0};
+    h.kind = kind;
+    h.type = type;
+    h.status = status;
+    h.name_len = name ? name_len : 0;
+    put_bytes(w, &h, sizeof h);
+    if (name) {
+        put_bytes(w, name, name_len);
+        if (!w->overflow && w->pos < w->cap)
+            w->buf[w->pos++] = 0;
+        else
+            w->overflow = 1;
+        put_zeros_to8(w);
+    }
+}
+
+static int put_value_header(glint__writer *w, uint8_t type, uint32_t len)
+{
+    if (w->count >= GLINT_ABI_MAX_PARAMS)
+        w->overflow = 1;
+    struct glint_abi_value vh = {0};
+    vh.type = type;
+    vh.len = len;
+    put_bytes(w, &vh, sizeof vh);
+    return w->overflow ? -1 : 0;
+}
+
+int glint__msg_put(glint__writer *w, const glint__cval *v)
+{
+    int slen = glint__scalar_len(v->type);
+    if (slen < 0) {
+        w->overflow = 1;
+        return -1;
+    }
+    if (slen > 0) {
+        uint64_t bits = v->bits;
+        if (v->type == GLINT_ABI_BOOL)
+            bits = bits ? 1 : 0;
+        if (put_value_header(w, v->type, (uint32_t)slen) < 0)
+            return -1;
+        /* Little-endian host and guest (x86-64): the low bytes come first. */
+        put_bytes(w, &bits, (uint64_t)slen);
+    } else {
+        /* Check room first: the payload may sit just past the value header. */
+        uint64_t need = glint__value_wire_size(v->type, v->len);
+        if (w->overflow || need > (uint64_t)(w->cap - w->pos) || w->count >= GLINT_ABI_MAX_PARAMS) {
+            w->overflow = 1;
+            return -1;
+        }
+        uint8_t *dst = w->buf + w->pos + sizeof(struct glint_abi_value);
+        if (v->len)
+            memmove(dst, v->ptr, v->len);
+        (void)put_value_header(w, v->type, v->len);
+        w->pos += v->len;
+        if (v->type == GLINT_ABI_STRING)
+            w->buf[w->pos++] = 0;
+    }
+    put_zeros_to8(w);
+    if (w->overflow)
+        return -1;
+    w->count++;
+    return 0;
+}
+
+char *glint__msg_reserve_string(glint__writer *w, uint32_t *max)
+{
+    uint64_t room = w->cap - w->pos;
+    if (w->overflow || w->count >= GLINT_ABI_MAX_PARAMS || room < sizeof(struct glint_abi_value) + 8)
+        return NULL;
+    /* Payload + NUL, rounded to 8, must fit after the value header. */
+    uint64_t avail = (room - sizeof(struct glint_abi_value)) - 1;
+    if (avail > *max)
+        avail = *max;
+    *max = (uint32_t)avail;
+    return (char *)w->buf + w->pos + sizeof(struct glint_abi_value);
+}
+
+int glint__msg_put_reserved(glint__writer *w, uint32_t len)
+{
+    glint__cval v = {.type = GLINT_ABI_STRING, .len = len};
+    v.ptr = w->buf + w->pos + sizeof(struct glint_abi_value);
+    return glint__msg_put(w, &v);
+}
+
+int64_t glint__msg_end(glint__writer *w)
+{
+    if (w->overflow || w->pos < sizeof(struct glint_abi_msg))
+        return -1;
+    struct glint_abi_msg *h = (struct glint_abi_msg *)(void *)w->buf;
+    h->size = w->pos;
+    h->count = w->count;
+    return w->pos;
+}
+
+static int fail(const char **why, const char *what)
+{
+    *why = what;
+    return -1;
+}
+
+int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char **why)
+{
+    const uint8_t *b = buf;
+    struct glint_abi_msg h;
+    if (cap < sizeof h)
+        return fail(why, "buffer smaller than a message header");
+    memcpy(&h, b, sizeof h);
+    if (h.size < sizeof h)
+        return fail(why, "message size smaller than its header");
+    if (h.size > cap)
+        return fail(why, "message size exceeds the buffer");
+    if (h.size % 8)
+        return fail(why, "message size not a multiple of 8");
+    if (h.kind < GLINT_ABI_MSG_CALL || h.kind > GLINT_ABI_MSG_ABORT)
+        return fail(why, "unknown message kind");
+    if (h.count > GLINT_ABI_MAX_PARAMS)
+        return fail(why, "too many values in message");
+    if (h.type > GLINT_ABI_TYPE_MAX)
+        return fail(why, "unknown return type in message");
+    if (h.reserved)
+        return fail(why, "reserved header byte not zero");
+    m->kind = h.kind;
+    m->type = h.type;
+    m->count = h.count;
+    m->status = h.status;
+    m->size = h.size;
+    m->name = NULL;
+    m->name_len = 0;
+    uint64_t pos = sizeof h;
+    if (h.kind == GLINT_ABI_MSG_HOSTCALL) {
+        if (h.name_len == 0 || h.name_len >= GLINT_ABI_NAME_MAX)
+            return fail(why, "host function name length out of range");
+        if ((uint64_t)h.name_len + 1 > h.size - pos)
+            return fail(why, "host function name extends past the message");
+        if (b[pos + h.name_len] != 0)
+            return fail(why, "host function name not NUL-terminated");
+        if (!glint__name_valid((const char *)b + pos, h.name_len))
+            return fail(why, "host function name has invalid characters");
+        m->name = (const char *)b + pos;
+        m->name_len = h.name_len;
+        pos = ALIGN8(pos + h.name_len + 1);
+    } else if (h.name_len != 0) {
+        return fail(why, "name length set on a message without a name");
+    }
+    for (uint32_t i = 0; i < h.count; i++) {
+        struct glint_abi_value vh;
+        if (h.size - pos < sizeof vh)
+            return fail(why, "value header extends past the message");
+        memcpy(&vh, b + pos, sizeof vh);
+        pos += sizeof vh;
+        if (vh.reserved[0] | vh.reserved[1] | vh.reserved[2])
+            return fail(why, "reserved value bytes not zero");
+        int slen = glint__scalar_len(vh.type);
+        if (slen < 0)
+            return fail(why, "unknown value type");
+        if (slen > 0 && vh.len != (uint32_t)slen)
+            return fail(why, "scalar value has the wrong length");
+        uint64_t padded = ALIGN8((uint64_t)vh.len + (vh.type == GLINT_ABI_STRING ? 1 : 0));
+        if (padded > h.size - pos)
+            return fail(why, "value payload extends past the message");
+        glint__cval *v = &m->vals[i];
+        v->type = vh.type;
+        v->len = vh.len;
+        v->bits = 0;
+        v->ptr = NULL;
+        if (slen > 0) {
+            memcpy(&v->bits, b + pos, (size_t)slen);
+            if (vh.type == GLINT_ABI_BOOL && v->bits > 1)
+                return fail(why, "bool value not 0 or 1");
+        } else {
+            v->ptr = b + pos;
+            if (vh.type == GLINT_ABI_STRING) {
+                if (b[pos + vh.len] != 0)
+                    return fail(why, "string not NUL-terminated");
+                if (!glint__utf8_valid(b + pos, vh.len))
+                    return fail(why, "string is not NUL-free valid UTF-8");
+            }
+        }
+        pos += padded;
+    }
+    if (pos != h.size)
+        return fail(why, "message size does not match its contents");
+    return 0;
+}

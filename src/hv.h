@@ -1,0 +1,66 @@
+/* Hypervisor backend interface: one VM with one vCPU over one guest memory region. */
+#ifndef GLINT_HV_H
+#define GLINT_HV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * A backend (today: KVM, in hv_kvm.c) implements these functions. Everything
+ * above this interface is hypervisor-neutral; x86 system state follows the
+ * fixed memory map in glint/abi.h.
+ */
+typedef struct glint__vm glint__vm;
+typedef struct glint__vcpu_state glint__vcpu_state;
+
+enum glint__exit_kind {
+    GLINT__EXIT_IO,        /* port I/O: port, size, out, data */
+    GLINT__EXIT_SHUTDOWN,  /* triple fault */
+    GLINT__EXIT_INTR,      /* run interrupted (signal or kick) */
+    GLINT__EXIT_HLT,       /* guest halted */
+    GLINT__EXIT_MMIO,      /* access to an address outside memory */
+    GLINT__EXIT_OTHER,     /* anything else: see reason */
+};
+
+struct glint__exit {
+    enum glint__exit_kind kind;
+    uint16_t port;
+    uint8_t size;
+    bool out;
+    uint32_t data;      /* first value written by an OUT */
+    uint64_t addr;      /* MMIO address */
+    uint32_t reason;    /* raw backend exit reason, for messages */
+    const char *reason_name;
+};
+
+/* Registers needed to report a fault. */
+struct glint__fault_regs {
+    uint64_t rip, rsp, cr2;
+    uint16_t cs;
+};
+
+/* Open the hypervisor once per process; GLINT_ENOKVM if unavailable. */
+int glint__hv_open(void);
+
+/* Create a VM over guest memory [0, size) backed by mem (page aligned), with
+ * the x86 system state of the memory map: 64-bit mode at CPL3. If state is
+ * non-NULL the vCPU starts from it, else at rip/rsp. */
+int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, uint64_t rip,
+                     uint64_t rsp, glint__vm **out);
+void glint__vm_destroy(glint__vm *vm); /* NULL ok */
+
+/* Run until the next exit. Returns 0 and fills *ex, or a negative GLINT_E*. */
+int glint__vm_run(glint__vm *vm, struct glint__exit *ex);
+
+/* Byte that, when set non-zero by anyone (e.g. a signal handler), makes the
+ * current or next run return GLINT__EXIT_INTR. Cleared by the caller. */
+volatile uint8_t *glint__vm_kick_flag(glint__vm *vm);
+
+/* Finish a pending I/O exit without running guest code, then capture the
+ * vCPU state (malloc'd; free with glint__vcpu_state_free). */
+int glint__vm_save(glint__vm *vm, glint__vcpu_state **out);
+void glint__vcpu_state_free(glint__vcpu_state *s);
+
+int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
+
+#endif

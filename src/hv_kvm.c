@@ -1,0 +1,398 @@
+/* KVM backend: VM, memory slot, vCPU in 64-bit mode at CPL3, run loop exits. */
+#include "hv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "glint/abi.h"
+#include "x86_tables.h"
+
+#define MAX_CPUID_ENTRIES 256
+
+/* MSRs pointed at the unmapped null page so syscall/sysenter cannot reach
+ * anything even on hypervisors that ignore EFER.SCE (DESIGN.md section 2). */
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+
+struct glint__vm {
+    int vm_fd, vcpu_fd;
+    struct kvm_run *run;
+};
+
+struct glint__vcpu_state {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_fpu fpu;
+};
+
+static struct {
+    pthread_once_t once;
+    int err;
+    int kvm_fd;
+    int run_size;
+    struct kvm_cpuid2 *cpuid;
+} kvm = {.once = PTHREAD_ONCE_INIT, .kvm_fd = -1};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+    int r;
+    do
+        r = ioctl(fd, req, arg);
+    while (r < 0 && errno == EINTR && req != KVM_RUN);
+    return r;
+}
+
+/* Hide what a sandboxed guest must not see or use: nested virtualisation. */
+static void filter_cpuid(struct kvm_cpuid2 *c)
+{
+    for (uint32_t i = 0; i < c->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (e->function == 1)
+            e->ecx &= ~(1u << 5); /* VMX */
+        if (e->function == 0x80000001)
+            e->ecx &= ~(1u << 2); /* SVM */
+    }
+}
+
+static void open_once(void)
+{
+    kvm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm.kvm_fd < 0) {
+        kvm.err = glint__fail(GLINT_ENOKVM, "cannot open /dev/kvm: %s", strerror(errno));
+        return;
+    }
+    int ver = ioctl(kvm.kvm_fd, KVM_GET_API_VERSION, 0);
+    if (ver != KVM_API_VERSION) {
+        kvm.err = glint__fail(GLINT_ENOKVM, "KVM API version %d, want %d", ver, KVM_API_VERSION);
+        goto fail;
+    }
+    static const struct {
+        int cap;
+        const char *name;
+    } required[] = {
+        {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+        {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
+            kvm.err = glint__fail(GLINT_ENOKVM, "KVM lacks required capability %s",
+                                  required[i].name);
+            goto fail;
+        }
+    }
+    kvm.run_size = ioctl(kvm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (kvm.run_size < (int)sizeof(struct kvm_run)) {
+        kvm.err = glint__fail(GLINT_ENOKVM, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        goto fail;
+    }
+    kvm.cpuid = calloc(1, sizeof *kvm.cpuid + MAX_CPUID_ENTRIES * sizeof kvm.cpuid->entries[0]);
+    if (!kvm.cpuid) {
+        kvm.err = glint__fail(GLINT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    kvm.cpuid->nent = MAX_CPUID_ENTRIES;
+    if (ioctl(kvm.kvm_fd, KVM_GET_SUPPORTED_CPUID, kvm.cpuid) < 0) {
+        kvm.err = glint__fail(GLINT_ENOKVM, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+        free(kvm.cpuid);
+        kvm.cpuid = NULL;
+        goto fail;
+    }
+    filter_cpuid(kvm.cpuid);
+    return;
+fail:
+    close(kvm.kvm_fd);
+    kvm.kvm_fd = -1;
+}
+
+int glint__hv_open(void)
+{
+    pthread_once(&kvm.once, open_once);
+    if (kvm.err)
+        return glint__fail(kvm.err, "KVM is not available (%s)",
+                           kvm.err == GLINT_ENOKVM ? "see /dev/kvm" : "initialisation failed");
+    return 0;
+}
+
+static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
+{
+    memset(s, 0, sizeof *s);
+    s->base = 0;
+    s->limit = 0xffffffff;
+    s->selector = sel;
+    s->type = type;
+    s->present = 1;
+    s->dpl = sel & 3;
+    s->s = 1;
+    s->g = 1;
+    s->l = code ? 1 : 0;
+    s->db = code ? 0 : 1;
+}
+
+/* 64-bit mode at CPL3 straight away (SDM Vol. 3A 9.8.5): no real mode, no
+ * BIOS, no guest kernel. */
+static void initial_sregs(struct kvm_sregs *s)
+{
+    set_seg(&s->cs, GLINT__SEL_UCODE | 3, 0xb, 1);
+    set_seg(&s->ds, GLINT__SEL_UDATA | 3, 0x3, 0);
+    s->es = s->fs = s->gs = s->ss = s->ds;
+    memset(&s->tr, 0, sizeof s->tr);
+    s->tr.base = GLINT_ABI_TSS_ADDR;
+    s->tr.limit = GLINT__TSS_LIMIT;
+    s->tr.selector = GLINT__SEL_TSS;
+    s->tr.type = 0xb; /* 64-bit busy TSS */
+    s->tr.present = 1;
+    memset(&s->ldt, 0, sizeof s->ldt);
+    s->ldt.unusable = 1;
+    s->ldt.type = 0x2;
+    s->gdt.base = GLINT_ABI_GDT_ADDR;
+    s->gdt.limit = GLINT__GDT_LIMIT;
+    s->idt.base = GLINT_ABI_IDT_ADDR;
+    s->idt.limit = 256 * 16 - 1;
+    s->cr0 = GLINT__CR0;
+    s->cr3 = GLINT_ABI_PT_ADDR;
+    s->cr4 = GLINT__CR4;
+    s->efer = GLINT__EFER;
+    memset(s->interrupt_bitmap, 0, sizeof s->interrupt_bitmap);
+}
+
+static int set_msrs(int fd)
+{
+    static const uint32_t idx[] = {MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+                                   MSR_IA32_SYSENTER_EIP, MSR_STAR,
+                                   MSR_LSTAR, MSR_CSTAR,
+                                   MSR_SYSCALL_MASK};
+    enum { N = sizeof idx / sizeof idx[0] };
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e[N];
+    } m;
+    memset(&m, 0, sizeof m);
+    m.hdr.nmsrs = N;
+    for (int i = 0; i < N; i++)
+        m.e[i].index = idx[i];
+    return ioctl(fd, KVM_SET_MSRS, &m) == N ? 0 : -1;
+}
+
+static int hv_err(const char *what)
+{
+    return glint__fail(GLINT_EHV, "%s failed: %s", what, strerror(errno));
+}
+
+int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, uint64_t rip,
+                     uint64_t rsp, glint__vm **out)
+{
+    int rc = glint__hv_open();
+    if (rc)
+        return rc;
+    glint__vm *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    vm->vm_fd = vm->vcpu_fd = -1;
+    vm->run = MAP_FAILED;
+    vm->vm_fd = xioctl(kvm.kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0) {
+        rc = hv_err("KVM_CREATE_VM");
+        goto fail;
+    }
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = size,
+        .userspace_addr = (uint64_t)(uintptr_t)mem,
+    };
+    if (xioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        rc = hv_err("KVM_SET_USER_MEMORY_REGION");
+        goto fail;
+    }
+    vm->vcpu_fd = xioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpu_fd < 0) {
+        rc = hv_err("KVM_CREATE_VCPU");
+        goto fail;
+    }
+    vm->run = mmap(NULL, (size_t)kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+    if (vm->run == MAP_FAILED) {
+        rc = hv_err("mmap of kvm_run");
+        goto fail;
+    }
+    if (xioctl(vm->vcpu_fd, KVM_SET_CPUID2, kvm.cpuid) < 0) {
+        rc = hv_err("KVM_SET_CPUID2");
+        goto fail;
+    }
+    if (set_msrs(vm->vcpu_fd) < 0) {
+        rc = hv_err("KVM_SET_MSRS");
+        goto fail;
+    }
+    struct glint__vcpu_state st; /* ioctls take non-const pointers */
+    if (state) {
+        st = *state;
+    } else {
+        memset(&st, 0, sizeof st);
+        initial_sregs(&st.sregs);
+        st.regs.rip = rip;
+        st.regs.rsp = rsp;
+        st.regs.rflags = 0x2;
+        st.fpu.fcw = 0x37f;
+        st.fpu.mxcsr = 0x1f80;
+    }
+    if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &st.sregs) < 0) {
+        rc = hv_err("KVM_SET_SREGS");
+        goto fail;
+    }
+    if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &st.regs) < 0) {
+        rc = hv_err("KVM_SET_REGS");
+        goto fail;
+    }
+    if (xioctl(vm->vcpu_fd, KVM_SET_FPU, &st.fpu) < 0) {
+        rc = hv_err("KVM_SET_FPU");
+        goto fail;
+    }
+    *out = vm;
+    return 0;
+fail:
+    glint__vm_destroy(vm);
+    return rc;
+}
+
+void glint__vm_destroy(glint__vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->run != MAP_FAILED)
+        munmap(vm->run, (size_t)kvm.run_size);
+    if (vm->vcpu_fd >= 0)
+        close(vm->vcpu_fd);
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    free(vm);
+}
+
+volatile uint8_t *glint__vm_kick_flag(glint__vm *vm)
+{
+    return &vm->run->immediate_exit;
+}
+
+static const char *exit_name(uint32_t r)
+{
+    static const char *const names[] = {
+        [KVM_EXIT_UNKNOWN] = "UNKNOWN",
+        [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+        [KVM_EXIT_IO] = "IO",
+        [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+        [KVM_EXIT_DEBUG] = "DEBUG",
+        [KVM_EXIT_HLT] = "HLT",
+        [KVM_EXIT_MMIO] = "MMIO",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+        [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+        [KVM_EXIT_INTR] = "INTR",
+        [KVM_EXIT_SET_TPR] = "SET_TPR",
+        [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+        [KVM_EXIT_NMI] = "NMI",
+        [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+        [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+    };
+    if (r < sizeof names / sizeof names[0] && names[r])
+        return names[r];
+    return "(unnamed)";
+}
+
+int glint__vm_run(glint__vm *vm, struct glint__exit *ex)
+{
+    struct kvm_run *run = vm->run;
+    memset(ex, 0, sizeof *ex);
+    if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            ex->kind = GLINT__EXIT_INTR;
+            ex->reason = KVM_EXIT_INTR;
+            ex->reason_name = "INTR";
+            return 0;
+        }
+        return hv_err("KVM_RUN");
+    }
+    ex->reason = run->exit_reason;
+    ex->reason_name = exit_name(run->exit_reason);
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        ex->kind = GLINT__EXIT_IO;
+        ex->port = run->io.port;
+        ex->size = run->io.size;
+        ex->out = run->io.direction == KVM_EXIT_IO_OUT;
+        if (run->io.size <= 4 && run->io.data_offset <= (uint64_t)kvm.run_size - 4)
+            memcpy(&ex->data, (uint8_t *)run + run->io.data_offset, run->io.size);
+        break;
+    case KVM_EXIT_SHUTDOWN:
+        ex->kind = GLINT__EXIT_SHUTDOWN;
+        break;
+    case KVM_EXIT_INTR:
+        ex->kind = GLINT__EXIT_INTR;
+        break;
+    case KVM_EXIT_HLT:
+        ex->kind = GLINT__EXIT_HLT;
+        break;
+    case KVM_EXIT_MMIO:
+        ex->kind = GLINT__EXIT_MMIO;
+        ex->addr = run->mmio.phys_addr;
+        break;
+    default:
+        ex->kind = GLINT__EXIT_OTHER;
+        break;
+    }
+    return 0;
+}
+
+int glint__vm_save(glint__vm *vm, glint__vcpu_state **out)
+{
+    /* KVM completes an OUT only on the next KVM_RUN; immediate_exit makes
+     * that run finish the instruction and return at once (api.rst). */
+    vm->run->immediate_exit = 1;
+    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+    vm->run->immediate_exit = 0;
+    if (r == 0 || errno != EINTR)
+        return glint__fail(GLINT_EHV, "completing the pending exit failed: %s",
+                           r == 0 ? "guest ran" : strerror(errno));
+    glint__vcpu_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    if (xioctl(vm->vcpu_fd, KVM_GET_REGS, &s->regs) < 0 ||
+        xioctl(vm->vcpu_fd, KVM_GET_SREGS, &s->sregs) < 0 ||
+        xioctl(vm->vcpu_fd, KVM_GET_FPU, &s->fpu) < 0) {
+        int rc = hv_err("saving vCPU state");
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void glint__vcpu_state_free(glint__vcpu_state *s)
+{
+    free(s);
+}
+
+int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r)
+{
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    if (xioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+        xioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return hv_err("reading vCPU registers");
+    r->rip = regs.rip;
+    r->rsp = regs.rsp;
+    r->cr2 = sregs.cr2;
+    r->cs = sregs.cs.selector;
+    return 0;
+}

@@ -1,0 +1,152 @@
+/* Images: a guest ELF validated, laid out in guest memory and initialised once in a VM. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#include "error.h"
+#include "internal.h"
+#include "x86_tables.h"
+
+static uint8_t *map_guest_memory(uint64_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void free_image(glint_image *img)
+{
+    if (img->mem)
+        munmap(img->mem, img->layout.mem_size);
+    free(img->pages);
+    glint__vcpu_state_free(img->state);
+    glint_exports_destroy(img->exports);
+    glint_host_fns_destroy(img->fns);
+    free(img);
+}
+
+/* Copy the segments and build the system structures into fresh memory. */
+static int build_memory(glint_image *img, const struct glint__elf *elf, const uint8_t *bytes)
+{
+    img->mem = map_guest_memory(img->layout.mem_size);
+    if (!img->mem)
+        return glint__fail(GLINT_ENOMEM, "cannot map %llu bytes of guest memory",
+                           (unsigned long long)img->layout.mem_size);
+    for (uint32_t i = 0; i < elf->nsegs; i++) {
+        const struct glint__segment *s = &elf->segs[i];
+        memcpy(img->mem + s->vaddr, bytes + s->offset, s->filesz);
+    }
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
+        seed = (uint64_t)(uintptr_t)img ^ 0x9e3779b97f4a7c15ull;
+    glint__x86_build(img->mem, &img->layout, elf, seed);
+    return 0;
+}
+
+/* Record which pages are non-zero so that sandboxes copy only those. */
+static int index_pages(glint_image *img)
+{
+    uint64_t n = img->layout.mem_size / GLINT_ABI_PAGE_SIZE;
+    img->pages = malloc(n * sizeof *img->pages);
+    if (!img->pages)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    static const uint8_t zero[GLINT_ABI_PAGE_SIZE];
+    for (uint64_t i = 0; i < n; i++)
+        if (memcmp(img->mem + i * GLINT_ABI_PAGE_SIZE, zero, sizeof zero) != 0)
+            img->pages[img->npages++] = (uint32_t)i;
+    return 0;
+}
+
+/* Run the guest's start-up and initialisation, then freeze its memory and
+ * vCPU state as the image. */
+static int initialise(glint_image *img)
+{
+    glint_sandbox *sb;
+    int rc = glint__sandbox_new(img, NULL, &sb);
+    if (rc)
+        return rc;
+    rc = glint__sandbox_run(sb, GLINT_VOID, NULL);
+    if (rc) {
+        glint_failure f;
+        glint_sandbox_last_failure(sb, &f);
+        rc = glint__fail(rc, "guest initialisation failed: %s", f.message);
+        glint_sandbox_destroy(sb);
+        return rc;
+    }
+    rc = glint__vm_save(sb->vm, &img->state);
+    if (rc == 0) {
+        /* Take the initialised memory; the sandbox gets the template. */
+        uint8_t *t = img->mem;
+        img->mem = sb->mem;
+        sb->mem = t;
+    }
+    glint_sandbox_destroy(sb);
+    return rc;
+}
+
+int glint_image_load_memory(const void *bytes, size_t len, const glint_config *cfg,
+                            const glint_host_fns *fns, glint_image **out)
+{
+    if (!bytes || !out)
+        return glint__fail(GLINT_EINVAL, "glint_image_load_memory: NULL argument");
+    struct glint__elf elf;
+    int rc = glint__elf_parse(bytes, len, &elf);
+    if (rc)
+        return rc;
+    glint_image *img = calloc(1, sizeof *img);
+    if (!img) {
+        glint__elf_release(&elf);
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
+    atomic_init(&img->refs, 1);
+    img->entry = elf.entry;
+    glint_config c;
+    glint_config_init(&c);
+    if (cfg && cfg->struct_size >= sizeof c)
+        c.timeout_ms = cfg->timeout_ms;
+    img->timeout_ms = c.timeout_ms;
+    if ((rc = glint__layout_compute(elf.image_end, cfg, &img->layout)) ||
+        (rc = glint__hv_open()) || (rc = build_memory(img, &elf, bytes)) ||
+        (rc = glint__exports_from_elf(&elf, &img->exports)) ||
+        (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img)) ||
+        (rc = index_pages(img))) {
+        glint__elf_release(&elf);
+        free_image(img);
+        return rc;
+    }
+    glint__elf_release(&elf);
+    *out = img;
+    return 0;
+}
+
+int glint_image_load_file(const char *path, const glint_config *cfg, const glint_host_fns *fns,
+                          glint_image **out)
+{
+    if (!path || !out)
+        return glint__fail(GLINT_EINVAL, "glint_image_load_file: NULL argument");
+    void *data;
+    size_t len;
+    int rc = glint__read_file(path, GLINT_ABI_IMAGE_LIMIT, &data, &len);
+    if (rc)
+        return rc;
+    rc = glint_image_load_memory(data, len, cfg, fns, out);
+    free(data);
+    return rc;
+}
+
+void glint__image_ref(glint_image *img)
+{
+    atomic_fetch_add_explicit(&img->refs, 1, memory_order_relaxed);
+}
+
+void glint_image_destroy(glint_image *img)
+{
+    if (img && atomic_fetch_sub_explicit(&img->refs, 1, memory_order_acq_rel) == 1)
+        free_image(img);
+}
+
+const glint_exports *glint_image_exports(const glint_image *img)
+{
+    return img ? img->exports : NULL;
+}

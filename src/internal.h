@@ -1,0 +1,54 @@
+/* Internal definitions of images and sandboxes shared by image.c and sandbox.c. */
+#ifndef GLINT_INTERNAL_H
+#define GLINT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "deadline.h"
+#include "exports.h"
+#include "glint.h"
+#include "hostfns.h"
+#include "hv.h"
+#include "layout.h"
+
+struct glint_image {
+    atomic_long refs;
+    struct glint__layout layout;
+    uint32_t timeout_ms;
+    uint64_t entry;
+    glint_host_fns *fns;
+    glint_exports *exports;
+    uint8_t *mem;           /* post-init guest memory, layout.mem_size bytes */
+    uint32_t *pages;        /* indices of its non-zero pages */
+    uint32_t npages;
+    glint__vcpu_state *state; /* post-init vCPU state; NULL while building */
+};
+
+struct glint_sandbox {
+    glint_image *img;
+    glint_host_fns *own_fns; /* set if the caller gave its own registry */
+    const glint_host_fns *fns;
+    uint8_t *mem;
+    uint64_t mem_size;
+    glint__vm *vm;
+    uint32_t timeout_ms;
+    bool poisoned, in_call;
+    glint_failure failure;
+    char *result;            /* copy of the last string/bytes result */
+    size_t result_cap;
+    struct glint__deadline deadline;
+};
+
+/* Take another reference to an image. */
+void glint__image_ref(glint_image *img);
+
+/* Create a sandbox over a copy of img->mem; from img->state if set, else at
+ * the ELF entry (used once, to run the guest's initialisation). */
+int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out);
+
+/* Run the guest until it reports a result (used for init; calls use it too).
+ * ret_type is the declared return type; ret may be NULL. */
+int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret);
+
+#endif

@@ -1,0 +1,557 @@
+/* Sandboxes: a VM instantiated from an image; guest calls, host calls and failure reports. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "codec.h"
+#include "error.h"
+#include "internal.h"
+#include "x86_tables.h"
+
+#define PAGE GLINT_ABI_PAGE_SIZE
+
+/* ---- failures --------------------------------------------------------------- */
+
+static int record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Fill sb->failure; poisons the sandbox unless the guest returned normally or
+ * the host made a usage error. Also sets glint_errmsg(). */
+static int record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
+{
+    glint_failure *f = &sb->failure;
+    f->error = err;
+    f->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->message, sizeof f->message, fmt, ap);
+    va_end(ap);
+    if (kind != GLINT_FAIL_USAGE && kind != GLINT_FAIL_GUEST_ERROR)
+        sb->poisoned = true;
+    return glint__fail(err, "%s", f->message);
+}
+
+void glint_sandbox_last_failure(const glint_sandbox *sb, glint_failure *out)
+{
+    if (!out)
+        return;
+    if (!sb) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = sb->failure;
+}
+
+bool glint_sandbox_poisoned(const glint_sandbox *sb)
+{
+    return sb && sb->poisoned;
+}
+
+void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms)
+{
+    if (sb)
+        sb->timeout_ms = timeout_ms;
+}
+
+/* ---- life cycle -------------------------------------------------------------- */
+
+int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out)
+{
+    glint_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    glint__image_ref(img);
+    sb->img = img;
+    sb->fns = img->fns;
+    sb->timeout_ms = img->timeout_ms;
+    sb->mem_size = img->layout.mem_size;
+    int rc = 0;
+    if (fns) {
+        if ((rc = glint__host_fns_clone(fns, &sb->own_fns)))
+            goto fail;
+        sb->fns = sb->own_fns;
+    }
+    sb->result_cap = img->layout.output_size + 1;
+    sb->result = malloc(sb->result_cap);
+    void *mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!sb->result || mem == MAP_FAILED) {
+        rc = glint__fail(GLINT_ENOMEM, "cannot allocate %llu bytes of guest memory",
+                         (unsigned long long)sb->mem_size);
+        goto fail;
+    }
+    sb->mem = mem;
+    if (img->pages) {
+        for (uint32_t i = 0; i < img->npages; i++) {
+            uint64_t off = (uint64_t)img->pages[i] * PAGE;
+            memcpy(sb->mem + off, img->mem + off, PAGE);
+        }
+    } else {
+        memcpy(sb->mem, img->mem, sb->mem_size);
+    }
+    uint64_t stack_top = img->layout.stack_addr + img->layout.stack_size;
+    rc = glint__vm_create(sb->mem, sb->mem_size, img->state, img->entry, stack_top, &sb->vm);
+    if (rc)
+        goto fail;
+    *out = sb;
+    return 0;
+fail:
+    glint_sandbox_destroy(sb);
+    return rc;
+}
+
+int glint_sandbox_create(glint_image *img, const glint_host_fns *fns, glint_sandbox **out)
+{
+    if (!img || !out)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_create: NULL argument");
+    return glint__sandbox_new(img, fns, out);
+}
+
+void glint_sandbox_destroy(glint_sandbox *sb)
+{
+    if (!sb)
+        return;
+    glint__vm_destroy(sb->vm);
+    if (sb->mem)
+        munmap(sb->mem, sb->mem_size);
+    glint__deadline_destroy(&sb->deadline);
+    free(sb->result);
+    glint_host_fns_destroy(sb->own_fns);
+    glint_image_destroy(sb->img);
+    free(sb);
+}
+
+/* ---- values between the API and the codec ------------------------------------ */
+
+static glint__cval to_cval(const glint_value *v)
+{
+    glint__cval c = {.type = (uint8_t)v->type};
+    switch (v->type) {
+    case GLINT_I32:
+    case GLINT_U32:
+    case GLINT_F32:
+        memcpy(&c.bits, &v->as, 4);
+        break;
+    case GLINT_I64:
+    case GLINT_U64:
+    case GLINT_F64:
+        memcpy(&c.bits, &v->as, 8);
+        break;
+    case GLINT_BOOL:
+        c.bits = v->as.b ? 1 : 0;
+        break;
+    case GLINT_STRING:
+        c.ptr = v->as.str.ptr;
+        c.len = (uint32_t)v->as.str.len;
+        break;
+    case GLINT_BYTES:
+        c.ptr = v->as.bytes.ptr;
+        c.len = (uint32_t)v->as.bytes.len;
+        break;
+    default:
+        break;
+    }
+    return c;
+}
+
+/* Decoded value to API value; string/bytes still point at the decoded buffer. */
+static glint_value from_cval(const glint__cval *c)
+{
+    glint_value v;
+    memset(&v, 0, sizeof v);
+    v.type = (glint_type)c->type;
+    if (c->type == GLINT_STRING) {
+        v.as.str.ptr = c->ptr;
+        v.as.str.len = c->len;
+    } else if (c->type == GLINT_BYTES) {
+        v.as.bytes.ptr = c->ptr;
+        v.as.bytes.len = c->len;
+    } else if (c->type == GLINT_BOOL) {
+        v.as.b = c->bits != 0;
+    } else {
+        memcpy(&v.as, &c->bits, sizeof c->bits);
+    }
+    return v;
+}
+
+/* Check a host-supplied value: string/bytes pointer and length sane, text
+ * valid UTF-8 without NUL. Returns NULL or what is wrong. */
+static const char *check_value(const glint_value *v, uint64_t max)
+{
+    if (v->type != GLINT_STRING && v->type != GLINT_BYTES)
+        return NULL;
+    size_t len = v->type == GLINT_STRING ? v->as.str.len : v->as.bytes.len;
+    const void *p = v->type == GLINT_STRING ? (const void *)v->as.str.ptr : v->as.bytes.ptr;
+    if (len && !p)
+        return "NULL pointer with non-zero length";
+    if (len > max)
+        return "longer than the buffer";
+    if (v->type == GLINT_STRING && !glint__utf8_valid(p, len))
+        return "string is not valid UTF-8 or contains NUL";
+    return NULL;
+}
+
+static void sig_to_string(char *buf, size_t n, glint_type ret, const glint_type *params,
+                          size_t np)
+{
+    size_t k = (size_t)snprintf(buf, n, "(");
+    for (size_t i = 0; i < np && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", glint_type_name(params[i]));
+    if (k < n)
+        snprintf(buf + k, n - k, ") -> %s", glint_type_name(ret));
+}
+
+/* ---- exits --------------------------------------------------------------------- */
+
+static uint8_t *output_buf(glint_sandbox *sb)
+{
+    return sb->mem + sb->img->layout.output_addr;
+}
+
+static uint32_t output_cap(glint_sandbox *sb)
+{
+    return (uint32_t)sb->img->layout.output_size;
+}
+
+/* Write a HOSTRESULT carrying an error message for the guest. */
+static void reply_error(glint_sandbox *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reply_error(glint_sandbox *sb, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    glint__writer w;
+    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, 0, -1, NULL, 0);
+    glint__cval v = {.type = GLINT_ABI_STRING, .ptr = msg, .len = (uint32_t)strlen(msg)};
+    glint__msg_put(&w, &v);
+    glint__msg_end(&w); /* 4 KiB minimum output buffer: always fits */
+}
+
+static void reply_value(glint_sandbox *sb, const char *name, glint_type type,
+                        const glint_value *r)
+{
+    glint__writer w;
+    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, (uint8_t)type,
+                     0, NULL, 0);
+    if (type != GLINT_VOID) {
+        const char *bad = check_value(r, output_cap(sb));
+        if (bad)
+            return reply_error(sb, "host function '%s' returned a bad value: %s", name, bad);
+        glint__cval c = to_cval(r);
+        glint__msg_put(&w, &c);
+    }
+    if (glint__msg_end(&w) < 0)
+        reply_error(sb, "result of host function '%s' does not fit the output buffer", name);
+}
+
+/* The guest asked for a host function: validate, dispatch, reply. A
+ * malformed request is a protocol violation; a request for something not
+ * allowed is an error the guest sees. */
+static int handle_hostcall(glint_sandbox *sb)
+{
+    glint__msg m;
+    const char *why;
+    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed host call request: %s",
+                      why);
+    if (m.kind != GLINT_ABI_MSG_HOSTCALL)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                      "host call exit with a message of kind %u", m.kind);
+    const struct glint__host_fn *fn = glint__host_fns_find(sb->fns, m.name, m.name_len);
+    if (!fn) {
+        reply_error(sb, "no host function '%s' is registered for this sandbox", m.name);
+        return 0;
+    }
+    glint_value args[GLINT_MAX_PARAMS];
+    bool match = m.count == fn->nparams && m.type == fn->ret;
+    for (size_t i = 0; i < m.count && match; i++) {
+        args[i] = from_cval(&m.vals[i]);
+        match = args[i].type == fn->params[i];
+    }
+    if (!match) {
+        char want[200], got[200];
+        glint_type types[GLINT_MAX_PARAMS];
+        for (size_t i = 0; i < m.count; i++)
+            types[i] = (glint_type)m.vals[i].type;
+        sig_to_string(want, sizeof want, fn->ret, fn->params, fn->nparams);
+        sig_to_string(got, sizeof got, (glint_type)m.type, types, m.count);
+        reply_error(sb, "host function '%s' has signature %s, called as %s", fn->name, want, got);
+        return 0;
+    }
+    if (!fn->fn) { /* built-in print */
+        if (sb->fns->print)
+            sb->fns->print(sb->fns->print_user, args[0].as.str.ptr, args[0].as.str.len);
+        reply_value(sb, fn->name, GLINT_VOID, NULL);
+        return 0;
+    }
+    glint_value r;
+    memset(&r, 0, sizeof r);
+    r.type = fn->ret;
+    int rc = fn->fn(fn->user, args, m.count, &r);
+    if (rc != 0)
+        reply_error(sb, "host function '%s' failed with code %d", fn->name, rc);
+    else if (r.type != fn->ret)
+        reply_error(sb, "host function '%s' returned %s, declared %s", fn->name,
+                    glint_type_name(r.type), glint_type_name(fn->ret));
+    else
+        reply_value(sb, fn->name, fn->ret, &r);
+    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) && (r.type == GLINT_STRING || r.type == GLINT_BYTES))
+        free((void *)(uintptr_t)(r.type == GLINT_STRING ? (const void *)r.as.str.ptr
+                                                         : r.as.bytes.ptr));
+    return 0;
+}
+
+/* Copy the guest's text for a message: printable ASCII, others as '?'. */
+static void sanitize(char *dst, size_t n, const char *src, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 1 < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : (c == '\n' || c == '\t') ? ' ' : '?';
+    }
+    dst[k] = 0;
+}
+
+static int finish_result(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
+{
+    glint__msg m;
+    const char *why;
+    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed call result: %s", why);
+    if (m.kind != GLINT_ABI_MSG_RESULT)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                      "call finished with a message of kind %u, not a result", m.kind);
+    if (m.status != 0) {
+        if (m.count != 1 || m.vals[0].type != GLINT_ABI_STRING)
+            return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                          "error result without a message string");
+        char text[200];
+        sanitize(text, sizeof text, m.vals[0].ptr, m.vals[0].len);
+        sb->failure.guest_code = m.status;
+        return record(sb, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR, "guest error %d: %s", m.status,
+                      text);
+    }
+    size_t want = ret_type == GLINT_VOID ? 0 : 1;
+    if (m.count != want || (want && m.vals[0].type != (uint8_t)ret_type))
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                      "result does not match the declared return type %s",
+                      glint_type_name(ret_type));
+    if (!ret)
+        return 0;
+    if (!want) {
+        memset(ret, 0, sizeof *ret);
+        ret->type = GLINT_VOID;
+        return 0;
+    }
+    *ret = from_cval(&m.vals[0]);
+    if (ret_type == GLINT_STRING || ret_type == GLINT_BYTES) {
+        /* Copy out of guest memory: the caller keeps it past the next run. */
+        memcpy(sb->result, m.vals[0].ptr, m.vals[0].len);
+        sb->result[m.vals[0].len] = 0;
+        if (ret_type == GLINT_STRING)
+            ret->as.str.ptr = sb->result;
+        else
+            ret->as.bytes.ptr = sb->result;
+    }
+    return 0;
+}
+
+static int report_abort(glint_sandbox *sb)
+{
+    glint__msg m;
+    const char *why;
+    char text[200] = "";
+    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
+        snprintf(text, sizeof text, "(unreadable abort message: %s)", why);
+    else if (m.kind != GLINT_ABI_MSG_ABORT || m.count != 1 || m.vals[0].type != GLINT_ABI_STRING)
+        snprintf(text, sizeof text, "(abort message of the wrong shape)");
+    else {
+        sanitize(text, sizeof text, m.vals[0].ptr, m.vals[0].len);
+        sb->failure.guest_code = m.status;
+    }
+    return record(sb, GLINT_EABORT, GLINT_FAIL_ABORT, "guest aborted with code %d: %s",
+                  sb->failure.guest_code, text);
+}
+
+/* Say what a page fault most likely was, from its address and error code. */
+static const char *pf_cause(const glint_sandbox *sb, uint64_t addr, uint64_t err)
+{
+    const struct glint__layout *l = &sb->img->layout;
+    if (addr < GLINT_ABI_NULL_GUARD_END)
+        return "null pointer dereference";
+    if (addr >= l->guard_addr && addr < l->guard_addr + PAGE)
+        return "stack overflow into the guard page";
+    if (err & 0x10)
+        return "instruction fetch from non-executable memory";
+    if ((err & 0x1) && (err & 0x2))
+        return "write to read-only memory";
+    if (err & 0x1)
+        return "access to supervisor-only memory";
+    return "access to unmapped memory";
+}
+
+static int report_fault(glint_sandbox *sb, uint32_t vector)
+{
+    struct glint__fault_regs r;
+    int rc = glint__vm_fault_regs(sb->vm, &r);
+    if (rc)
+        return record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+    uint64_t lo = GLINT_ABI_STUBS_ADDR, hi = lo + PAGE;
+    uint64_t xs = GLINT_ABI_XSTACK_ADDR, xe = xs + GLINT_ABI_XSTACK_SIZE;
+    /* The fault port is denied to CPL3 by the I/O bitmap; check anyway. */
+    if ((r.cs & 3) != 0 || r.rip < lo || r.rip >= hi || r.rsp < xs || r.rsp > xe - 6 * 8)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                      "fault report from outside the exception stubs (rip 0x%llx)",
+                      (unsigned long long)r.rip);
+    uint64_t frame[6]; /* error code, rip, cs, rflags, rsp, ss */
+    memcpy(frame, sb->mem + r.rsp, sizeof frame);
+    glint_failure *f = &sb->failure;
+    f->vector = vector;
+    f->error_code = frame[0];
+    f->rip = frame[1];
+    f->fault_addr = vector == 14 ? r.cr2 : 0;
+    if (vector == 14)
+        return record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT,
+                      "%s at rip 0x%llx: %s at address 0x%llx (error code 0x%llx)",
+                      glint_vector_name(vector), (unsigned long long)f->rip,
+                      pf_cause(sb, r.cr2, frame[0]), (unsigned long long)r.cr2,
+                      (unsigned long long)frame[0]);
+    return record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT, "%s (vector %u) at rip 0x%llx%s",
+                  glint_vector_name(vector), vector, (unsigned long long)f->rip,
+                  vector == 13 ? " (privileged instruction or denied I/O port?)" : "");
+}
+
+static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type ret_type,
+                     glint_value *ret, bool *done)
+{
+    if (!ex->out || ex->size != 1)
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                      "%s of size %u on port 0x%x (only 1-byte out is defined)",
+                      ex->out ? "out" : "in", ex->size, ex->port);
+    switch (ex->port) {
+    case GLINT_ABI_PORT_DONE:
+        *done = true;
+        return finish_result(sb, ret_type, ret);
+    case GLINT_ABI_PORT_HOSTCALL:
+        return handle_hostcall(sb);
+    case GLINT_ABI_PORT_ABORT:
+        *done = true;
+        return report_abort(sb);
+    case GLINT_ABI_PORT_FAULT:
+        *done = true;
+        return report_fault(sb, ex->data & 0xff);
+    default:
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "exit on unknown port 0x%x",
+                      ex->port);
+    }
+}
+
+int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
+{
+    sb->in_call = true;
+    uint32_t timeout = sb->timeout_ms;
+    int rc = 0;
+    if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, glint__vm_kick_flag(sb->vm)))) {
+        sb->in_call = false;
+        return record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+    }
+    for (bool done = false; !done && rc == 0;) {
+        struct glint__exit ex;
+        rc = glint__vm_run(sb->vm, &ex);
+        if (rc) {
+            rc = record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+            break;
+        }
+        switch (ex.kind) {
+        case GLINT__EXIT_IO:
+            rc = handle_io(sb, &ex, ret_type, ret, &done);
+            break;
+        case GLINT__EXIT_INTR:
+            if (timeout && glint__deadline_expired())
+                rc = record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
+                            "guest call exceeded its %u ms timeout", timeout);
+            break; /* another signal: resume */
+        case GLINT__EXIT_SHUTDOWN:
+            rc = record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
+                        "triple fault: the guest faulted while handling a fault");
+            break;
+        case GLINT__EXIT_MMIO:
+            rc = record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                        "guest accessed 0x%llx outside its memory", (unsigned long long)ex.addr);
+            break;
+        default:
+            rc = record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
+                        ex.reason_name, ex.reason);
+            break;
+        }
+    }
+    if (timeout)
+        glint__deadline_disarm(&sb->deadline);
+    sb->in_call = false;
+    return rc;
+}
+
+/* ---- calls ----------------------------------------------------------------------- */
+
+int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args,
+                             size_t nargs, glint_value *ret)
+{
+    if (!sb || (nargs && !args))
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "sandbox is already running a call");
+    if (sb->poisoned) {
+        /* Keep the original failure for the caller to inspect. */
+        return glint__fail(GLINT_EPOISONED, "sandbox is poisoned by an earlier %s: %s",
+                           glint_failure_kind_name(sb->failure.kind), sb->failure.message);
+    }
+    memset(&sb->failure, 0, sizeof sb->failure);
+    const glint_exports *ex = sb->img->exports;
+    if (index >= ex->count)
+        return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE, "no exported function with index %zu",
+                      index);
+    const struct glint__export *e = &ex->e[index];
+    if (nargs != e->nparams)
+        return record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "%s takes %zu arguments, got %zu", e->name,
+                      e->nparams, nargs);
+    const struct glint__layout *l = &sb->img->layout;
+    glint__writer w;
+    glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
+                     (uint8_t)e->ret, (int32_t)index, NULL, 0);
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].type != e->params[i])
+            return record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "argument %zu of %s must be %s, not %s",
+                          i + 1, e->name, glint_type_name(e->params[i]),
+                          glint_type_name(args[i].type));
+        const char *bad = check_value(&args[i], l->input_size);
+        if (bad)
+            return record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE, "argument %zu of %s: %s", i + 1,
+                          e->name, bad);
+        glint__cval c = to_cval(&args[i]);
+        glint__msg_put(&w, &c);
+    }
+    if (glint__msg_end(&w) < 0)
+        return record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
+                      "arguments of %s do not fit the %llu-byte input buffer", e->name,
+                      (unsigned long long)l->input_size);
+    return glint__sandbox_run(sb, e->ret, ret);
+}
+
+int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *args, size_t nargs,
+                       glint_value *ret)
+{
+    if (!sb || !name)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
+    long i = glint__exports_index(sb->img->exports, name);
+    if (i < 0) {
+        memset(&sb->failure, 0, sizeof sb->failure);
+        return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
+                      "the guest exports no function named '%.80s'", name);
+    }
+    return glint_sandbox_call_index(sb, (size_t)i, args, nargs, ret);
+}

@@ -1,0 +1,40 @@
+/* x86-64 system structures built by the host in guest memory: page tables, GDT, IDT, TSS, stubs. */
+#ifndef GLINT_X86_TABLES_H
+#define GLINT_X86_TABLES_H
+
+#include <stdint.h>
+
+#include "elf.h"
+#include "layout.h"
+
+/* GDT selectors. */
+#define GLINT__SEL_KCODE 0x08
+#define GLINT__SEL_KDATA 0x10
+#define GLINT__SEL_UDATA 0x18 /* used with RPL 3 */
+#define GLINT__SEL_UCODE 0x20 /* used with RPL 3 */
+#define GLINT__SEL_TSS 0x28
+#define GLINT__GDT_LIMIT (0x38 - 1)
+
+/* TSS: 104-byte 64-bit TSS, then the I/O permission bitmap for ports
+ * 0..255, then the 0xff terminator byte the CPU may read (SDM Vol. 1 19.5.2). */
+#define GLINT__TSS_IOPB_OFFSET 104
+#define GLINT__TSS_LIMIT (GLINT__TSS_IOPB_OFFSET + 32 + 1 - 1)
+
+#define GLINT__STUB_SIZE 16 /* bytes per exception vector stub */
+
+/* Control register and EFER values for the guest (SDM Vol. 3A 2.5, 9.8.5). */
+#define GLINT__CR0 0x80010033ull /* PG | WP | NE | ET | MP | PE */
+#define GLINT__CR4 0x620ull      /* OSXMMEXCPT | OSFXSR | PAE */
+#define GLINT__EFER 0xd00ull     /* NXE | LMA | LME; SCE clear: no syscall */
+
+/* Write page tables, GDT, IDT, TSS, exception stubs and the boot page into
+ * guest memory `mem` (mem_size bytes, zeroed) for the given layout. Page
+ * permissions: system structures supervisor-only, ELF segments per their
+ * flags (W^X), heap/stack/buffers user RW NX, guards and null area absent. */
+void glint__x86_build(uint8_t *mem, const struct glint__layout *l, const struct glint__elf *elf,
+                      uint64_t seed);
+
+/* Does this vector push an error code? */
+int glint__x86_has_error_code(uint32_t vector);
+
+#endif
