@@ -2,6 +2,7 @@
 # Quiet by default; `make V=1` shows commands.
 
 BUILD ?= build
+BENCH_ITERS ?= 2000
 CC ?= cc
 GUEST_CC ?= gcc
 CLANG ?= clang
@@ -54,12 +55,15 @@ BENCH := $(BUILD)/bin/glint-bench
 UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 
-.PHONY: all demo check check-unit check-vm check-asan bench fuzz format format-check install clean deps
+.PHONY: deps-check all demo check check-unit check-vm check-asan bench fuzz format format-check install clean deps
 
 all: deps $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 deps:
 	@scripts/ensure-deps.sh build
+
+deps-check:
+	@scripts/ensure-deps.sh check
 
 # ---- host library -------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -139,7 +143,7 @@ $(VMT): $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 demo: all
 	$(DEMO) $(BUILD)/guests/hello.elf
 
-check: all $(UNIT) $(VMT)
+check: deps-check all $(UNIT) $(VMT)
 	@scripts/check-kvm.sh
 	$(UNIT) --jobs=2
 	GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests $(VMT) --jobs=2
@@ -159,7 +163,11 @@ check-vm: all $(VMT)
 	GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests $(VMT) --jobs=2
 
 bench: all $(BENCH)
-	$(BENCH) --guest $(BUILD)/guests/hello.elf --json $(BUILD)/bench.json
+	$(BENCH) --guest $(BUILD)/guests/hello.elf --json $(BUILD)/bench.json --iters $(BENCH_ITERS)
+
+fuzz:
+	@scripts/ensure-deps.sh fuzz
+	scripts/fuzz.sh
 
 FORMAT_FILES := $(shell find include src guest cli examples tests bench -name '*.[ch]' 2>/dev/null)
 format:

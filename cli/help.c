@@ -1,0 +1,118 @@
+/* Help texts of the glint command-line tool. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "glint.h"
+#include "report.h"
+
+static const char exit_statuses[] =
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  the guest failed: it returned an error, aborted, faulted, timed out or broke\n"
+    "     the call protocol, or its init failed while loading; also when stdout cannot\n"
+    "     be written\n"
+    "  2  usage error: unknown command or option, missing operand, bad option value,\n"
+    "     unknown function, or arguments that do not fit the function's signature\n"
+    "  3  the guest could not be loaded (unreadable file, malformed ELF, ABI mismatch,\n"
+    "     out of memory) or KVM is unavailable\n"
+    "Errors are reported as one line on stderr starting with \"glint: \".\n";
+
+static const char main_help[] =
+    "Usage: glint COMMAND [ARGS...]\n"
+    "\n"
+    "Run functions of a guest ELF in a hardware-isolated KVM micro-VM.\n"
+    "\n"
+    "Commands:\n"
+    "  run [OPTIONS] GUEST.elf FUNCTION [ARG...]\n"
+    "                        call FUNCTION in a new sandbox and print its result\n"
+    "  inspect GUEST.elf     list the functions GUEST.elf exports (no KVM needed)\n"
+    "  help [COMMAND]        show this help, or the help of COMMAND\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help            show this help ('glint COMMAND --help' for a command)\n"
+    "  --version             show the version\n"
+    "\n";
+
+static const char run_help_head[] =
+    "Usage: glint run [OPTIONS] [--] GUEST.elf FUNCTION [ARG...]\n"
+    "\n"
+    "Load GUEST.elf, call FUNCTION in a new sandbox with the ARGs converted to its\n"
+    "parameter types, and print the result and a newline on stdout (a void result\n"
+    "prints nothing). Text the guest prints also goes to stdout.\n"
+    "\n"
+    "Options (before GUEST.elf; '--' ends them; '--opt=VALUE' also works):\n";
+
+static const char run_help_tail[] =
+    "  -h, --help            show this help\n"
+    "SIZE is a number of bytes, optionally followed by K, M or G (e.g. 128K, 1M);\n"
+    "sizes are rounded up to 4K.\n"
+    "\n"
+    "ARG by parameter type:\n"
+    "  i32 u32 i64 u64       decimal, or hex with 0x; unsigned types take no '-'\n"
+    "  f32 f64               a C floating-point number (e.g. 1.5, -2e10, 0x1p4, inf)\n"
+    "  bool                  true, false, 1 or 0\n"
+    "  string                used as given (must be valid UTF-8)\n"
+    "  bytes                 hex, two digits per byte (e.g. deadbeef; '' is empty)\n"
+    "\n"
+    "Results print as: string as is, bytes as lowercase hex, integers in decimal,\n"
+    "bool as true/false, f32 with 9 and f64 with 17 significant digits.\n"
+    "Use 'glint inspect GUEST.elf' to see the functions and their signatures.\n"
+    "\n";
+
+static const char inspect_help[] = "Usage: glint inspect [--] GUEST.elf\n"
+                                   "\n"
+                                   "Print one line per function that GUEST.elf exports, e.g.\n"
+                                   "  Add(i32, i32) -> i32\n"
+                                   "The guest is not run, so KVM is not needed.\n"
+                                   "\n"
+                                   "Options:\n"
+                                   "  -h, --help            show this help\n"
+                                   "\n";
+
+static const char help_help[] = "Usage: glint help [COMMAND]\n"
+                                "\n"
+                                "Show the help of glint, or of COMMAND (run, inspect, help).\n";
+
+static void print_run_help(void)
+{
+    glint_config cfg;
+    char heap[32], stack[32], in[32], out[32];
+    glint_config_init(&cfg);
+    cli_size_text(cfg.heap_size, heap, sizeof heap);
+    cli_size_text(cfg.stack_size, stack, sizeof stack);
+    cli_size_text(cfg.input_size, in, sizeof in);
+    cli_size_text(cfg.output_size, out, sizeof out);
+    fputs(run_help_head, stdout);
+    printf("  --timeout-ms N        time limit in ms for the call and for the guest's init\n"
+           "                        (default %" PRIu32 "; 0 = none)\n",
+           cfg.timeout_ms);
+    printf("  --heap SIZE           guest heap (default %s; 4K..256M)\n", heap);
+    printf("  --stack SIZE          guest stack (default %s; 8K..64M)\n", stack);
+    printf("  --input-size SIZE     buffer for the arguments (default %s; 4K..16M)\n", in);
+    printf("  --output-size SIZE    buffer for the result (default %s; 4K..16M)\n", out);
+    fputs(run_help_tail, stdout);
+    fputs(exit_statuses, stdout);
+}
+
+int cli_help(const char *topic)
+{
+    if (topic == NULL) {
+        fputs(main_help, stdout);
+        fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "run") == 0) {
+        print_run_help();
+    } else if (strcmp(topic, "inspect") == 0) {
+        fputs(inspect_help, stdout);
+        fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "help") == 0) {
+        fputs(help_help, stdout);
+    } else {
+        char q[CLI_QUOTE_SHORT];
+        cli_error("help: unknown command '%s' (commands: run, inspect, help)",
+                  cli_quote(topic, q, sizeof q));
+        return CLI_USAGE;
+    }
+    return cli_finish_stdout();
+}

@@ -1,0 +1,341 @@
+/* `glint run`: load a guest, call one function with typed arguments, print the result. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "glint.h"
+#include "parse.h"
+#include "report.h"
+
+/* Documented limits of glint_config sizes (see glint.h); checked after rounding. */
+#define PAGE   4096u
+#define KIB(n) ((uint64_t)(n) << 10)
+#define MIB(n) ((uint64_t)(n) << 20)
+
+struct size_option {
+    const char *name;
+    size_t offset; /* of the uint64_t field in glint_config */
+    uint64_t min, max;
+};
+
+static const struct size_option size_options[] = {
+    {"--heap", offsetof(glint_config, heap_size), KIB(4), MIB(256)},
+    {"--stack", offsetof(glint_config, stack_size), KIB(8), MIB(64)},
+    {"--input-size", offsetof(glint_config, input_size), KIB(4), MIB(16)},
+    {"--output-size", offsetof(glint_config, output_size), KIB(4), MIB(16)},
+};
+
+struct run_cmd {
+    glint_config cfg;
+    const char *path;
+    const char *func;
+    char **argv; /* call arguments as text */
+    size_t argc;
+};
+
+static int set_size(glint_config *cfg, const struct size_option *o, const char *value)
+{
+    char err[160], q[CLI_QUOTE_SHORT], lo[32], hi[32];
+    uint64_t v;
+    if (parse_size(value, &v, err, sizeof err) != PARSE_OK) {
+        cli_error("run: %s: '%s' %s", o->name, cli_quote(value, q, sizeof q), err);
+        return CLI_USAGE;
+    }
+    uint64_t rounded = v > o->max ? v : (v + PAGE - 1) / PAGE * PAGE;
+    if (rounded < o->min || rounded > o->max) {
+        cli_error("run: %s: '%s' is out of range (%s..%s)", o->name, cli_quote(value, q, sizeof q),
+                  cli_size_text(o->min, lo, sizeof lo), cli_size_text(o->max, hi, sizeof hi));
+        return CLI_USAGE;
+    }
+    memcpy((char *)cfg + o->offset, &v, sizeof v);
+    return CLI_OK;
+}
+
+static int set_timeout(glint_config *cfg, const char *value)
+{
+    char err[160], q[CLI_QUOTE_SHORT];
+    glint_value v;
+    void *storage;
+    if (parse_value(GLINT_U32, value, &v, &storage, err, sizeof err) != PARSE_OK) {
+        cli_error("run: --timeout-ms: '%s' is not a number of milliseconds (0..%" PRIu32 ")",
+                  cli_quote(value, q, sizeof q), UINT32_MAX);
+        return CLI_USAGE;
+    }
+    cfg->timeout_ms = v.as.u32;
+    return CLI_OK;
+}
+
+/* Parse options and operands. Returns -1 after printing help, else an exit status. */
+static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
+{
+    char q[CLI_QUOTE_SHORT], pq[CLI_QUOTE_PATH];
+    int i = 1;
+    glint_config_init(&cmd->cfg);
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (arg[0] != '-' || arg[1] == 0)
+            break; /* first operand; options end here */
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            int rc = cli_help("run");
+            return rc == CLI_OK ? -1 : rc;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
+        const struct size_option *so = NULL;
+        bool timeout = false;
+        for (size_t k = 0; k < sizeof size_options / sizeof size_options[0]; k++) {
+            if (strlen(size_options[k].name) == namelen &&
+                strncmp(arg, size_options[k].name, namelen) == 0)
+                so = &size_options[k];
+        }
+        if (so == NULL && namelen == strlen("--timeout-ms") &&
+            strncmp(arg, "--timeout-ms", namelen) == 0)
+            timeout = true;
+        if (so == NULL && !timeout) {
+            if (strncmp(arg, "--help=", 7) == 0)
+                cli_error("run: option --help takes no value");
+            else
+                cli_error("run: unknown option '%s' (see 'glint run --help')",
+                          cli_quote(arg, q, sizeof q));
+            return CLI_USAGE;
+        }
+        const char *value;
+        if (arg[namelen] == '=') {
+            value = arg + namelen + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            cli_error("run: option %s needs a value", timeout ? "--timeout-ms" : so->name);
+            return CLI_USAGE;
+        }
+        int rc = timeout ? set_timeout(&cmd->cfg, value) : set_size(&cmd->cfg, so, value);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (i >= argc) {
+        cli_error("run: missing GUEST.elf operand (see 'glint run --help')");
+        return CLI_USAGE;
+    }
+    cmd->path = argv[i++];
+    if (i >= argc) {
+        cli_error("run: missing FUNCTION operand (see 'glint inspect %s')",
+                  cli_quote(cmd->path, pq, sizeof pq));
+        return CLI_USAGE;
+    }
+    cmd->func = argv[i++];
+    cmd->argv = argv + i;
+    cmd->argc = (size_t)(argc - i);
+    return CLI_OK;
+}
+
+/* "(i32, string)" for messages. */
+static const char *param_list(const glint_function_info *fi, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < fi->nparams && o < size; k++) {
+        int n = snprintf(buf + o, size - o, "%s%s", k ? ", " : "", glint_type_name(fi->params[k]));
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+    return buf;
+}
+
+static bool same_signature(const glint_function_info *a, const glint_function_info *b)
+{
+    if (a->ret != b->ret || a->nparams != b->nparams)
+        return false;
+    for (size_t k = 0; k < a->nparams; k++) {
+        if (a->params[k] != b->params[k])
+            return false;
+    }
+    return true;
+}
+
+static void report_load_error(const char *what, const char *path, int err)
+{
+    char q[CLI_QUOTE_PATH];
+    const char *detail = glint_errmsg();
+    const char *sep = detail[0] ? ": " : "";
+    if (cli_load_status(err) == CLI_GUEST)
+        cli_error("%s %s: guest init failed: %s%s%s", what, cli_quote(path, q, sizeof q),
+                  glint_strerror(err), sep, detail);
+    else
+        cli_error("%s %s: %s%s%s", what, cli_quote(path, q, sizeof q), glint_strerror(err), sep,
+                  detail);
+}
+
+/* One line naming the failure kind, its details and the guest's message, e.g.
+ * "NullDeref failed: fault #PF (error code 0x4) at rip 0x401000, address 0x0: ...". */
+static void report_call_failure(const char *func, int err, const glint_failure *f)
+{
+    char q[CLI_QUOTE_SHORT], what[200];
+    const char *kind = glint_failure_kind_name(f->kind);
+    const char *msg = f->message;
+    switch (f->kind) {
+    case GLINT_FAIL_NONE:
+    case GLINT_FAIL_USAGE:
+        snprintf(what, sizeof what, "%s", glint_strerror(err));
+        if (f->kind == GLINT_FAIL_NONE || msg[0] == 0)
+            msg = glint_errmsg();
+        break;
+    case GLINT_FAIL_FAULT:
+        snprintf(what, sizeof what,
+                 "%s %s (error code 0x%" PRIx64 ") at rip 0x%" PRIx64 ", address 0x%" PRIx64, kind,
+                 glint_vector_name(f->vector), f->error_code, f->rip, f->fault_addr);
+        break;
+    case GLINT_FAIL_TRIPLE_FAULT:
+        snprintf(what, sizeof what, "%s at rip 0x%" PRIx64, kind, f->rip);
+        break;
+    case GLINT_FAIL_GUEST_ERROR:
+    case GLINT_FAIL_ABORT:
+        snprintf(what, sizeof what, "%s (code %" PRId32 ")", kind, f->guest_code);
+        break;
+    default:
+        snprintf(what, sizeof what, "%s", kind);
+        break;
+    }
+    cli_error("%s failed: %s%s%s", cli_quote(func, q, sizeof q), what, msg[0] ? ": " : "", msg);
+}
+
+/* Convert the text arguments to values of fi's parameter types. */
+static int parse_args(const struct run_cmd *cmd, const glint_function_info *fi, glint_value *args,
+                      void **storage)
+{
+    char q[CLI_QUOTE_SHORT], fq[CLI_QUOTE_SHORT], types[GLINT_MAX_PARAMS * 8 + 1];
+    if (cmd->argc != fi->nparams) {
+        cli_error("%s takes %zu argument%s (%s), got %zu", cli_quote(cmd->func, fq, sizeof fq),
+                  fi->nparams, fi->nparams == 1 ? "" : "s", param_list(fi, types, sizeof types),
+                  cmd->argc);
+        return CLI_USAGE;
+    }
+    if (fi->nparams > GLINT_MAX_PARAMS) {
+        cli_error("%s has %zu parameters; at most %d are supported",
+                  cli_quote(cmd->func, fq, sizeof fq), fi->nparams, GLINT_MAX_PARAMS);
+        return CLI_LOAD;
+    }
+    for (size_t k = 0; k < cmd->argc; k++) {
+        char err[160];
+        int rc = parse_value(fi->params[k], cmd->argv[k], &args[k], &storage[k], err, sizeof err);
+        if (rc == PARSE_NOMEM) {
+            cli_error("out of memory");
+            return CLI_LOAD;
+        }
+        if (rc != PARSE_OK) {
+            cli_error("%s: argument %zu (%s): '%s' %s", cli_quote(cmd->func, fq, sizeof fq), k + 1,
+                      glint_type_name(fi->params[k]), cli_quote(cmd->argv[k], q, sizeof q), err);
+            return CLI_USAGE;
+        }
+    }
+    return CLI_OK;
+}
+
+/* Look the function up in the guest's export table and parse the arguments
+ * against its signature, without KVM. */
+static int check_call(const struct run_cmd *cmd, glint_exports **ex, glint_function_info *fi,
+                      glint_value *args, void **storage)
+{
+    char q[CLI_QUOTE_SHORT], pq[CLI_QUOTE_PATH];
+    int err = glint_exports_read_file(cmd->path, ex);
+    if (err != 0) {
+        report_load_error("cannot load", cmd->path, err);
+        return cli_load_status(err);
+    }
+    if (glint_exports_find(*ex, cmd->func, fi) != 0) {
+        cli_error("%s exports no function named '%s' (see 'glint inspect %s')",
+                  cli_quote(cmd->path, pq, sizeof pq), cli_quote(cmd->func, q, sizeof q),
+                  cli_quote(cmd->path, pq, sizeof pq));
+        return CLI_USAGE;
+    }
+    return parse_args(cmd, fi, args, storage);
+}
+
+/* Load the image, create a sandbox, make the call and print the result. */
+static int execute(const struct run_cmd *cmd, const glint_function_info *checked,
+                   const glint_value *args)
+{
+    char pq[CLI_QUOTE_PATH];
+    glint_image *img = NULL;
+    glint_sandbox *sb = NULL;
+    int status;
+    int err = glint_image_load_file(cmd->path, &cmd->cfg, NULL, &img);
+    if (err != 0) {
+        report_load_error("cannot load", cmd->path, err);
+        return cli_load_status(err);
+    }
+    glint_function_info fi;
+    if (glint_exports_find(glint_image_exports(img), cmd->func, &fi) != 0 ||
+        !same_signature(&fi, checked)) {
+        cli_error("cannot load %s: the file changed while it was being loaded",
+                  cli_quote(cmd->path, pq, sizeof pq));
+        status = CLI_LOAD;
+        goto out;
+    }
+    err = glint_sandbox_create(img, NULL, &sb);
+    if (err != 0) {
+        report_load_error("cannot create a sandbox for", cmd->path, err);
+        status = cli_load_status(err);
+        goto out;
+    }
+    glint_value ret;
+    memset(&ret, 0, sizeof ret);
+    err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, &ret);
+    if (err != 0) {
+        glint_failure f;
+        memset(&f, 0, sizeof f);
+        glint_sandbox_last_failure(sb, &f);
+        f.message[sizeof f.message - 1] = 0;
+        report_call_failure(cmd->func, err, &f);
+        status = cli_call_status(err, &f);
+        goto out;
+    }
+    if (ret.type != fi.ret) {
+        cli_error("%s returned %s, but its declared return type is %s", cmd->func,
+                  glint_type_name(ret.type), glint_type_name(fi.ret));
+        status = CLI_GUEST;
+        goto out;
+    }
+    if (cli_print_value(&ret) != 0) {
+        status = cli_finish_stdout();
+        if (status == CLI_OK) { /* the error was not sticky; report it anyway */
+            cli_error("cannot write to stdout");
+            status = CLI_GUEST;
+        }
+        goto out;
+    }
+    status = CLI_OK;
+out:
+    glint_sandbox_destroy(sb);
+    glint_image_destroy(img);
+    return status;
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    int status = parse_command_line(argc, argv, &cmd);
+    if (status < 0)
+        return CLI_OK; /* help was printed */
+    if (status != CLI_OK)
+        return status;
+
+    glint_exports *ex = NULL;
+    glint_function_info fi;
+    glint_value args[GLINT_MAX_PARAMS];
+    void *storage[GLINT_MAX_PARAMS] = {0};
+    status = check_call(&cmd, &ex, &fi, args, storage);
+    if (status == CLI_OK)
+        status = execute(&cmd, &fi, args);
+    for (size_t k = 0; k < GLINT_MAX_PARAMS; k++)
+        free(storage[k]);
+    glint_exports_destroy(ex);
+    return status;
+}

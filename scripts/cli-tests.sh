@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# End-to-end tests of the glint CLI: scripts/cli-tests.sh BUILD_DIR (default: build).
+#
+# Runs build/bin/glint on build/guests/hello.elf and, if present, on
+# build/tests/guests/faults.elf. Cases that need a VM are skipped (loudly) when
+# /dev/kvm is not usable; with GLINT_REQUIRE_KVM=1 that skip is a failure.
+# GLINT_CLI_VALGRIND=1 also runs a few cases under valgrind to check for leaks.
+set -u
+
+BUILD=${1:-build}
+GLINT=$BUILD/bin/glint
+HELLO=$BUILD/guests/hello.elf
+FAULTS=$BUILD/tests/guests/faults.elf
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+
+pass=0
+fail=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-cli-tests.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+note() { printf 'cli-tests: %s\n' "$*"; }
+
+bad() {
+    fail=$((fail + 1))
+    printf 'FAIL: %s\n' "$1"
+    shift
+    local line
+    for line in "$@"; do
+        printf '      %s\n' "$line"
+    done
+}
+
+good() { pass=$((pass + 1)); }
+
+# Show a file's first lines, indented, for failure reports.
+show() {
+    if [ -s "$2" ]; then
+        printf '      %s:\n' "$1"
+        head -n 5 "$2" | cut -c1-200 | sed 's/^/        | /'
+    else
+        printf '      %s: (empty)\n' "$1"
+    fi
+}
+
+# check NAME WANT_STATUS WANT_STDOUT CMD...
+#   Runs CMD (under `timeout 10`), with stdout/stderr in $TMP/out and $TMP/err.
+#   WANT_STDOUT: '-' (not checked), '@empty' (no output at all) or the exact
+#   text stdout must hold, followed by one newline.
+#   On success stderr must be empty; on failure it must be exactly one line
+#   starting with "glint: ".
+check() {
+    local name=$1 want_rc=$2 want_out=$3
+    shift 3
+    local rc=0
+    timeout 10 "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+    local problems=()
+    if [ "$rc" -ne "$want_rc" ]; then
+        if [ "$rc" -eq 124 ]; then
+            problems+=("timed out after 10 s (wanted exit $want_rc)")
+        elif [ "$rc" -gt 128 ]; then
+            problems+=("killed by signal $((rc - 128)) (wanted exit $want_rc)")
+        else
+            problems+=("exit status $rc, wanted $want_rc")
+        fi
+    fi
+    case $want_out in
+    -) ;;
+    @empty)
+        [ -s "$TMP/out" ] && problems+=("stdout should be empty")
+        ;;
+    *)
+        printf '%s\n' "$want_out" >"$TMP/want"
+        cmp -s "$TMP/want" "$TMP/out" || problems+=("stdout should be exactly: $want_out")
+        ;;
+    esac
+    if [ "$rc" -eq 0 ]; then
+        [ -s "$TMP/err" ] && problems+=("stderr should be empty on success")
+    else
+        local lines
+        lines=$(wc -l <"$TMP/err")
+        if [ "$lines" -ne 1 ] || [ "$(tail -c 1 "$TMP/err" | od -An -c | tr -d ' ')" != '\n' ]; then
+            problems+=("stderr should be exactly one line (has $lines newline(s))")
+        fi
+        head -n 1 "$TMP/err" | grep -q '^glint: ' ||
+            problems+=("stderr should start with 'glint: '")
+    fi
+    if [ ${#problems[@]} -eq 0 ]; then
+        good
+        return 0
+    fi
+    bad "$name" "command: $*" "${problems[@]}"
+    show stdout "$TMP/out"
+    show stderr "$TMP/err"
+    return 1
+}
+
+# expect_line NAME TEXT FILE: TEXT must be a whole line of FILE.
+expect_line() {
+    if grep -qxF -- "$2" "$3"; then
+        good
+    else
+        bad "$1" "missing line: $2"
+        show output "$3"
+    fi
+}
+
+# expect_grep NAME TEXT FILE: TEXT must occur in FILE.
+expect_grep() {
+    if grep -qF -- "$2" "$3"; then
+        good
+    else
+        bad "$1" "missing text: $2"
+        show output "$3"
+    fi
+}
+
+# plausible_args SIGNATURE_LINE: one valid argument per parameter, as words.
+plausible_args() {
+    local params=${1#*(}
+    params=${params%%)*}
+    local t out=()
+    local IFS=', '
+    for t in $params; do
+        case $t in
+        i32 | u32 | i64 | u64) out+=(1) ;;
+        f32 | f64) out+=(1.5) ;;
+        bool) out+=(true) ;;
+        string) out+=(abc) ;;
+        bytes) out+=(00ff) ;;
+        *) out+=(1) ;;
+        esac
+    done
+    [ ${#out[@]} -eq 0 ] || printf '%s\n' "${out[@]}"
+}
+
+# ---- preconditions ------------------------------------------------------------
+if [ ! -x "$GLINT" ]; then
+    note "$GLINT not found; build it first (make)"
+    echo "cli-tests: 0 passed, 1 failed"
+    exit 1
+fi
+if [ ! -f "$HELLO" ]; then
+    bad "hello guest exists" "$HELLO not found; build it first (make)"
+fi
+
+VERSION=$(sed -n 's/^#define GLINT_VERSION_STRING "\(.*\)"$/\1/p' \
+    "$SRCDIR/include/glint.h" 2>/dev/null)
+VERSION=${VERSION:-0.1.0}
+
+# Files that are not guests.
+printf 'just some text\n' >"$TMP/text.txt"
+: >"$TMP/empty.elf"
+mkdir "$TMP/dir.elf"
+if [ -f "$HELLO" ]; then
+    head -c 100 "$HELLO" >"$TMP/truncated.elf"
+    head -c 1000 "$HELLO" >"$TMP/truncated1k.elf"
+fi
+
+# ---- no KVM needed: help, version, usage errors ---------------------------------
+check "--help" 0 - "$GLINT" --help && {
+    expect_grep "--help lists run" "run" "$TMP/out"
+    expect_grep "--help lists inspect" "inspect" "$TMP/out"
+    expect_grep "--help lists exit statuses" "Exit status" "$TMP/out"
+}
+check "-h" 0 - "$GLINT" -h
+check "help" 0 - "$GLINT" help
+check "help run" 0 - "$GLINT" help run && {
+    expect_grep "run help lists --timeout-ms" "--timeout-ms" "$TMP/out"
+    expect_grep "run help lists --heap" "--heap" "$TMP/out"
+    expect_grep "run help lists --stack" "--stack" "$TMP/out"
+}
+check "help inspect" 0 - "$GLINT" help inspect
+check "run --help" 0 - "$GLINT" run --help
+check "run -h" 0 - "$GLINT" run -h
+check "inspect --help" 0 - "$GLINT" inspect --help
+check "--version" 0 "glint $VERSION" "$GLINT" --version
+if [ -w /dev/full ]; then
+    # shellcheck disable=SC2016
+    check "--version >/dev/full: write error" 1 - sh -c '"$1" --version >/dev/full' sh "$GLINT"
+    # shellcheck disable=SC2016
+    check "--help >/dev/full: write error" 1 - sh -c '"$1" --help >/dev/full' sh "$GLINT"
+fi
+# A reader that goes away early must not kill glint with SIGPIPE.
+no_signal() {
+    local name=$1
+    shift
+    timeout 10 "$@" 2>/dev/null </dev/null | head -c 0
+    local rc=${PIPESTATUS[0]}
+    if [ "$rc" -lt 124 ]; then good; else bad "$name" "exit status $rc (signal or hang)"; fi
+}
+no_signal "--help into a closed pipe" "$GLINT" --help
+
+check "no command" 2 @empty "$GLINT"
+check "unknown command" 2 @empty "$GLINT" frobnicate
+check "unknown global option" 2 @empty "$GLINT" --frobnicate
+check "help unknown topic" 2 @empty "$GLINT" help frobnicate
+check "run: no operands" 2 @empty "$GLINT" run
+check "run: unknown option" 2 @empty "$GLINT" run --frobnicate "$HELLO" Add 2 3
+check "run: -x unknown option" 2 @empty "$GLINT" run -x "$HELLO" Add 2 3
+check "run: missing FUNCTION" 2 @empty "$GLINT" run "$HELLO"
+check "run: only --" 2 @empty "$GLINT" run --
+check "run: --heap 0" 2 @empty "$GLINT" run --heap 0 "$HELLO" Add 2 3
+check "run: --heap abc" 2 @empty "$GLINT" run --heap abc "$HELLO" Add 2 3
+check "run: --heap=12Q" 2 @empty "$GLINT" run --heap=12Q "$HELLO" Add 2 3
+check "run: --heap K" 2 @empty "$GLINT" run --heap K "$HELLO" Add 2 3
+check "run: --heap -1" 2 @empty "$GLINT" run --heap -1 "$HELLO" Add 2 3
+check "run: --heap overflow" 2 @empty "$GLINT" run --heap 99999999999999999999 "$HELLO" Add 2 3
+check "run: --heap 17179869184G overflow" 2 @empty \
+    "$GLINT" run --heap 17179869184G "$HELLO" Add 2 3
+check "run: --heap 1G out of range" 2 @empty "$GLINT" run --heap 1G "$HELLO" Add 2 3
+check "run: --stack 1 below minimum" 2 @empty "$GLINT" run --stack 1 "$HELLO" Add 2 3
+check "run: --heap missing value" 2 @empty "$GLINT" run --heap
+check "run: --heap= empty" 2 @empty "$GLINT" run --heap= "$HELLO" Add 2 3
+check "run: --timeout-ms abc" 2 @empty "$GLINT" run --timeout-ms abc "$HELLO" Add 2 3
+check "run: --timeout-ms=-1" 2 @empty "$GLINT" run --timeout-ms=-1 "$HELLO" Add 2 3
+check "run: --timeout-ms 4294967296" 2 @empty \
+    "$GLINT" run --timeout-ms 4294967296 "$HELLO" Add 2 3
+check "run: --help=x" 2 @empty "$GLINT" run --help=x "$HELLO" Add 2 3
+check "inspect: no operand" 2 @empty "$GLINT" inspect
+check "inspect: two operands" 2 @empty "$GLINT" inspect "$HELLO" "$HELLO"
+check "inspect: unknown option" 2 @empty "$GLINT" inspect --frobnicate "$HELLO"
+
+# ---- no KVM needed: guest files -----------------------------------------------------
+check "inspect: nonexistent file" 3 @empty "$GLINT" inspect "$TMP/no/such.elf"
+check "inspect: text file" 3 @empty "$GLINT" inspect "$TMP/text.txt"
+check "inspect: empty file" 3 @empty "$GLINT" inspect "$TMP/empty.elf"
+check "inspect: directory" 3 @empty "$GLINT" inspect "$TMP/dir.elf"
+[ -r /etc/hostname ] && check "inspect: /etc/hostname" 3 @empty "$GLINT" inspect /etc/hostname
+check "run: nonexistent file" 3 @empty "$GLINT" run "$TMP/no/such.elf" Add 2 3
+check "run: text file" 3 @empty "$GLINT" run "$TMP/text.txt" Add 2 3
+check "run: empty file" 3 @empty "$GLINT" run "$TMP/empty.elf" Add 2 3
+[ -r /etc/hostname ] && check "run: /etc/hostname" 3 @empty "$GLINT" run /etc/hostname Add 2 3
+check "run: newline in path stays one line" 3 @empty "$GLINT" run "$TMP/a
+b.elf" Add 2 3
+
+HELLO_FUNCS=()
+if [ -f "$HELLO" ]; then
+    check "inspect: truncated guest (100 bytes)" 3 @empty "$GLINT" inspect "$TMP/truncated.elf"
+    check "inspect: truncated guest (1000 bytes)" 3 @empty "$GLINT" inspect "$TMP/truncated1k.elf"
+    check "run: truncated guest (100 bytes)" 3 @empty "$GLINT" run "$TMP/truncated.elf" Add 2 3
+    check "run: truncated guest (1000 bytes)" 3 @empty \
+        "$GLINT" run "$TMP/truncated1k.elf" Add 2 3
+    if check "inspect hello.elf" 0 - "$GLINT" inspect "$HELLO"; then
+        cp "$TMP/out" "$TMP/hello.sigs"
+        expect_line "hello.elf exports Echo" "Echo(string) -> string" "$TMP/hello.sigs"
+        expect_line "hello.elf exports Add" "Add(i32, i32) -> i32" "$TMP/hello.sigs"
+        types='i32|u32|i64|u64|f32|f64|bool|string|bytes'
+        sig_re="^[A-Za-z0-9_.]+\\((($types)(, )?)*\\) -> (void|$types)\$"
+        if grep -qvE "$sig_re" "$TMP/hello.sigs"; then
+            bad "inspect line format" "lines not of the form 'Name(type, ...) -> type'"
+            show output "$TMP/hello.sigs"
+        else
+            good
+        fi
+        mapfile -t HELLO_FUNCS <"$TMP/hello.sigs"
+    fi
+    check "inspect -- hello.elf" 0 - "$GLINT" inspect -- "$HELLO"
+
+    # Arguments are checked against the signature before any VM is created.
+    check "run: unknown function" 2 @empty "$GLINT" run "$HELLO" NoSuch
+    check "run: empty function name" 2 @empty "$GLINT" run "$HELLO" ""
+    check "run: Add 2 (too few)" 2 @empty "$GLINT" run "$HELLO" Add 2
+    check "run: Add 1 2 3 (too many)" 2 @empty "$GLINT" run "$HELLO" Add 1 2 3
+    check "run: Add x 3" 2 @empty "$GLINT" run "$HELLO" Add x 3
+    check "run: Add 99999999999 1" 2 @empty "$GLINT" run "$HELLO" Add 99999999999 1
+    check "run: Add 2147483648 0" 2 @empty "$GLINT" run "$HELLO" Add 2147483648 0
+    check "run: Add -2147483649 0" 2 @empty "$GLINT" run "$HELLO" Add -2147483649 0
+    check "run: Add '' 1" 2 @empty "$GLINT" run "$HELLO" Add "" 1
+    check "run: Add ' 1' 1" 2 @empty "$GLINT" run "$HELLO" Add " 1" 1
+    check "run: Add 1.5 1" 2 @empty "$GLINT" run "$HELLO" Add 1.5 1
+    check "run: Add 0x 1" 2 @empty "$GLINT" run "$HELLO" Add 0x 1
+    check "run: Add 0xfffffffff 1" 2 @empty "$GLINT" run "$HELLO" Add 0xfffffffff 1
+    check "run: Add - 1" 2 @empty "$GLINT" run "$HELLO" Add - 1
+    check "run: Echo with invalid UTF-8" 2 @empty "$GLINT" run "$HELLO" Echo "$(printf 'a\377b')"
+    check "run: Echo with no argument" 2 @empty "$GLINT" run "$HELLO" Echo
+    long=$(head -c 5000 /dev/zero | tr '\0' 'x')
+    check "run: very long function name" 2 @empty "$GLINT" run "$HELLO" "$long"
+    check "run: very long bad argument" 2 @empty "$GLINT" run "$HELLO" Add "$long" 1
+    if [ "$(wc -c <"$TMP/err")" -gt 400 ]; then
+        bad "error line is cut to a reasonable length" "stderr has $(wc -c <"$TMP/err") bytes"
+    else
+        good
+    fi
+
+    # Every function: wrong argument count, and a bad argument for each typed parameter.
+    for sig in "${HELLO_FUNCS[@]+"${HELLO_FUNCS[@]}"}"; do
+        fname=${sig%%(*}
+        mapfile -t fargs < <(plausible_args "$sig")
+        check "run: $fname with one argument too many" 2 @empty \
+            "$GLINT" run "$HELLO" "$fname" "${fargs[@]+"${fargs[@]}"}" 1
+        params=${sig#*(}
+        params=${params%%)*}
+        i=0
+        IFS=', ' read -r -a ptypes <<<"$params"
+        for t in "${ptypes[@]+"${ptypes[@]}"}"; do
+            case $t in
+            i32 | i64 | f32 | f64) badv=zz ;;
+            u32 | u64) badv=-1 ;;
+            bool) badv=yes ;;
+            bytes) badv=abc ;;
+            *) badv= ;;
+            esac
+            if [ -n "$badv" ]; then
+                bargs=("${fargs[@]}")
+                bargs[i]=$badv
+                check "run: $fname with bad $t argument $((i + 1)) '$badv'" 2 @empty \
+                    "$GLINT" run "$HELLO" "$fname" "${bargs[@]}"
+            fi
+            i=$((i + 1))
+        done
+    done
+fi
+
+# ---- VM cases ---------------------------------------------------------------------------
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    HAVE_KVM=1
+else
+    HAVE_KVM=0
+    echo
+    echo "*** SKIPPED: cli VM tests: /dev/kvm missing ***"
+    echo
+    if [ -f "$HELLO" ]; then
+        check "run without KVM: exit 3" 3 @empty "$GLINT" run "$HELLO" Add 2 3
+    fi
+    if [ "${GLINT_REQUIRE_KVM:-0}" = 1 ]; then
+        bad "VM tests" "GLINT_REQUIRE_KVM=1 but /dev/kvm is not usable"
+    fi
+fi
+
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    check "run Echo hello" 0 "hello" "$GLINT" run "$HELLO" Echo hello
+    check "run Echo ''" 0 "" "$GLINT" run "$HELLO" Echo ""
+    check "run Echo 'two words'" 0 "two words" "$GLINT" run "$HELLO" Echo "two words"
+    check "run Echo UTF-8" 0 "héllo wörld ✓" "$GLINT" run "$HELLO" Echo "héllo wörld ✓"
+    check "run Echo -5 (operands after FUNCTION are not options)" 0 "-5" \
+        "$GLINT" run "$HELLO" Echo -5
+    check "run Echo --heap" 0 "--heap" "$GLINT" run "$HELLO" Echo --heap
+    check "run Add 2 3" 0 "5" "$GLINT" run "$HELLO" Add 2 3
+    check "run Add -2 -3" 0 "-5" "$GLINT" run "$HELLO" Add -2 -3
+    check "run Add 0x10 1" 0 "17" "$GLINT" run "$HELLO" Add 0x10 1
+    check "run Add 2147483647 0" 0 "2147483647" "$GLINT" run "$HELLO" Add 2147483647 0
+    check "run Add -2147483648 0" 0 "-2147483648" "$GLINT" run "$HELLO" Add -2147483648 0
+    check "run -- hello.elf Add 2 3" 0 "5" "$GLINT" run -- "$HELLO" Add 2 3
+    check "run with all options" 0 "5" \
+        "$GLINT" run --timeout-ms 5000 --heap 1M --stack 128K --input-size 64K \
+        --output-size=64K "$HELLO" Add 2 3
+    check "run --timeout-ms=0 (no limit)" 0 "5" "$GLINT" run --timeout-ms=0 "$HELLO" Add 2 3
+    check "run --heap 4096" 0 "5" "$GLINT" run --heap 4096 "$HELLO" Add 2 3
+    if [ -w /dev/full ]; then
+        # shellcheck disable=SC2016
+        check "run Echo >/dev/full: write error" 1 - \
+            sh -c '"$1" run "$2" Echo hello >/dev/full' sh "$GLINT" "$HELLO"
+    fi
+    no_signal "run into a closed pipe" "$GLINT" run "$HELLO" Echo "$long"
+
+    # Every exported function, called with plausible arguments, must succeed or
+    # report a guest failure (its meaning is unknown here), never crash or hang.
+    for sig in "${HELLO_FUNCS[@]+"${HELLO_FUNCS[@]}"}"; do
+        fname=${sig%%(*}
+        mapfile -t fargs < <(plausible_args "$sig")
+        rc=0
+        timeout 10 "$GLINT" run --timeout-ms 2000 "$HELLO" "$fname" \
+            "${fargs[@]+"${fargs[@]}"}" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+        if [ "$rc" -eq 0 ] && [ ! -s "$TMP/err" ]; then
+            good
+        elif [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+            grep -q '^glint: ' "$TMP/err"; then
+            good
+        else
+            bad "run $fname ${fargs[*]+"${fargs[*]}"}" \
+                "exit status $rc (wanted 0, or 1 with one error line)"
+            show stderr "$TMP/err"
+        fi
+    done
+
+    if [ "${GLINT_CLI_VALGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+        vg() {
+            local rc=0
+            valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                --error-exitcode=99 "$GLINT" "$@" >/dev/null 2>"$TMP/vg" || rc=$?
+            if [ "$rc" -eq 99 ]; then
+                bad "valgrind: glint $*" "valgrind reported errors"
+                show valgrind "$TMP/vg"
+            else
+                good
+            fi
+        }
+        vg run "$HELLO" Echo hello
+        vg run "$HELLO" Add x 3
+        vg inspect "$HELLO"
+        vg run "$TMP/text.txt" Add 1 2
+    fi
+fi
+
+# ---- fault and timeout guests ----------------------------------------------------------------
+if [ "$HAVE_KVM" = 1 ] && [ -f "$FAULTS" ] &&
+    "$GLINT" inspect "$FAULTS" >"$TMP/faults.sigs" 2>/dev/null; then
+    nd=$(grep -m1 '^NullDeref(' "$TMP/faults.sigs")
+    if [ -n "$nd" ]; then
+        mapfile -t fargs < <(plausible_args "$nd")
+        check "run faults.elf NullDeref" 1 - \
+            "$GLINT" run "$FAULTS" NullDeref "${fargs[@]+"${fargs[@]}"}" &&
+            expect_grep "fault report names the vector" "#" "$TMP/err"
+    else
+        note "note: $FAULTS has no NullDeref; fault case skipped"
+    fi
+    sp=$(grep -m1 '^Spin(' "$TMP/faults.sigs")
+    if [ -n "$sp" ]; then
+        mapfile -t fargs < <(plausible_args "$sp")
+        start=$(date +%s%N)
+        check "run --timeout-ms 100 faults.elf Spin" 1 - \
+            "$GLINT" run --timeout-ms 100 "$FAULTS" Spin "${fargs[@]+"${fargs[@]}"}"
+        ms=$((($(date +%s%N) - start) / 1000000))
+        if [ "$ms" -lt 5000 ]; then
+            good
+        else
+            bad "Spin with --timeout-ms 100 ends within 5 s" "took $ms ms"
+        fi
+    else
+        note "note: $FAULTS has no Spin; timeout case skipped"
+    fi
+elif [ "$HAVE_KVM" = 1 ]; then
+    note "note: $FAULTS not found or unreadable; NullDeref and Spin cases skipped"
+fi
+
+echo "cli-tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
