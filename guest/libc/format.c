@@ -1,0 +1,679 @@
+/* Guest libc: snprintf/vsnprintf with C semantics and exact decimal conversion of doubles. */
+#include "names.h"
+
+/*
+ * Supported: flags "- 0 + space #", width and precision (digits or '*'),
+ * length modifiers hh h l ll z j t L, conversions d i u o x X c s p n % and
+ * f F e E g G (a A are printed like e E).
+ *
+ *   - The return value is the length the full output would have (C
+ *     semantics); the buffer is always NUL-terminated when size > 0. Output
+ *     longer than INT_MAX makes the call return -1.
+ *   - %s with NULL prints "(null)" (cut by the precision like any string);
+ *     %p prints 0x<hex> like glibc, and "(nil)" for NULL.
+ *   - %c and %s ignore the l modifier (no wide characters in guests).
+ *   - %n is not supported: its pointer argument is consumed and ignored.
+ *   - Unknown conversions are copied to the output as written.
+ *   - Floating point is converted exactly: the double's binary value is
+ *     expanded to decimal with small integer bignums (no floating-point
+ *     arithmetic at all), then rounded half-to-even on the exact value -- the
+ *     same digits glibc prints in the default rounding mode, for every
+ *     magnitude, for f, e and g. L (long double) arguments are converted to
+ *     double first. inf/nan print as inf/nan (INF/NAN for F E G), with sign.
+ * Integer conversions use only integer arithmetic.
+ */
+
+enum {
+    F_MINUS = 1,
+    F_ZERO = 2,
+    F_PLUS = 4,
+    F_SPACE = 8,
+    F_ALT = 16,
+    F_UPPER = 32,
+};
+
+enum { L_NONE, L_HH, L_H, L_L, L_LL, L_Z, L_J, L_T, L_BIGL };
+
+typedef struct spec {
+    unsigned flags;
+    size_t width;
+    long long prec; /* -1: none */
+} spec;
+
+typedef struct out {
+    char *buf;
+    size_t size;
+    size_t len; /* bytes the full output has so far */
+} out;
+
+_Static_assert(sizeof(ptrdiff_t) == sizeof(size_t), "%zd/%tu use the other type");
+
+/* ---- output ---- */
+
+static void put(out *o, char c)
+{
+    if (o->len + 1 < o->size)
+        o->buf[o->len] = c;
+    o->len++;
+}
+
+static void put_rep(out *o, char c, size_t n)
+{
+    while (n && o->len + 1 < o->size) {
+        o->buf[o->len++] = c;
+        n--;
+    }
+    o->len += n;
+}
+
+static void put_mem(out *o, const char *s, size_t n)
+{
+    while (n && o->len + 1 < o->size) {
+        o->buf[o->len++] = *s++;
+        n--;
+    }
+    o->len += n;
+}
+
+/*
+ * Start a numeric field whose text is `prefix` (sign, 0x) followed by body
+ * characters, `total` characters in all: emits the left padding and prefix,
+ * returns the right padding to emit after the body.
+ */
+static size_t field_begin(out *o, const spec *sp, size_t total, const char *prefix, size_t plen,
+                          bool zero_ok)
+{
+    size_t pad = sp->width > total ? sp->width - total : 0;
+    if (sp->flags & F_MINUS) {
+        put_mem(o, prefix, plen);
+        return pad;
+    }
+    if (zero_ok && (sp->flags & F_ZERO)) {
+        put_mem(o, prefix, plen);
+        put_rep(o, '0', pad);
+    } else {
+        put_rep(o, ' ', pad);
+        put_mem(o, prefix, plen);
+    }
+    return 0;
+}
+
+static void put_padded(out *o, const spec *sp, const char *s, size_t n)
+{
+    size_t right = field_begin(o, sp, n, "", 0, false);
+    put_mem(o, s, n);
+    put_rep(o, ' ', right);
+}
+
+/* ---- integers ---- */
+
+static void fmt_int(out *o, const spec *sp, uintmax_t v, bool neg, unsigned base, bool is_signed)
+{
+    const char *digs = (sp->flags & F_UPPER) ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[3 * sizeof(uintmax_t) + 1]; /* octal digits of the largest value */
+    size_t n = 0;
+    bool zero = v == 0;
+
+    while (v) {
+        tmp[n++] = digs[v % base];
+        v /= base;
+    }
+    size_t prec = sp->prec < 0 ? 1 : (size_t)sp->prec;
+    size_t zeros = prec > n ? prec - n : 0;
+    if (base == 8 && (sp->flags & F_ALT) && zeros == 0 && (n == 0 || tmp[n - 1] != '0'))
+        zeros = 1; /* "%#o": the first digit is a 0 */
+
+    char pre[3];
+    size_t pl = 0;
+    if (neg)
+        pre[pl++] = '-';
+    else if (is_signed && (sp->flags & F_PLUS))
+        pre[pl++] = '+';
+    else if (is_signed && (sp->flags & F_SPACE))
+        pre[pl++] = ' ';
+    if (base == 16 && (sp->flags & F_ALT) && !zero) {
+        pre[pl++] = '0';
+        pre[pl++] = (sp->flags & F_UPPER) ? 'X' : 'x';
+    }
+
+    size_t right = field_begin(o, sp, pl + zeros + n, pre, pl, sp->prec < 0);
+    put_rep(o, '0', zeros);
+    while (n)
+        put(o, tmp[--n]);
+    put_rep(o, ' ', right);
+}
+
+static intmax_t arg_signed(va_list *ap, int len)
+{
+    switch (len) {
+    case L_HH:
+        return (signed char)va_arg(*ap, int);
+    case L_H:
+        return (short)va_arg(*ap, int);
+    case L_L:
+        return va_arg(*ap, long);
+    case L_LL:
+    case L_BIGL: /* %Ld: long long, as in glibc */
+        return va_arg(*ap, long long);
+    case L_Z:
+    case L_T:
+        return va_arg(*ap, ptrdiff_t);
+    case L_J:
+        return va_arg(*ap, intmax_t);
+    default:
+        return va_arg(*ap, int);
+    }
+}
+
+static uintmax_t arg_unsigned(va_list *ap, int len)
+{
+    switch (len) {
+    case L_HH:
+        return (unsigned char)va_arg(*ap, unsigned);
+    case L_H:
+        return (unsigned short)va_arg(*ap, unsigned);
+    case L_L:
+        return va_arg(*ap, unsigned long);
+    case L_LL:
+    case L_BIGL:
+        return va_arg(*ap, unsigned long long);
+    case L_Z:
+    case L_T:
+        return va_arg(*ap, size_t);
+    case L_J:
+        return va_arg(*ap, uintmax_t);
+    default:
+        return va_arg(*ap, unsigned);
+    }
+}
+
+/* ---- exact decimal expansion of a double ---- */
+
+/* A double has at most 767 significant decimal digits: they always fit. */
+#define DEC_MAX    800
+#define FRAC_WORDS 36 /* 1074 fraction bits + 4 bits of digit, in 32-bit words */
+
+/*
+ * value = 0.dg[0] dg[1] ... x 10^E, dg[0] != '0' (no digits: value 0), plus
+ * the not yet expanded fraction w / 2^k (digits beyond nd). Digits at index
+ * < 0 or >= nd (once the fraction is exhausted) are zeros.
+ */
+typedef struct dec {
+    char dg[DEC_MAX];
+    int nd;
+    int E;
+    int k, nw;
+    uint32_t w[FRAC_WORDS];
+} dec;
+
+static bool frac_left(const dec *d)
+{
+    for (int i = 0; i < d->nw; i++) {
+        if (d->w[i])
+            return true;
+    }
+    return false;
+}
+
+/* Multiply the fraction by 10 and take out the integer digit. */
+static unsigned frac_next(dec *d)
+{
+    uint64_t carry = 0;
+    for (int i = 0; i < d->nw; i++) {
+        uint64_t t = (uint64_t)d->w[i] * 10 + carry;
+        d->w[i] = (uint32_t)t;
+        carry = t >> 32;
+    }
+    int li = d->k / 32, sh = d->k % 32;
+    uint64_t hi = d->w[li] | ((uint64_t)d->w[li + 1] << 32);
+    unsigned digit = (unsigned)(hi >> sh);
+    d->w[li] &= sh ? (uint32_t)((1u << sh) - 1) : 0u;
+    d->w[li + 1] = 0;
+    return digit;
+}
+
+/* All decimal digits of the integer m * 2^e (m > 0, 0 <= e <= 971). */
+static void int_digits(dec *d, uint64_t m, int e)
+{
+    uint32_t w[34], chunk[40];
+    int limb = e / 32, sh = e % 32, nw = limb + 3, nc = 0;
+
+    for (int i = 0; i < nw; i++)
+        w[i] = 0;
+    w[limb] = (uint32_t)(m << sh);
+    uint64_t x = m >> (32 - sh);
+    w[limb + 1] = (uint32_t)x;
+    w[limb + 2] = (uint32_t)(x >> 32);
+    while (nw > 0 && w[nw - 1] == 0)
+        nw--;
+    while (nw > 0) {
+        uint64_t rem = 0;
+        for (int i = nw - 1; i >= 0; i--) {
+            uint64_t cur = (rem << 32) | w[i];
+            w[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        chunk[nc++] = (uint32_t)rem;
+        while (nw > 0 && w[nw - 1] == 0)
+            nw--;
+    }
+    for (int c = nc - 1; c >= 0; c--) {
+        char tmp[9];
+        uint32_t v = chunk[c];
+        for (int j = 8; j >= 0; j--) {
+            tmp[j] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        int j = 0;
+        if (c == nc - 1) {
+            while (j < 8 && tmp[j] == '0')
+                j++;
+        }
+        for (; j < 9; j++)
+            d->dg[d->nd++] = tmp[j];
+    }
+    d->E = d->nd;
+}
+
+/* Set up the expansion of m * 2^e; the integer part and the first significant digit are ready. */
+static void dec_init(dec *d, uint64_t m, int e)
+{
+    d->nd = 0;
+    d->E = 1;
+    d->k = 0;
+    d->nw = 0;
+    if (m == 0)
+        return;
+    while (!(m & 1) && e < 0) {
+        m >>= 1;
+        e++;
+    }
+    if (e >= 0) {
+        int_digits(d, m, e);
+        return;
+    }
+    int k = -e;
+    uint64_t ip = k < 64 ? m >> k : 0;
+    uint64_t fr = k < 64 ? m & ((1ull << k) - 1) : m;
+    d->E = 0;
+    if (ip)
+        int_digits(d, ip, 0);
+    d->k = k;
+    d->nw = k / 32 + 2;
+    for (int i = 0; i < d->nw; i++)
+        d->w[i] = 0;
+    d->w[0] = (uint32_t)fr;
+    d->w[1] = (uint32_t)(fr >> 32);
+    if (!ip) {
+        unsigned digit;
+        while ((digit = frac_next(d)) == 0)
+            d->E--;
+        d->dg[d->nd++] = (char)('0' + digit);
+    }
+}
+
+/* Expand until there are `want` significant digits (or the value is exhausted). */
+static void dec_more(dec *d, long long want)
+{
+    while (d->nd < want && d->nd < DEC_MAX && frac_left(d))
+        d->dg[d->nd++] = (char)('0' + frac_next(d));
+}
+
+/* Round to `keep` significant digits (keep < 0: to zero), half to even. Call
+ * dec_more(d, keep + 1) first. Afterwards the digits are the exact value. */
+static void dec_round(dec *d, long long keep)
+{
+    if (keep >= d->nd)
+        return;
+    bool up = false;
+    if (keep >= 0) {
+        char r = d->dg[keep];
+        bool rest = frac_left(d);
+        for (int i = (int)keep + 1; !rest && i < d->nd; i++)
+            rest = d->dg[i] != '0';
+        bool odd = keep > 0 && ((d->dg[keep - 1] - '0') & 1);
+        up = r > '5' || (r == '5' && (rest || odd));
+    }
+    d->nd = keep < 0 ? 0 : (int)keep;
+    d->nw = 0;
+    if (!up)
+        return;
+    int i = d->nd - 1;
+    while (i >= 0 && d->dg[i] == '9')
+        d->dg[i--] = '0';
+    if (i >= 0) {
+        d->dg[i]++;
+    } else {
+        d->dg[0] = '1';
+        d->nd = 1;
+        d->E++;
+    }
+}
+
+/* Digits with indexes [from, to): zeros outside the stored ones. */
+static void put_digits(out *o, const dec *d, long long from, long long to)
+{
+    if (from < 0 && from < to) {
+        long long z = (to < 0 ? to : 0) - from;
+        put_rep(o, '0', (size_t)z);
+        from += z;
+    }
+    if (from < d->nd && from < to) {
+        long long n = (to < d->nd ? to : d->nd) - from;
+        put_mem(o, d->dg + from, (size_t)n);
+        from += n;
+    }
+    if (from < to)
+        put_rep(o, '0', (size_t)(to - from));
+}
+
+static void emit_fixed(out *o, const spec *sp, const char *sign, size_t sl, const dec *d,
+                       long long p)
+{
+    size_t intlen = d->E > 0 ? (size_t)d->E : 1;
+    bool point = p > 0 || (sp->flags & F_ALT);
+    size_t right = field_begin(o, sp, sl + intlen + point + (size_t)p, sign, sl, true);
+    if (d->E > 0)
+        put_digits(o, d, 0, d->E);
+    else
+        put(o, '0');
+    if (point)
+        put(o, '.');
+    put_digits(o, d, d->E, d->E + p);
+    put_rep(o, ' ', right);
+}
+
+static void emit_exp(out *o, const spec *sp, const char *sign, size_t sl, const dec *d, long long p)
+{
+    int x = d->nd ? d->E - 1 : 0;
+    unsigned ax = x < 0 ? (unsigned)-x : (unsigned)x;
+    char ebuf[8];
+    size_t en = 0;
+    do {
+        ebuf[en++] = (char)('0' + ax % 10);
+        ax /= 10;
+    } while (ax);
+    if (en < 2)
+        ebuf[en++] = '0';
+
+    bool point = p > 0 || (sp->flags & F_ALT);
+    size_t right = field_begin(o, sp, sl + 1 + point + (size_t)p + 2 + en, sign, sl, true);
+    put_digits(o, d, 0, 1);
+    if (point)
+        put(o, '.');
+    put_digits(o, d, 1, 1 + p);
+    put(o, (sp->flags & F_UPPER) ? 'E' : 'e');
+    put(o, x < 0 ? '-' : '+');
+    while (en)
+        put(o, ebuf[--en]);
+    put_rep(o, ' ', right);
+}
+
+static char digit_at(const dec *d, long long i)
+{
+    return i >= 0 && i < d->nd ? d->dg[i] : '0';
+}
+
+static void fmt_float(out *o, const spec *sp, double v, char conv)
+{
+    union {
+        double d;
+        uint64_t u;
+    } pun = {.d = v};
+    uint64_t bits = pun.u;
+    unsigned ex = (unsigned)(bits >> 52) & 0x7ff;
+    uint64_t frac = bits & ((1ull << 52) - 1);
+    bool upper = sp->flags & F_UPPER;
+    char sign[1];
+    size_t sl = 0;
+
+    if (bits >> 63)
+        sign[sl++] = '-';
+    else if (sp->flags & F_PLUS)
+        sign[sl++] = '+';
+    else if (sp->flags & F_SPACE)
+        sign[sl++] = ' ';
+
+    if (ex == 0x7ff) {
+        const char *s = frac ? (upper ? "NAN" : "nan") : (upper ? "INF" : "inf");
+        size_t right = field_begin(o, sp, sl + 3, sign, sl, false);
+        put_mem(o, s, 3);
+        put_rep(o, ' ', right);
+        return;
+    }
+
+    dec d;
+    if (ex == 0)
+        dec_init(&d, frac, -1074);
+    else
+        dec_init(&d, frac | (1ull << 52), (int)ex - 1075);
+    long long p = sp->prec < 0 ? 6 : sp->prec;
+
+    if (conv == 'f') {
+        long long keep = d.E + p;
+        dec_more(&d, keep + 1);
+        dec_round(&d, keep);
+        emit_fixed(o, sp, sign, sl, &d, p);
+    } else if (conv == 'e') {
+        dec_more(&d, p + 2);
+        dec_round(&d, p + 1);
+        emit_exp(o, sp, sign, sl, &d, p);
+    } else { /* g */
+        long long P = p == 0 ? 1 : p;
+        bool alt = sp->flags & F_ALT;
+        dec_more(&d, P + 1);
+        dec_round(&d, P);
+        long long x = d.E - 1; /* 0 for zero, as E is 1 */
+        if (P > x && x >= -4) {
+            p = P - 1 - x;
+            if (!alt) {
+                if (d.E + p > d.nd)
+                    p = d.nd > d.E ? d.nd - d.E : 0;
+                while (p > 0 && digit_at(&d, d.E + p - 1) == '0')
+                    p--;
+            }
+            emit_fixed(o, sp, sign, sl, &d, p);
+        } else {
+            p = P - 1;
+            if (!alt) {
+                if (p >= d.nd)
+                    p = d.nd > 1 ? d.nd - 1 : 0;
+                while (p > 0 && digit_at(&d, p) == '0')
+                    p--;
+            }
+            emit_exp(o, sp, sign, sl, &d, p);
+        }
+    }
+}
+
+/* ---- driver ---- */
+
+static unsigned flag_of(char c)
+{
+    switch (c) {
+    case '-':
+        return F_MINUS;
+    case '0':
+        return F_ZERO;
+    case '+':
+        return F_PLUS;
+    case ' ':
+        return F_SPACE;
+    case '#':
+        return F_ALT;
+    default:
+        return 0;
+    }
+}
+
+/* Decimal number at *f (saturated at INT_MAX). */
+static int parse_num(const char **f)
+{
+    int n = 0;
+    for (; **f >= '0' && **f <= '9'; (*f)++) {
+        int dgt = **f - '0';
+        n = n > (__INT_MAX__ - dgt) / 10 ? __INT_MAX__ : n * 10 + dgt;
+    }
+    return n;
+}
+
+static int parse_length(const char **f)
+{
+    const char *s = *f;
+    int len = L_NONE;
+    switch (*s) {
+    case 'h':
+        len = s[1] == 'h' ? L_HH : L_H;
+        break;
+    case 'l':
+        len = s[1] == 'l' ? L_LL : L_L;
+        break;
+    case 'z':
+        len = L_Z;
+        break;
+    case 'j':
+        len = L_J;
+        break;
+    case 't':
+        len = L_T;
+        break;
+    case 'L':
+        len = L_BIGL;
+        break;
+    default:
+        return L_NONE;
+    }
+    *f = s + ((len == L_HH || len == L_LL) ? 2 : 1);
+    return len;
+}
+
+int GLINT_LIBC(vsnprintf)(char *restrict buf, size_t size, const char *restrict fmt, va_list ap0)
+{
+    out o = {buf, size, 0};
+    va_list ap;
+    const char *f = fmt;
+
+    va_copy(ap, ap0);
+    while (*f) {
+        if (*f != '%') {
+            const char *s = f;
+            while (*f && *f != '%')
+                f++;
+            put_mem(&o, s, (size_t)(f - s));
+            continue;
+        }
+        const char *start = f++;
+        spec sp = {0, 0, -1};
+        unsigned fl;
+        while ((fl = flag_of(*f)) != 0) {
+            sp.flags |= fl;
+            f++;
+        }
+        if (*f == '*') {
+            int w = va_arg(ap, int);
+            f++;
+            if (w < 0) {
+                sp.flags |= F_MINUS;
+                sp.width = (size_t)0 - (size_t)(long long)w;
+            } else {
+                sp.width = (size_t)w;
+            }
+        } else {
+            sp.width = (size_t)parse_num(&f);
+        }
+        if (*f == '.') {
+            f++;
+            if (*f == '*') {
+                int p = va_arg(ap, int);
+                f++;
+                sp.prec = p < 0 ? -1 : p;
+            } else {
+                sp.prec = parse_num(&f);
+            }
+        }
+        int len = parse_length(&f);
+        char c = *f;
+        if (c == 'X' || c == 'F' || c == 'E' || c == 'G' || c == 'A') {
+            sp.flags |= F_UPPER;
+            c = (char)(c - 'A' + 'a');
+        }
+
+        switch (c) {
+        case 'd':
+        case 'i': {
+            intmax_t v = arg_signed(&ap, len);
+            uintmax_t mag = v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v;
+            fmt_int(&o, &sp, mag, v < 0, 10, true);
+            break;
+        }
+        case 'u':
+        case 'o':
+        case 'x': {
+            uintmax_t v = arg_unsigned(&ap, len);
+            fmt_int(&o, &sp, v, false, c == 'u' ? 10 : c == 'o' ? 8 : 16, false);
+            break;
+        }
+        case 'c': {
+            char ch = (char)va_arg(ap, int);
+            put_padded(&o, &sp, &ch, 1);
+            break;
+        }
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s)
+                s = "(null)";
+            size_t n =
+                sp.prec >= 0 ? GLINT_LIBC(strnlen)(s, (size_t)sp.prec) : GLINT_LIBC(strlen)(s);
+            put_padded(&o, &sp, s, n);
+            break;
+        }
+        case 'p': {
+            void *p = va_arg(ap, void *);
+            if (!p) {
+                put_padded(&o, &sp, "(nil)", 5);
+            } else {
+                sp.flags |= F_ALT;
+                fmt_int(&o, &sp, (uintptr_t)p, false, 16, true);
+            }
+            break;
+        }
+        case 'n':
+            (void)va_arg(ap, void *);
+            break;
+        case 'f':
+        case 'e':
+        case 'g':
+        case 'a': {
+            double v = len == L_BIGL ? (double)va_arg(ap, long double) : va_arg(ap, double);
+            fmt_float(&o, &sp, v, c == 'a' ? 'e' : c);
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        default:
+            /* Not a conversion: copy it as written (the argument list is unknown). */
+            if (!c) {
+                put_mem(&o, start, (size_t)(f - start));
+                continue;
+            }
+            put_mem(&o, start, (size_t)(f + 1 - start));
+            break;
+        }
+        f++;
+    }
+    va_end(ap);
+
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = '\0';
+    return o.len > (size_t)__INT_MAX__ ? -1 : (int)o.len;
+}
+
+int GLINT_LIBC(snprintf)(char *restrict buf, size_t size, const char *restrict fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = GLINT_LIBC(vsnprintf)(buf, size, fmt, ap);
+    va_end(ap);
+    return r;
+}
