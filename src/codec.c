@@ -211,6 +211,15 @@ static int fail(const char **why, const char *what)
     return -1;
 }
 
+/* 1 if b[from, to) are all zero. */
+static int zeros(const uint8_t *b, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
 int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char **why)
 {
     const uint8_t *b = buf;
@@ -251,7 +260,10 @@ int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char *
             return fail(why, "host function name has invalid characters");
         m->name = (const char *)b + pos;
         m->name_len = h.name_len;
-        pos = ALIGN8(pos + h.name_len + 1);
+        uint64_t end = ALIGN8(pos + h.name_len + 1);
+        if (!zeros(b, pos + h.name_len + 1, end))
+            return fail(why, "host function name padding not zero");
+        pos = end;
     } else if (h.name_len != 0) {
         return fail(why, "name length set on a message without a name");
     }
@@ -289,6 +301,8 @@ int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char *
                     return fail(why, "string is not NUL-free valid UTF-8");
             }
         }
+        if (!zeros(b, pos + vh.len, pos + padded))
+            return fail(why, "value padding not zero");
         pos += padded;
     }
     if (pos != h.size)

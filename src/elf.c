@@ -58,13 +58,13 @@ static int check_header(const Elf64_Ehdr *eh, size_t len)
 
 static int add_load(struct glint__elf *out, const Elf64_Phdr *ph, unsigned idx, size_t len)
 {
-    if (ph->p_memsz == 0)
-        return 0;
-    if (out->nsegs == GLINT__ELF_MAX_SEGMENTS)
-        return bad("too many PT_LOAD segments (index, max)", idx, GLINT__ELF_MAX_SEGMENTS);
     if (ph->p_filesz > ph->p_memsz)
         return glint__fail(GLINT_EELF, "guest ELF: segment %u file size exceeds memory size",
                            idx);
+    if (ph->p_memsz == 0)
+        return 0; /* empty: occupies nothing */
+    if (out->nsegs == GLINT__ELF_MAX_SEGMENTS)
+        return bad("too many PT_LOAD segments (index, max)", idx, GLINT__ELF_MAX_SEGMENTS);
     if (!in_file(ph->p_offset, ph->p_filesz, len))
         return glint__fail(GLINT_EELF, "guest ELF: segment %u extends past end of file", idx);
     if (ph->p_vaddr < GLINT_ABI_IMAGE_BASE || ph->p_vaddr >= GLINT_ABI_IMAGE_LIMIT ||
