@@ -152,6 +152,8 @@ check: deps-check all $(UNIT) $(VMT)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan:
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory BUILD=build/asan \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-unit check-vm
@@ -188,5 +190,8 @@ install: all
 
 clean:
 	rm -rf build
+
+# Keep intermediate objects (guest .o files) between runs.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -79,9 +79,8 @@ int raw_create(struct raw_vm *vm)
         if (memcmp(image + off, zero, 4096) != 0)
             memcpy(vm->mem + off, image + off, 4096);
     vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-    struct kvm_userspace_memory_region r = {.slot = 0,
-                                            .memory_size = vm->mem_size,
-                                            .userspace_addr = (uint64_t)(uintptr_t)vm->mem};
+    struct kvm_userspace_memory_region r = {
+        .slot = 0, .memory_size = vm->mem_size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem};
     if (vm->vm_fd < 0 || ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
         return -1;
     vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
@@ -112,8 +111,8 @@ int raw_create(struct raw_vm *vm)
     s.efer = GLINT__EFER;
     if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
         return -1;
-    struct kvm_regs regs = {.rip = CODE_ADDR, .rsp = layout.stack_addr + layout.stack_size,
-                            .rflags = 2};
+    struct kvm_regs regs = {
+        .rip = CODE_ADDR, .rsp = layout.stack_addr + layout.stack_size, .rflags = 2};
     return ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0 ? -1 : 0;
 }
 
@@ -126,8 +125,8 @@ static int run_to_out(struct raw_vm *vm)
 
 int raw_call(struct raw_vm *vm)
 {
-    struct kvm_regs regs = {.rip = CODE_ADDR, .rsp = layout.stack_addr + layout.stack_size,
-                            .rflags = 2};
+    struct kvm_regs regs = {
+        .rip = CODE_ADDR, .rsp = layout.stack_addr + layout.stack_size, .rflags = 2};
     if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return -1;
     return run_to_out(vm);

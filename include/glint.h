@@ -2,6 +2,7 @@
 #ifndef GLINT_H
 #define GLINT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,33 +17,34 @@ extern "C" {
 #define GLINT_API
 #endif
 
-#define GLINT_VERSION_MAJOR 0
-#define GLINT_VERSION_MINOR 1
-#define GLINT_VERSION_PATCH 0
+#define GLINT_VERSION_MAJOR  0
+#define GLINT_VERSION_MINOR  1
+#define GLINT_VERSION_PATCH  0
 #define GLINT_VERSION_STRING "0.1.0"
 
 /* ---- errors -----------------------------------------------------------------
  * Every function that can fail returns 0 or one of these negative codes.
  * glint_errmsg() then names what went wrong in the calling thread. */
-#define GLINT_ERRORS(X)                                                        \
-    X(EINVAL, -1, "invalid argument")                                          \
-    X(ENOMEM, -2, "out of memory")                                             \
-    X(ENOKVM, -3, "KVM is not available")                                      \
-    X(EHV, -4, "hypervisor operation failed")                                  \
-    X(EIO, -5, "cannot read guest file")                                       \
-    X(EELF, -6, "malformed guest ELF")                                         \
-    X(EABI, -7, "guest ABI missing or mismatched")                             \
-    X(ENOFUNC, -8, "no such function")                                         \
-    X(ESIG, -9, "arguments do not match the signature")                        \
-    X(ETOOBIG, -10, "message does not fit the buffer")                         \
-    X(EGUEST, -11, "guest function returned an error")                         \
-    X(EABORT, -12, "guest aborted")                                            \
-    X(EFAULT, -13, "guest faulted")                                            \
-    X(ETIMEDOUT, -14, "guest call timed out")                                  \
-    X(EPROTO, -15, "guest broke the call protocol")                            \
-    X(EPOISONED, -16, "sandbox is poisoned by an earlier failure")             \
-    X(EBUSY, -17, "sandbox is already running a call")                         \
-    X(EEXIST, -18, "name already registered")
+#define GLINT_ERRORS(X)                                                                            \
+    X(EINVAL, -1, "invalid argument")                                                              \
+    X(ENOMEM, -2, "out of memory")                                                                 \
+    X(ENOKVM, -3, "KVM is not available")                                                          \
+    X(EHV, -4, "hypervisor operation failed")                                                      \
+    X(EIO, -5, "cannot read guest file")                                                           \
+    X(EELF, -6, "malformed guest ELF")                                                             \
+    X(EABI, -7, "guest ABI missing or mismatched")                                                 \
+    X(ENOFUNC, -8, "no such function")                                                             \
+    X(ESIG, -9, "arguments do not match the signature")                                            \
+    X(ETOOBIG, -10, "message does not fit the buffer")                                             \
+    X(EGUEST, -11, "guest function returned an error")                                             \
+    X(EABORT, -12, "guest aborted")                                                                \
+    X(EFAULT, -13, "guest faulted")                                                                \
+    X(ETIMEDOUT, -14, "guest call timed out")                                                      \
+    X(EPROTO, -15, "guest broke the call protocol")                                                \
+    X(EPOISONED, -16, "sandbox is poisoned by an earlier failure")                                 \
+    X(EBUSY, -17, "sandbox is already running a call")                                             \
+    X(EEXIST, -18, "name already registered")                                                      \
+    X(EINTR, -19, "guest call interrupted")
 
 enum glint_error {
 #define GLINT_ERROR_ENUM(name, value, text) GLINT_##name = (value),
@@ -74,7 +76,7 @@ typedef enum glint_type {
 } glint_type;
 
 #define GLINT_MAX_PARAMS 16
-#define GLINT_NAME_MAX 63 /* longest function name, in bytes */
+#define GLINT_NAME_MAX   63 /* longest function name, in bytes */
 
 /* Name of a type ("i32", "string", ...); "?" if out of range. */
 GLINT_API const char *glint_type_name(glint_type t);
@@ -105,15 +107,51 @@ typedef struct glint_value {
     } as;
 } glint_value;
 
-static inline glint_value glint_i32(int32_t v) { glint_value x = {GLINT_I32, 0, {.i32 = v}}; return x; }
-static inline glint_value glint_u32(uint32_t v) { glint_value x = {GLINT_U32, 0, {.u32 = v}}; return x; }
-static inline glint_value glint_i64(int64_t v) { glint_value x = {GLINT_I64, 0, {.i64 = v}}; return x; }
-static inline glint_value glint_u64(uint64_t v) { glint_value x = {GLINT_U64, 0, {.u64 = v}}; return x; }
-static inline glint_value glint_f32(float v) { glint_value x = {GLINT_F32, 0, {.f32 = v}}; return x; }
-static inline glint_value glint_f64(double v) { glint_value x = {GLINT_F64, 0, {.f64 = v}}; return x; }
-static inline glint_value glint_bool(bool v) { glint_value x = {GLINT_BOOL, 0, {.b = v}}; return x; }
-static inline glint_value glint_string_n(const char *s, size_t n) { glint_value x = {GLINT_STRING, 0, {.str = {s, n}}}; return x; }
-static inline glint_value glint_bytes(const void *p, size_t n) { glint_value x = {GLINT_BYTES, 0, {.bytes = {p, n}}}; return x; }
+static inline glint_value glint_i32(int32_t v)
+{
+    glint_value x = {GLINT_I32, 0, {.i32 = v}};
+    return x;
+}
+static inline glint_value glint_u32(uint32_t v)
+{
+    glint_value x = {GLINT_U32, 0, {.u32 = v}};
+    return x;
+}
+static inline glint_value glint_i64(int64_t v)
+{
+    glint_value x = {GLINT_I64, 0, {.i64 = v}};
+    return x;
+}
+static inline glint_value glint_u64(uint64_t v)
+{
+    glint_value x = {GLINT_U64, 0, {.u64 = v}};
+    return x;
+}
+static inline glint_value glint_f32(float v)
+{
+    glint_value x = {GLINT_F32, 0, {.f32 = v}};
+    return x;
+}
+static inline glint_value glint_f64(double v)
+{
+    glint_value x = {GLINT_F64, 0, {.f64 = v}};
+    return x;
+}
+static inline glint_value glint_bool(bool v)
+{
+    glint_value x = {GLINT_BOOL, 0, {.b = v}};
+    return x;
+}
+static inline glint_value glint_string_n(const char *s, size_t n)
+{
+    glint_value x = {GLINT_STRING, 0, {.str = {s, n}}};
+    return x;
+}
+static inline glint_value glint_bytes(const void *p, size_t n)
+{
+    glint_value x = {GLINT_BYTES, 0, {.bytes = {p, n}}};
+    return x;
+}
 GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
 
 /* ---- host functions ----------------------------------------------------------
@@ -124,8 +162,7 @@ GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
  * to the guest. A string/bytes result must stay valid after the callback
  * returns; glint copies it at once (and frees it if GLINT_VALUE_FREE is set).
  * Callbacks run on the thread that called glint_sandbox_call(). */
-typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs,
-                             glint_value *ret);
+typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs, glint_value *ret);
 
 /* Called for each guest `print`; text is valid UTF-8 of len bytes. */
 typedef void (*glint_print_fn)(void *user, const char *text, size_t len);
@@ -219,34 +256,63 @@ GLINT_API int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const gl
 
 typedef enum glint_failure_kind {
     GLINT_FAIL_NONE = 0,
-    GLINT_FAIL_USAGE,       /* bad call from the host side; sandbox unaffected */
-    GLINT_FAIL_GUEST_ERROR, /* guest returned an error; sandbox still usable */
-    GLINT_FAIL_ABORT,       /* guest called abort */
-    GLINT_FAIL_FAULT,       /* CPU exception in the guest */
-    GLINT_FAIL_TRIPLE_FAULT,/* exception while delivering an exception */
-    GLINT_FAIL_TIMEOUT,     /* deadline passed */
-    GLINT_FAIL_PROTOCOL,    /* malformed message or unexpected exit */
-    GLINT_FAIL_HYPERVISOR,  /* KVM failed */
+    GLINT_FAIL_USAGE,        /* bad call from the host side; sandbox unaffected */
+    GLINT_FAIL_GUEST_ERROR,  /* guest returned an error; sandbox still usable */
+    GLINT_FAIL_ABORT,        /* guest called abort */
+    GLINT_FAIL_FAULT,        /* CPU exception in the guest */
+    GLINT_FAIL_TRIPLE_FAULT, /* exception while delivering an exception */
+    GLINT_FAIL_TIMEOUT,      /* deadline passed */
+    GLINT_FAIL_PROTOCOL,     /* malformed message or unexpected exit */
+    GLINT_FAIL_HYPERVISOR,   /* KVM failed */
+    GLINT_FAIL_INTERRUPTED,  /* glint_sandbox_interrupt() stopped the call */
 } glint_failure_kind;
 
 typedef struct glint_failure {
-    int error;                /* GLINT_E* returned by the failing call */
+    int error; /* GLINT_E* returned by the failing call */
     glint_failure_kind kind;
-    int32_t guest_code;       /* GUEST_ERROR / ABORT: guest's code */
-    uint32_t vector;          /* FAULT: exception vector (e.g. 14 = #PF) */
-    uint64_t error_code;      /* FAULT: CPU error code (0 if none) */
-    uint64_t rip;             /* FAULT: faulting instruction */
-    uint64_t fault_addr;      /* FAULT #PF: CR2 */
-    char message[256];        /* human-readable, NUL-terminated */
+    int32_t guest_code;  /* GUEST_ERROR / ABORT: guest's code */
+    uint32_t vector;     /* FAULT: exception vector (e.g. 14 = #PF) */
+    uint64_t error_code; /* FAULT: CPU error code (0 if none) */
+    uint64_t rip;        /* FAULT: faulting instruction */
+    uint64_t fault_addr; /* FAULT #PF: CR2 */
+    char message[256];   /* human-readable, NUL-terminated */
 } glint_failure;
 
 /* Details of the sandbox's last failed call (kind NONE if the last call
  * succeeded). */
 GLINT_API void glint_sandbox_last_failure(const glint_sandbox *sb, glint_failure *out);
 
-/* True once an abort, fault, timeout or protocol error has poisoned it;
- * every later call fails with GLINT_EPOISONED. */
+/* True once an abort, fault, timeout, interrupt or protocol error has
+ * poisoned it; every later call fails with GLINT_EPOISONED until restore. */
 GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
+
+/* Stop the call running in sb as soon as possible; it fails with
+ * GLINT_EINTR and poisons the sandbox. Callable from any thread at any time;
+ * if no call is running it does nothing (it never affects a later call).
+ * Uses GLINT_SIGNAL to kick the vCPU thread out of KVM_RUN. */
+GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
+
+/* The real-time signal glint uses for timeouts and interrupts. Its handler
+ * is installed on first use; do not block it in threads that call guests. */
+#define GLINT_SIGNAL (SIGRTMIN + 8)
+
+/* ---- snapshots -----------------------------------------------------------
+ * A snapshot holds a sandbox's guest memory (the pages that differ from its
+ * image) and its complete vCPU state. Restore makes every byte of guest
+ * memory and every vCPU register equal to the snapshot again, whatever the
+ * guest did, and clears poisoning. The guest cannot hide a write from it:
+ * pages are tracked by the hypervisor, not reported by the guest. */
+typedef struct glint_snapshot glint_snapshot;
+
+/* Capture sb (not poisoned, not in a call). Immutable; usable by any sandbox
+ * of the same image, from any thread. */
+GLINT_API int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out);
+GLINT_API void glint_snapshot_destroy(glint_snapshot *snap); /* NULL ok */
+
+/* Restore sb to snap, or to its image's post-initialisation state if snap is
+ * NULL (the common, fastest case). Cost grows with the pages the guest wrote,
+ * not with its memory size. */
+GLINT_API int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap);
 
 /* Name of a failure kind ("fault", "timeout", ...). */
 GLINT_API const char *glint_failure_kind_name(glint_failure_kind k);

@@ -178,7 +178,8 @@ int glint__msg_put(glint__writer *w, const glint__cval *v)
 char *glint__msg_reserve_string(glint__writer *w, uint32_t *max)
 {
     uint64_t room = w->cap - w->pos;
-    if (w->overflow || w->count >= GLINT_ABI_MAX_PARAMS || room < sizeof(struct glint_abi_value) + 8)
+    if (w->overflow || w->count >= GLINT_ABI_MAX_PARAMS ||
+        room < sizeof(struct glint_abi_value) + 8)
         return NULL;
     /* Payload + NUL, rounded to 8, must fit after the value header. */
     uint64_t avail = (room - sizeof(struct glint_abi_value)) - 1;

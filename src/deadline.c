@@ -3,18 +3,16 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "glint.h"
 
-#define TLS static _Thread_local __attribute__((tls_model("initial-exec")))
-
-TLS struct glint__deadline *volatile armed;
-TLS volatile uint8_t *volatile armed_kick;
-TLS volatile sig_atomic_t expired;
+/* Innermost deadline armed on this thread. initial-exec: no allocation on
+ * first access, so the signal handler may touch it. */
+static _Thread_local
+    __attribute__((tls_model("initial-exec"))) struct glint__deadline *volatile top;
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 static int handler_err;
@@ -23,11 +21,15 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     (void)uc;
-    if (si->si_code != SI_TIMER || !armed || si->si_value.sival_ptr != armed)
-        return;
-    expired = 1;
-    if (armed_kick)
-        *armed_kick = 1;
+    if (si->si_code != SI_TIMER)
+        return; /* a kick from glint_sandbox_interrupt(): EINTR was the point */
+    for (struct glint__deadline *d = top; d; d = d->prev) {
+        if (si->si_value.sival_ptr == d) {
+            d->expired = 1;
+            *d->kick = 1;
+            return;
+        }
+    }
 }
 
 static void install_handler(void)
@@ -41,12 +43,20 @@ static void install_handler(void)
         handler_err = errno;
 }
 
-int glint__deadline_arm(struct glint__deadline *d, uint32_t ms, volatile uint8_t *kick)
+int glint__signal_init(void)
 {
     pthread_once(&handler_once, install_handler);
     if (handler_err)
-        return glint__fail(GLINT_EHV, "cannot install the timeout signal handler: %s",
+        return glint__fail(GLINT_EHV, "cannot install the glint signal handler: %s",
                            strerror(handler_err));
+    return 0;
+}
+
+int glint__deadline_arm(struct glint__deadline *d, uint32_t ms, volatile uint8_t *kick)
+{
+    int rc = glint__signal_init();
+    if (rc)
+        return rc;
     pid_t self = gettid();
     if (d->tid != self) {
         if (d->tid)
@@ -62,14 +72,13 @@ int glint__deadline_arm(struct glint__deadline *d, uint32_t ms, volatile uint8_t
             return glint__fail(GLINT_EHV, "timer_create failed: %s", strerror(errno));
         d->tid = self;
     }
-    *kick = 0;
-    expired = 0;
-    armed_kick = kick;
-    armed = d;
+    d->kick = kick;
+    d->expired = 0;
+    d->prev = top;
+    top = d;
     struct itimerspec its = {{0, 0}, {ms / 1000, (long)(ms % 1000) * 1000000L}};
     if (timer_settime(d->timer, 0, &its, NULL) != 0) {
-        armed = NULL;
-        armed_kick = NULL;
+        top = d->prev;
         return glint__fail(GLINT_EHV, "timer_settime failed: %s", strerror(errno));
     }
     return 0;
@@ -81,13 +90,7 @@ void glint__deadline_disarm(struct glint__deadline *d)
     memset(&zero, 0, sizeof zero);
     timer_settime(d->timer, 0, &zero, NULL);
     /* A signal already queued was delivered when the syscall returned. */
-    armed = NULL;
-    armed_kick = NULL;
-}
-
-bool glint__deadline_expired(void)
-{
-    return expired != 0;
+    top = d->prev;
 }
 
 void glint__deadline_destroy(struct glint__deadline *d)

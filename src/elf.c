@@ -12,9 +12,9 @@
 #include "codec.h"
 #include "error.h"
 
-#define PAGE GLINT_ABI_PAGE_SIZE
+#define PAGE         GLINT_ABI_PAGE_SIZE
 #define PAGE_DOWN(x) ((x) & ~(uint64_t)(PAGE - 1))
-#define PAGE_UP(x) (((x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
+#define PAGE_UP(x)   (((x) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
 
 static int bad(const char *what, unsigned long long a, unsigned long long b)
 {
@@ -51,16 +51,14 @@ static int check_header(const Elf64_Ehdr *eh, size_t len)
     if (eh->e_phnum == 0 || eh->e_phnum > 64)
         return bad("program header count out of range 1..64", eh->e_phnum, 64);
     if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
-        return bad("program headers extend past end of file (offset, file size)", eh->e_phoff,
-                   len);
+        return bad("program headers extend past end of file (offset, file size)", eh->e_phoff, len);
     return 0;
 }
 
 static int add_load(struct glint__elf *out, const Elf64_Phdr *ph, unsigned idx, size_t len)
 {
     if (ph->p_filesz > ph->p_memsz)
-        return glint__fail(GLINT_EELF, "guest ELF: segment %u file size exceeds memory size",
-                           idx);
+        return glint__fail(GLINT_EELF, "guest ELF: segment %u file size exceeds memory size", idx);
     if (ph->p_memsz == 0)
         return 0; /* empty: occupies nothing */
     if (out->nsegs == GLINT__ELF_MAX_SEGMENTS)
@@ -160,8 +158,7 @@ static int check_export(const struct glint__elf *e, const struct glint_abi_expor
     }
     for (size_t k = 0; k < sizeof x->reserved; k++)
         if (x->reserved[k])
-            return glint__fail(GLINT_EELF, "guest exports: '%s' reserved bytes not zero",
-                               x->name);
+            return glint__fail(GLINT_EELF, "guest exports: '%s' reserved bytes not zero", x->name);
     const struct glint__segment *s = seg_of(e, x->fn, 1);
     if (!s || !(s->flags & GLINT__SEG_X))
         return glint__fail(GLINT_EELF, "guest exports: '%s' entry 0x%llx is not in code", x->name,
@@ -173,8 +170,8 @@ static int read_exports(struct glint__elf *e, const uint8_t *b)
 {
     const struct glint_abi_note *n = &e->note;
     if (n->export_size != sizeof(struct glint_abi_export))
-        return glint__fail(GLINT_EABI, "guest ABI: export record size %u, want %zu",
-                           n->export_size, sizeof(struct glint_abi_export));
+        return glint__fail(GLINT_EABI, "guest ABI: export record size %u, want %zu", n->export_size,
+                           sizeof(struct glint_abi_export));
     if (n->exports_end < n->exports_addr)
         return glint__fail(GLINT_EELF, "guest exports: table end before its start");
     uint64_t bytes = n->exports_end - n->exports_addr;
@@ -190,8 +187,7 @@ static int read_exports(struct glint__elf *e, const uint8_t *b)
     if (!s || (s->flags & GLINT__SEG_W) || n->exports_end - s->vaddr > s->filesz)
         return glint__fail(GLINT_EELF,
                            "guest exports: table 0x%llx..0x%llx not in read-only file data",
-                           (unsigned long long)n->exports_addr,
-                           (unsigned long long)n->exports_end);
+                           (unsigned long long)n->exports_addr, (unsigned long long)n->exports_end);
     e->exports = malloc(bytes);
     if (!e->exports)
         return glint__fail(GLINT_ENOMEM, "out of memory reading guest exports");

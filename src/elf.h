@@ -8,12 +8,12 @@
 #include "glint/abi.h"
 
 #define GLINT__ELF_MAX_SEGMENTS 16
-#define GLINT__ELF_MAX_EXPORTS 1024
+#define GLINT__ELF_MAX_EXPORTS  1024
 
 enum { GLINT__SEG_R = 4, GLINT__SEG_W = 2, GLINT__SEG_X = 1 }; /* as ELF PF_* */
 
 struct glint__segment {
-    uint64_t vaddr, memsz;  /* guest range [vaddr, vaddr+memsz) */
+    uint64_t vaddr, memsz;   /* guest range [vaddr, vaddr+memsz) */
     uint64_t offset, filesz; /* file bytes copied to vaddr; the rest is zero */
     uint32_t flags;          /* GLINT__SEG_* */
 };

@@ -14,12 +14,12 @@ typedef struct glint__vm glint__vm;
 typedef struct glint__vcpu_state glint__vcpu_state;
 
 enum glint__exit_kind {
-    GLINT__EXIT_IO,        /* port I/O: port, size, out, data */
-    GLINT__EXIT_SHUTDOWN,  /* triple fault */
-    GLINT__EXIT_INTR,      /* run interrupted (signal or kick) */
-    GLINT__EXIT_HLT,       /* guest halted */
-    GLINT__EXIT_MMIO,      /* access to an address outside memory */
-    GLINT__EXIT_OTHER,     /* anything else: see reason */
+    GLINT__EXIT_IO,       /* port I/O: port, size, out, data */
+    GLINT__EXIT_SHUTDOWN, /* triple fault */
+    GLINT__EXIT_INTR,     /* run interrupted (signal or kick) */
+    GLINT__EXIT_HLT,      /* guest halted */
+    GLINT__EXIT_MMIO,     /* access to an address outside memory */
+    GLINT__EXIT_OTHER,    /* anything else: see reason */
 };
 
 struct glint__exit {
@@ -27,9 +27,9 @@ struct glint__exit {
     uint16_t port;
     uint8_t size;
     bool out;
-    uint32_t data;      /* first value written by an OUT */
-    uint64_t addr;      /* MMIO address */
-    uint32_t reason;    /* raw backend exit reason, for messages */
+    uint32_t data;   /* first value written by an OUT */
+    uint64_t addr;   /* MMIO address */
+    uint32_t reason; /* raw backend exit reason, for messages */
     const char *reason_name;
 };
 
@@ -57,9 +57,23 @@ int glint__vm_run(glint__vm *vm, struct glint__exit *ex);
 volatile uint8_t *glint__vm_kick_flag(glint__vm *vm);
 
 /* Finish a pending I/O exit without running guest code, then capture the
- * vCPU state (malloc'd; free with glint__vcpu_state_free). */
+ * complete vCPU state (malloc'd; free with glint__vcpu_state_free). */
 int glint__vm_save(glint__vm *vm, glint__vcpu_state **out);
 void glint__vcpu_state_free(glint__vcpu_state *s);
+
+/* Make the vCPU state equal to s (registers may be applied lazily, by the
+ * next run). */
+int glint__vm_load(glint__vm *vm, const glint__vcpu_state *s);
+
+/* Guest-write tracking. bitmap has one bit per 4 KiB page of guest memory.
+ * glint__vm_dirty_log ORs nothing, it overwrites: afterwards bit i is set iff
+ * the guest wrote page i since it was last re-protected (pages stay set and
+ * writable until then). Returns 1 if this VM cannot track writes (the caller
+ * must assume every writable page changed), 0, or a negative GLINT_E*. */
+int glint__vm_dirty_log(glint__vm *vm, uint64_t *bitmap);
+
+/* Write-protect and clear the pages set in bitmap again. */
+int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap);
 
 int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
 

@@ -19,23 +19,30 @@
 
 /* MSRs pointed at the unmapped null page so syscall/sysenter cannot reach
  * anything even on hypervisors that ignore EFER.SCE (DESIGN.md section 2). */
-#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_STAR              0xc0000081
+#define MSR_LSTAR             0xc0000082
+#define MSR_CSTAR             0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
 
 struct glint__vm {
     int vm_fd, vcpu_fd;
     struct kvm_run *run;
+    uint64_t mem_size;
+    bool tracking; /* dirty log in manual-protect mode is on */
 };
 
+/* Everything the guest can change in its vCPU: general, segment, control and
+ * debug-visible registers, pending events, and the whole XSAVE area (x87,
+ * SSE, AVX...) or, without XSAVE, the legacy FPU state. */
 struct glint__vcpu_state {
     struct kvm_regs regs;
     struct kvm_sregs sregs;
+    struct kvm_vcpu_events events;
     struct kvm_fpu fpu;
+    uint8_t xsave[]; /* kvm.xsave_size bytes (struct kvm_xsave and beyond) */
 };
 
 static struct {
@@ -44,6 +51,10 @@ static struct {
     int kvm_fd;
     int run_size;
     struct kvm_cpuid2 *cpuid;
+    size_t xsave_size; /* 0: no XSAVE, use KVM_GET/SET_FPU */
+    bool xsave2;       /* KVM_GET_XSAVE2 for areas beyond 4 KiB */
+    bool sync_regs;    /* registers travel in kvm_run, no ioctls */
+    bool manual_dirty; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 } kvm = {.once = PTHREAD_ONCE_INIT, .kvm_fd = -1};
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -86,11 +97,12 @@ static void open_once(void)
         {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
         {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
         {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+        {KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS"},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         if (ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
-            kvm.err = glint__fail(GLINT_ENOKVM, "KVM lacks required capability %s",
-                                  required[i].name);
+            kvm.err =
+                glint__fail(GLINT_ENOKVM, "KVM lacks required capability %s", required[i].name);
             goto fail;
         }
     }
@@ -99,6 +111,17 @@ static void open_once(void)
         kvm.err = glint__fail(GLINT_ENOKVM, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
+    if (ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0) {
+        int x2 = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+        kvm.xsave2 = x2 > (int)sizeof(struct kvm_xsave);
+        kvm.xsave_size = kvm.xsave2 ? (size_t)x2 : sizeof(struct kvm_xsave);
+    }
+    int sync = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    kvm.sync_regs =
+        sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)) ==
+                        (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS);
+    int md = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+    kvm.manual_dirty = md > 0 && (md & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
     kvm.cpuid = calloc(1, sizeof *kvm.cpuid + MAX_CPUID_ENTRIES * sizeof kvm.cpuid->entries[0]);
     if (!kvm.cpuid) {
         kvm.err = glint__fail(GLINT_ENOMEM, "out of memory");
@@ -171,9 +194,12 @@ static void initial_sregs(struct kvm_sregs *s)
 
 static int set_msrs(int fd)
 {
-    static const uint32_t idx[] = {MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-                                   MSR_IA32_SYSENTER_EIP, MSR_STAR,
-                                   MSR_LSTAR, MSR_CSTAR,
+    static const uint32_t idx[] = {MSR_IA32_SYSENTER_CS,
+                                   MSR_IA32_SYSENTER_ESP,
+                                   MSR_IA32_SYSENTER_EIP,
+                                   MSR_STAR,
+                                   MSR_LSTAR,
+                                   MSR_CSTAR,
                                    MSR_SYSCALL_MASK};
     enum { N = sizeof idx / sizeof idx[0] };
     struct {
@@ -192,6 +218,39 @@ static int hv_err(const char *what)
     return glint__fail(GLINT_EHV, "%s failed: %s", what, strerror(errno));
 }
 
+/* Start dirty logging in manual-protect mode: every page starts write-protected
+ * and clean; a written page is reported by KVM_GET_DIRTY_LOG from then on and
+ * stays writable until glint__vm_reprotect() (the "sticky working set"). */
+static int enable_tracking(glint__vm *vm, struct kvm_userspace_memory_region *region)
+{
+    if (!kvm.manual_dirty)
+        return 0;
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2};
+    cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+    if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return 0; /* restore falls back to copying every writable page */
+    region->flags |= KVM_MEM_LOG_DIRTY_PAGES;
+    vm->tracking = true;
+    return 0;
+}
+
+/* The state a fresh guest starts in: the ELF entry at CPL3. */
+static int set_initial_state(glint__vm *vm, uint64_t rip, uint64_t rsp)
+{
+    struct kvm_sregs sregs;
+    memset(&sregs, 0, sizeof sregs);
+    initial_sregs(&sregs);
+    struct kvm_regs regs = {.rip = rip, .rsp = rsp, .rflags = 0x2};
+    struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
+    if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return hv_err("KVM_SET_SREGS");
+    if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return hv_err("KVM_SET_REGS");
+    if (xioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+        return hv_err("KVM_SET_FPU");
+    return 0;
+}
+
 int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, uint64_t rip,
                      uint64_t rsp, glint__vm **out)
 {
@@ -203,6 +262,7 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         return glint__fail(GLINT_ENOMEM, "out of memory");
     vm->vm_fd = vm->vcpu_fd = -1;
     vm->run = MAP_FAILED;
+    vm->mem_size = size;
     vm->vm_fd = xioctl(kvm.kvm_fd, KVM_CREATE_VM, 0);
     if (vm->vm_fd < 0) {
         rc = hv_err("KVM_CREATE_VM");
@@ -214,6 +274,8 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         .memory_size = size,
         .userspace_addr = (uint64_t)(uintptr_t)mem,
     };
+    if ((rc = enable_tracking(vm, &region)))
+        goto fail;
     if (xioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         rc = hv_err("KVM_SET_USER_MEMORY_REGION");
         goto fail;
@@ -236,30 +298,9 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         rc = hv_err("KVM_SET_MSRS");
         goto fail;
     }
-    struct glint__vcpu_state st; /* ioctls take non-const pointers */
-    if (state) {
-        st = *state;
-    } else {
-        memset(&st, 0, sizeof st);
-        initial_sregs(&st.sregs);
-        st.regs.rip = rip;
-        st.regs.rsp = rsp;
-        st.regs.rflags = 0x2;
-        st.fpu.fcw = 0x37f;
-        st.fpu.mxcsr = 0x1f80;
-    }
-    if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &st.sregs) < 0) {
-        rc = hv_err("KVM_SET_SREGS");
+    rc = state ? glint__vm_load(vm, state) : set_initial_state(vm, rip, rsp);
+    if (rc)
         goto fail;
-    }
-    if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &st.regs) < 0) {
-        rc = hv_err("KVM_SET_REGS");
-        goto fail;
-    }
-    if (xioctl(vm->vcpu_fd, KVM_SET_FPU, &st.fpu) < 0) {
-        rc = hv_err("KVM_SET_FPU");
-        goto fail;
-    }
     *out = vm;
     return 0;
 fail:
@@ -354,23 +395,34 @@ int glint__vm_run(glint__vm *vm, struct glint__exit *ex)
     return 0;
 }
 
-int glint__vm_save(glint__vm *vm, glint__vcpu_state **out)
+/* Finish a pending I/O exit and apply registers queued in kvm_run, without
+ * running guest code: immediate_exit makes KVM_RUN do exactly that (api.rst). */
+static int settle(glint__vm *vm)
 {
-    /* KVM completes an OUT only on the next KVM_RUN; immediate_exit makes
-     * that run finish the instruction and return at once (api.rst). */
     vm->run->immediate_exit = 1;
     int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
     vm->run->immediate_exit = 0;
     if (r == 0 || errno != EINTR)
-        return glint__fail(GLINT_EHV, "completing the pending exit failed: %s",
+        return glint__fail(GLINT_EHV, "settling the vCPU failed: %s",
                            r == 0 ? "guest ran" : strerror(errno));
-    glint__vcpu_state *s = calloc(1, sizeof *s);
+    return 0;
+}
+
+int glint__vm_save(glint__vm *vm, glint__vcpu_state **out)
+{
+    int rc = settle(vm);
+    if (rc)
+        return rc;
+    glint__vcpu_state *s = calloc(1, sizeof *s + kvm.xsave_size);
     if (!s)
         return glint__fail(GLINT_ENOMEM, "out of memory");
+    unsigned long get_xsave = kvm.xsave2 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
     if (xioctl(vm->vcpu_fd, KVM_GET_REGS, &s->regs) < 0 ||
         xioctl(vm->vcpu_fd, KVM_GET_SREGS, &s->sregs) < 0 ||
-        xioctl(vm->vcpu_fd, KVM_GET_FPU, &s->fpu) < 0) {
-        int rc = hv_err("saving vCPU state");
+        xioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &s->events) < 0 ||
+        (kvm.xsave_size ? xioctl(vm->vcpu_fd, get_xsave, s->xsave)
+                        : xioctl(vm->vcpu_fd, KVM_GET_FPU, &s->fpu)) < 0) {
+        rc = hv_err("saving vCPU state");
         free(s);
         return rc;
     }
@@ -381,6 +433,54 @@ int glint__vm_save(glint__vm *vm, glint__vcpu_state **out)
 void glint__vcpu_state_free(glint__vcpu_state *s)
 {
     free(s);
+}
+
+int glint__vm_load(glint__vm *vm, const glint__vcpu_state *s)
+{
+    struct kvm_run *run = vm->run;
+    /* ioctls take non-const pointers */
+    glint__vcpu_state *st = (glint__vcpu_state *)(uintptr_t)s;
+    if (kvm.sync_regs) {
+        /* Applied by the next KVM_RUN, before anything else it does. */
+        run->s.regs.regs = s->regs;
+        run->s.regs.sregs = s->sregs;
+        run->s.regs.events = s->events;
+        run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+    } else if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &st->sregs) < 0 ||
+               xioctl(vm->vcpu_fd, KVM_SET_REGS, &st->regs) < 0 ||
+               xioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &st->events) < 0) {
+        return hv_err("loading vCPU registers");
+    }
+    if ((kvm.xsave_size ? xioctl(vm->vcpu_fd, KVM_SET_XSAVE, st->xsave)
+                        : xioctl(vm->vcpu_fd, KVM_SET_FPU, &st->fpu)) < 0)
+        return hv_err("loading vCPU FPU/XSAVE state");
+    return 0;
+}
+
+int glint__vm_dirty_log(glint__vm *vm, uint64_t *bitmap)
+{
+    if (!vm->tracking)
+        return 1;
+    struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = bitmap};
+    if (xioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+        return hv_err("KVM_GET_DIRTY_LOG");
+    return 0;
+}
+
+int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap)
+{
+    if (!vm->tracking)
+        return 0;
+    uint64_t pages = vm->mem_size / GLINT_ABI_PAGE_SIZE;
+    struct kvm_clear_dirty_log c = {
+        .slot = 0,
+        .num_pages = (uint32_t)pages,
+        .first_page = 0,
+        .dirty_bitmap = (void *)(uintptr_t)bitmap,
+    };
+    if (xioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &c) < 0)
+        return hv_err("KVM_CLEAR_DIRTY_LOG");
+    return 0;
 }
 
 int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r)

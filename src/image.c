@@ -20,6 +20,7 @@ static void free_image(glint_image *img)
     if (img->mem)
         munmap(img->mem, img->layout.mem_size);
     free(img->pages);
+    free(img->writable);
     glint__vcpu_state_free(img->state);
     glint_exports_destroy(img->exports);
     glint_host_fns_destroy(img->fns);
@@ -41,6 +42,32 @@ static int build_memory(glint_image *img, const struct glint__elf *elf, const ui
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
         seed = (uint64_t)(uintptr_t)img ^ 0x9e3779b97f4a7c15ull;
     glint__x86_build(img->mem, &img->layout, elf, seed);
+    return 0;
+}
+
+static void set_range(uint64_t *bm, uint64_t addr, uint64_t len)
+{
+    for (uint64_t p = addr / GLINT_ABI_PAGE_SIZE; p * GLINT_ABI_PAGE_SIZE < addr + len; p++)
+        bm[p / 64] |= 1ull << (p % 64);
+}
+
+/* Pages that can change while a guest runs: writable segments, heap, stack,
+ * buffers, the exception stack, and the page tables (accessed/dirty bits).
+ * Restore copies these when the hypervisor cannot track writes. */
+static int index_writable(glint_image *img, const struct glint__elf *elf)
+{
+    const struct glint__layout *l = &img->layout;
+    img->bitmap_words = (l->mem_size / GLINT_ABI_PAGE_SIZE + 63) / 64;
+    img->writable = calloc(img->bitmap_words, sizeof *img->writable);
+    if (!img->writable)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < elf->nsegs; i++)
+        if (elf->segs[i].flags & GLINT__SEG_W)
+            set_range(img->writable, elf->segs[i].vaddr, elf->segs[i].memsz);
+    set_range(img->writable, l->heap_addr, l->heap_size);
+    set_range(img->writable, l->stack_addr, l->mem_size - l->stack_addr);
+    set_range(img->writable, GLINT_ABI_XSTACK_ADDR, GLINT_ABI_XSTACK_SIZE);
+    set_range(img->writable, GLINT_ABI_PT_ADDR, (uint64_t)l->pt_pages * GLINT_ABI_PAGE_SIZE);
     return 0;
 }
 
@@ -106,8 +133,8 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
     if (cfg && cfg->struct_size >= sizeof c)
         c.timeout_ms = cfg->timeout_ms;
     img->timeout_ms = c.timeout_ms;
-    if ((rc = glint__layout_compute(elf.image_end, cfg, &img->layout)) ||
-        (rc = glint__hv_open()) || (rc = build_memory(img, &elf, bytes)) ||
+    if ((rc = glint__layout_compute(elf.image_end, cfg, &img->layout)) || (rc = glint__hv_open()) ||
+        (rc = build_memory(img, &elf, bytes)) || (rc = index_writable(img, &elf)) ||
         (rc = glint__exports_from_elf(&elf, &img->exports)) ||
         (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img)) ||
         (rc = index_pages(img))) {

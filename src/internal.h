@@ -2,6 +2,7 @@
 #ifndef GLINT_INTERNAL_H
 #define GLINT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -19,10 +20,21 @@ struct glint_image {
     uint64_t entry;
     glint_host_fns *fns;
     glint_exports *exports;
-    uint8_t *mem;           /* post-init guest memory, layout.mem_size bytes */
-    uint32_t *pages;        /* indices of its non-zero pages */
+    uint8_t *mem;    /* post-init guest memory, layout.mem_size bytes */
+    uint32_t *pages; /* indices of its non-zero pages */
     uint32_t npages;
     glint__vcpu_state *state; /* post-init vCPU state; NULL while building */
+    uint64_t *writable;       /* bitmap: pages the guest or CPU may write */
+    size_t bitmap_words;      /* uint64_t words in a page bitmap */
+};
+
+struct glint_snapshot {
+    glint_image *img;
+    uint64_t *set; /* bitmap: pages stored here (differ from image) */
+    uint32_t npages;
+    uint32_t *pages; /* their indices, ascending */
+    uint8_t *data;   /* npages * 4 KiB */
+    glint__vcpu_state *state;
 };
 
 struct glint_sandbox {
@@ -35,10 +47,25 @@ struct glint_sandbox {
     uint32_t timeout_ms;
     bool poisoned, in_call;
     glint_failure failure;
-    char *result;            /* copy of the last string/bytes result */
+    char *result; /* copy of the last string/bytes result */
     size_t result_cap;
     struct glint__deadline deadline;
+    uint64_t *dirty;      /* pages the guest wrote (sticky working set) */
+    uint64_t *host_dirty; /* pages the host wrote since the last restore
+                             to the image; they may differ from it */
+    /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
+    pthread_mutex_t lock;
+    bool running, interrupted;
+    pthread_t thread;
 };
+
+/* Restores keep pages the guest wrote writable and copy them back each time;
+ * past this many, the next restore to the image write-protects them all
+ * again (cost: one write fault per page the guest then writes). */
+#define GLINT__STICKY_MAX_PAGES 256
+
+/* Mark [addr, addr+len) as written by the host. */
+void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len);
 
 /* Take another reference to an image. */
 void glint__image_ref(glint_image *img);

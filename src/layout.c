@@ -4,8 +4,8 @@
 #include "error.h"
 
 #define PAGE GLINT_ABI_PAGE_SIZE
-#define KiB (1024ull)
-#define MiB (1024ull * 1024)
+#define KiB  (1024ull)
+#define MiB  (1024ull * 1024)
 
 void glint_config_init(glint_config *cfg)
 {
@@ -33,8 +33,9 @@ int glint__layout_compute(uint64_t image_end, const glint_config *cfg, struct gl
     glint_config_init(&c);
     if (cfg) {
         if (cfg->struct_size < sizeof c)
-            return glint__fail(GLINT_EINVAL, "config: struct_size %u, want %zu "
-                                             "(call glint_config_init first)",
+            return glint__fail(GLINT_EINVAL,
+                               "config: struct_size %u, want %zu "
+                               "(call glint_config_init first)",
                                cfg->struct_size, sizeof c);
         c = *cfg;
     }
@@ -57,8 +58,9 @@ int glint__layout_compute(uint64_t image_end, const glint_config *cfg, struct gl
     l->output_size = c.output_size;
     l->mem_size = l->output_addr + l->output_size;
     if (l->mem_size > GLINT_ABI_MEMORY_LIMIT)
-        return glint__fail(GLINT_EINVAL, "config: guest memory of %llu MiB exceeds the %u MiB limit",
-                           (unsigned long long)(l->mem_size / MiB), GLINT_ABI_MEMORY_LIMIT / (1u << 20));
+        return glint__fail(
+            GLINT_EINVAL, "config: guest memory of %llu MiB exceeds the %u MiB limit",
+            (unsigned long long)(l->mem_size / MiB), GLINT_ABI_MEMORY_LIMIT / (1u << 20));
     /* PML4 + PDPT + PD + one page table per 2 MiB. */
     l->pt_pages = 3 + (uint32_t)((l->mem_size + 2 * MiB - 1) / (2 * MiB));
     return 0;

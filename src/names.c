@@ -22,6 +22,7 @@ const char *glint_failure_kind_name(glint_failure_kind k)
         [GLINT_FAIL_TIMEOUT] = "timeout",
         [GLINT_FAIL_PROTOCOL] = "protocol violation",
         [GLINT_FAIL_HYPERVISOR] = "hypervisor error",
+        [GLINT_FAIL_INTERRUPTED] = "interrupted",
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -29,13 +30,27 @@ const char *glint_failure_kind_name(glint_failure_kind k)
 const char *glint_vector_name(uint32_t v)
 {
     static const char *const names[] = {
-        "#DE divide error",     "#DB debug",         "NMI",
-        "#BP breakpoint",       "#OF overflow",      "#BR bound range",
-        "#UD invalid opcode",   "#NM no FPU",        "#DF double fault",
-        "coprocessor overrun",  "#TS invalid TSS",   "#NP segment not present",
-        "#SS stack fault",      "#GP general protection", "#PF page fault",
-        "reserved",             "#MF x87 error",     "#AC alignment check",
-        "#MC machine check",    "#XM SIMD error",    "#VE virtualization",
+        "#DE divide error",
+        "#DB debug",
+        "NMI",
+        "#BP breakpoint",
+        "#OF overflow",
+        "#BR bound range",
+        "#UD invalid opcode",
+        "#NM no FPU",
+        "#DF double fault",
+        "coprocessor overrun",
+        "#TS invalid TSS",
+        "#NP segment not present",
+        "#SS stack fault",
+        "#GP general protection",
+        "#PF page fault",
+        "reserved",
+        "#MF x87 error",
+        "#AC alignment check",
+        "#MC machine check",
+        "#XM SIMD error",
+        "#VE virtualization",
         "#CP control protection",
     };
     return v < sizeof names / sizeof names[0] ? names[v] : "interrupt";

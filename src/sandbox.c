@@ -73,11 +73,18 @@ int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbo
             goto fail;
         sb->fns = sb->own_fns;
     }
+    pthread_mutex_init(&sb->lock, NULL);
+    if ((rc = glint__signal_init()))
+        goto fail;
     sb->result_cap = img->layout.output_size + 1;
     sb->result = malloc(sb->result_cap);
+    sb->dirty = calloc(img->bitmap_words, sizeof *sb->dirty);
+    sb->host_dirty = calloc(img->bitmap_words, sizeof *sb->host_dirty);
     void *mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (!sb->result || mem == MAP_FAILED) {
+    if (!sb->result || !sb->dirty || !sb->host_dirty || mem == MAP_FAILED) {
+        if (mem != MAP_FAILED)
+            munmap(mem, sb->mem_size);
         rc = glint__fail(GLINT_ENOMEM, "cannot allocate %llu bytes of guest memory",
                          (unsigned long long)sb->mem_size);
         goto fail;
@@ -118,6 +125,9 @@ void glint_sandbox_destroy(glint_sandbox *sb)
         munmap(sb->mem, sb->mem_size);
     glint__deadline_destroy(&sb->deadline);
     free(sb->result);
+    free(sb->dirty);
+    free(sb->host_dirty);
+    pthread_mutex_destroy(&sb->lock);
     glint_host_fns_destroy(sb->own_fns);
     glint_image_destroy(sb->img);
     free(sb);
@@ -178,6 +188,8 @@ static glint_value from_cval(const glint__cval *c)
 
 /* Check a host-supplied value: string/bytes pointer and length sane, text
  * valid UTF-8 without NUL. Returns NULL or what is wrong. */
+static const char too_long[] = "longer than the buffer";
+
 static const char *check_value(const glint_value *v, uint64_t max)
 {
     if (v->type != GLINT_STRING && v->type != GLINT_BYTES)
@@ -187,14 +199,13 @@ static const char *check_value(const glint_value *v, uint64_t max)
     if (len && !p)
         return "NULL pointer with non-zero length";
     if (len > max)
-        return "longer than the buffer";
+        return too_long;
     if (v->type == GLINT_STRING && !glint__utf8_valid(p, len))
         return "string is not valid UTF-8 or contains NUL";
     return NULL;
 }
 
-static void sig_to_string(char *buf, size_t n, glint_type ret, const glint_type *params,
-                          size_t np)
+static void sig_to_string(char *buf, size_t n, glint_type ret, const glint_type *params, size_t np)
 {
     size_t k = (size_t)snprintf(buf, n, "(");
     for (size_t i = 0; i < np && k < n; i++)
@@ -230,14 +241,14 @@ static void reply_error(glint_sandbox *sb, const char *fmt, ...)
     glint__cval v = {.type = GLINT_ABI_STRING, .ptr = msg, .len = (uint32_t)strlen(msg)};
     glint__msg_put(&w, &v);
     glint__msg_end(&w); /* 4 KiB minimum output buffer: always fits */
+    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
 }
 
-static void reply_value(glint_sandbox *sb, const char *name, glint_type type,
-                        const glint_value *r)
+static void reply_value(glint_sandbox *sb, const char *name, glint_type type, const glint_value *r)
 {
     glint__writer w;
-    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, (uint8_t)type,
-                     0, NULL, 0);
+    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, (uint8_t)type, 0,
+                     NULL, 0);
     if (type != GLINT_VOID) {
         const char *bad = check_value(r, output_cap(sb));
         if (bad)
@@ -245,6 +256,7 @@ static void reply_value(glint_sandbox *sb, const char *name, glint_type type,
         glint__cval c = to_cval(r);
         glint__msg_put(&w, &c);
     }
+    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
     if (glint__msg_end(&w) < 0)
         reply_error(sb, "result of host function '%s' does not fit the output buffer", name);
 }
@@ -300,9 +312,10 @@ static int handle_hostcall(glint_sandbox *sb)
                     glint_type_name(r.type), glint_type_name(fn->ret));
     else
         reply_value(sb, fn->name, fn->ret, &r);
-    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) && (r.type == GLINT_STRING || r.type == GLINT_BYTES))
+    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) &&
+        (r.type == GLINT_STRING || r.type == GLINT_BYTES))
         free((void *)(uintptr_t)(r.type == GLINT_STRING ? (const void *)r.as.str.ptr
-                                                         : r.as.bytes.ptr));
+                                                        : r.as.bytes.ptr));
     return 0;
 }
 
@@ -446,17 +459,60 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
         *done = true;
         return report_fault(sb, ex->data & 0xff);
     default:
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "exit on unknown port 0x%x",
-                      ex->port);
+        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "exit on unknown port 0x%x", ex->port);
     }
+}
+
+/* Interrupts see a call only between these two. */
+static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
+{
+    pthread_mutex_lock(&sb->lock);
+    *kick = 0; /* nothing from an earlier call may stop this one */
+    sb->interrupted = false;
+    sb->thread = pthread_self();
+    sb->running = true;
+    pthread_mutex_unlock(&sb->lock);
+}
+
+static void end_running(glint_sandbox *sb, volatile uint8_t *kick)
+{
+    pthread_mutex_lock(&sb->lock);
+    sb->running = false;
+    sb->interrupted = false;
+    *kick = 0;
+    pthread_mutex_unlock(&sb->lock);
+}
+
+void glint_sandbox_interrupt(glint_sandbox *sb)
+{
+    if (!sb)
+        return;
+    pthread_mutex_lock(&sb->lock);
+    if (sb->running) {
+        sb->interrupted = true;
+        *glint__vm_kick_flag(sb->vm) = 1;       /* a run about to start returns at once */
+        pthread_kill(sb->thread, GLINT_SIGNAL); /* a run in progress exits */
+    }
+    pthread_mutex_unlock(&sb->lock);
+}
+
+static bool was_interrupted(glint_sandbox *sb)
+{
+    pthread_mutex_lock(&sb->lock);
+    bool r = sb->interrupted;
+    pthread_mutex_unlock(&sb->lock);
+    return r;
 }
 
 int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
 {
     sb->in_call = true;
     uint32_t timeout = sb->timeout_ms;
+    volatile uint8_t *kick = glint__vm_kick_flag(sb->vm);
     int rc = 0;
-    if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, glint__vm_kick_flag(sb->vm)))) {
+    begin_running(sb, kick);
+    if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
+        end_running(sb, kick);
         sb->in_call = false;
         return record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
     }
@@ -472,7 +528,10 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
             rc = handle_io(sb, &ex, ret_type, ret, &done);
             break;
         case GLINT__EXIT_INTR:
-            if (timeout && glint__deadline_expired())
+            if (was_interrupted(sb))
+                rc = record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
+                            "guest call interrupted by glint_sandbox_interrupt()");
+            else if (timeout && sb->deadline.expired)
                 rc = record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
                             "guest call exceeded its %u ms timeout", timeout);
             break; /* another signal: resume */
@@ -492,14 +551,15 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
     }
     if (timeout)
         glint__deadline_disarm(&sb->deadline);
+    end_running(sb, kick);
     sb->in_call = false;
     return rc;
 }
 
 /* ---- calls ----------------------------------------------------------------------- */
 
-int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args,
-                             size_t nargs, glint_value *ret)
+int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args, size_t nargs,
+                             glint_value *ret)
 {
     if (!sb || (nargs && !args))
         return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
@@ -530,11 +590,12 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
                           glint_type_name(args[i].type));
         const char *bad = check_value(&args[i], l->input_size);
         if (bad)
-            return record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE, "argument %zu of %s: %s", i + 1,
-                          e->name, bad);
+            return record(sb, bad == too_long ? GLINT_ETOOBIG : GLINT_EINVAL, GLINT_FAIL_USAGE,
+                          "argument %zu of %s: %s", i + 1, e->name, bad);
         glint__cval c = to_cval(&args[i]);
         glint__msg_put(&w, &c);
     }
+    glint__mark_host_dirty(sb, l->input_addr, w.pos);
     if (glint__msg_end(&w) < 0)
         return record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
                       "arguments of %s do not fit the %llu-byte input buffer", e->name,
@@ -549,6 +610,8 @@ int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *a
         return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
     long i = glint__exports_index(sb->img->exports, name);
     if (i < 0) {
+        if (sb->poisoned || sb->in_call) /* report that, as any other call would */
+            return glint_sandbox_call_index(sb, SIZE_MAX, args, nargs, ret);
         memset(&sb->failure, 0, sizeof sb->failure);
         return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
                       "the guest exports no function named '%.80s'", name);

@@ -6,7 +6,7 @@
 #define PAGE GLINT_ABI_PAGE_SIZE
 
 /* Page-table entry bits (SDM Vol. 3A 4.5). */
-#define PTE_P (1ull << 0)
+#define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_US (1ull << 2)
 #define PTE_NX (1ull << 63)

@@ -12,20 +12,20 @@
 #define GLINT__SEL_KDATA 0x10
 #define GLINT__SEL_UDATA 0x18 /* used with RPL 3 */
 #define GLINT__SEL_UCODE 0x20 /* used with RPL 3 */
-#define GLINT__SEL_TSS 0x28
+#define GLINT__SEL_TSS   0x28
 #define GLINT__GDT_LIMIT (0x38 - 1)
 
 /* TSS: 104-byte 64-bit TSS, then the I/O permission bitmap for ports
  * 0..255, then the 0xff terminator byte the CPU may read (SDM Vol. 1 19.5.2). */
 #define GLINT__TSS_IOPB_OFFSET 104
-#define GLINT__TSS_LIMIT (GLINT__TSS_IOPB_OFFSET + 32 + 1 - 1)
+#define GLINT__TSS_LIMIT       (GLINT__TSS_IOPB_OFFSET + 32 + 1 - 1)
 
 #define GLINT__STUB_SIZE 16 /* bytes per exception vector stub */
 
 /* Control register and EFER values for the guest (SDM Vol. 3A 2.5, 9.8.5). */
-#define GLINT__CR0 0x80010033ull /* PG | WP | NE | ET | MP | PE */
-#define GLINT__CR4 0x620ull      /* OSXMMEXCPT | OSFXSR | PAE */
-#define GLINT__EFER 0xd00ull     /* NXE | LMA | LME; SCE clear: no syscall */
+#define GLINT__CR0  0x80010033ull /* PG | WP | NE | ET | MP | PE */
+#define GLINT__CR4  0x620ull      /* OSXMMEXCPT | OSFXSR | PAE */
+#define GLINT__EFER 0xd00ull      /* NXE | LMA | LME; SCE clear: no syscall */
 
 /* Write page tables, GDT, IDT, TSS, exception stubs and the boot page into
  * guest memory `mem` (mem_size bytes, zeroed) for the given layout. Page

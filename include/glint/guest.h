@@ -10,16 +10,16 @@
 #include "abi.h"
 
 /* Value types, as in the ABI. */
-#define GLINT_VOID GLINT_ABI_VOID
-#define GLINT_I32 GLINT_ABI_I32
-#define GLINT_U32 GLINT_ABI_U32
-#define GLINT_I64 GLINT_ABI_I64
-#define GLINT_U64 GLINT_ABI_U64
-#define GLINT_F32 GLINT_ABI_F32
-#define GLINT_F64 GLINT_ABI_F64
-#define GLINT_BOOL GLINT_ABI_BOOL
+#define GLINT_VOID   GLINT_ABI_VOID
+#define GLINT_I32    GLINT_ABI_I32
+#define GLINT_U32    GLINT_ABI_U32
+#define GLINT_I64    GLINT_ABI_I64
+#define GLINT_U64    GLINT_ABI_U64
+#define GLINT_F32    GLINT_ABI_F32
+#define GLINT_F64    GLINT_ABI_F64
+#define GLINT_BOOL   GLINT_ABI_BOOL
 #define GLINT_STRING GLINT_ABI_STRING
-#define GLINT_BYTES GLINT_ABI_BYTES
+#define GLINT_BYTES  GLINT_ABI_BYTES
 
 /* Set on a returned string/bytes value: the runtime free()s it once sent. */
 #define GLINT_VAL_FREE 1u
@@ -58,14 +58,14 @@ typedef int (*glint_guest_fn)(const glint_val *args, glint_val *ret);
  * The table lives in the ELF (section .glint_exports), so the host lists the
  * functions without running the guest.
  */
-#define GLINT_EXPORT(func_, ret_, ...)                                                  \
-    static const struct glint_abi_export glint__export_##func_                         \
-        __attribute__((used, section(".glint_exports"), aligned(8))) = {               \
-            .name = #func_,                                                            \
-            .fn = (uint64_t)(uintptr_t)(func_),                                        \
-            .ret_type = (ret_),                                                        \
-            .nparams = sizeof((uint8_t[]){0, ##__VA_ARGS__}) - 1,                      \
-            .params = {__VA_ARGS__},                                                   \
+#define GLINT_EXPORT(func_, ret_, ...)                                                             \
+    static const struct glint_abi_export glint__export_##func_                                     \
+        __attribute__((used, section(".glint_exports"), aligned(8))) = {                           \
+            .name = #func_,                                                                        \
+            .fn = (uint64_t)(uintptr_t)(func_),                                                    \
+            .ret_type = (ret_),                                                                    \
+            .nparams = sizeof((uint8_t[]){0, ##__VA_ARGS__}) - 1,                                  \
+            .params = {__VA_ARGS__},                                                               \
     }
 
 /* Optional: defined by the guest, runs once when the image is built, before
@@ -97,14 +97,46 @@ int glint_host_call(const char *name, uint8_t ret_type, glint_val *ret, unsigned
 const char *glint_host_error_message(void);
 
 /* Value constructors. */
-static inline glint_val glint_val_i32(int32_t v) { glint_val x = {.type = GLINT_I32, .i32 = v}; return x; }
-static inline glint_val glint_val_u32(uint32_t v) { glint_val x = {.type = GLINT_U32, .u32 = v}; return x; }
-static inline glint_val glint_val_i64(int64_t v) { glint_val x = {.type = GLINT_I64, .i64 = v}; return x; }
-static inline glint_val glint_val_u64(uint64_t v) { glint_val x = {.type = GLINT_U64, .u64 = v}; return x; }
-static inline glint_val glint_val_f32(float v) { glint_val x = {.type = GLINT_F32, .f32 = v}; return x; }
-static inline glint_val glint_val_f64(double v) { glint_val x = {.type = GLINT_F64, .f64 = v}; return x; }
-static inline glint_val glint_val_bool(bool v) { glint_val x = {.type = GLINT_BOOL, .b = v}; return x; }
-static inline glint_val glint_val_bytes(const void *p, uint32_t n) { glint_val x = {.type = GLINT_BYTES, .len = n, .bytes = (const uint8_t *)p}; return x; }
+static inline glint_val glint_val_i32(int32_t v)
+{
+    glint_val x = {.type = GLINT_I32, .i32 = v};
+    return x;
+}
+static inline glint_val glint_val_u32(uint32_t v)
+{
+    glint_val x = {.type = GLINT_U32, .u32 = v};
+    return x;
+}
+static inline glint_val glint_val_i64(int64_t v)
+{
+    glint_val x = {.type = GLINT_I64, .i64 = v};
+    return x;
+}
+static inline glint_val glint_val_u64(uint64_t v)
+{
+    glint_val x = {.type = GLINT_U64, .u64 = v};
+    return x;
+}
+static inline glint_val glint_val_f32(float v)
+{
+    glint_val x = {.type = GLINT_F32, .f32 = v};
+    return x;
+}
+static inline glint_val glint_val_f64(double v)
+{
+    glint_val x = {.type = GLINT_F64, .f64 = v};
+    return x;
+}
+static inline glint_val glint_val_bool(bool v)
+{
+    glint_val x = {.type = GLINT_BOOL, .b = v};
+    return x;
+}
+static inline glint_val glint_val_bytes(const void *p, uint32_t n)
+{
+    glint_val x = {.type = GLINT_BYTES, .len = n, .bytes = (const uint8_t *)p};
+    return x;
+}
 glint_val glint_val_string(const char *s);
 
 /* Boot information (memory map) of this guest. */
