@@ -1,0 +1,127 @@
+/* Test guest for snapshots and restore: dirties pages, scribbles everywhere, keeps secrets. */
+#include <glint/guest.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char secret[256];
+static uint64_t calls;
+static uint8_t *dirty_area;
+static uint32_t dirty_pages;
+
+/* Reserve a heap area once, at init, so DirtyPages touches the same pages
+ * each time (a request that uses the heap the same way). */
+int glint_init(void)
+{
+    const struct glint_abi_boot *b = glint_boot_info();
+    dirty_pages = (uint32_t)(b->heap_size / 4096) - 4;
+    dirty_area = malloc((size_t)dirty_pages * 4096);
+    return dirty_area ? 0 : glint_error(1, "no heap for the dirty area");
+}
+
+/* DirtyPages(n, seed) -> u32: write one word in each of n distinct pages. */
+static int DirtyPages(const glint_val *a, glint_val *r)
+{
+    uint32_t n = a[0].u32 < dirty_pages ? a[0].u32 : dirty_pages;
+    for (uint32_t i = 0; i < n; i++)
+        *(volatile uint64_t *)(dirty_area + (size_t)i * 4096) = a[1].u64 + i;
+    r->u32 = n;
+    return 0;
+}
+GLINT_EXPORT(DirtyPages, GLINT_U32, GLINT_U32, GLINT_U64);
+
+static void fill(uint8_t *p, uint64_t n, uint64_t seed)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = (uint8_t)(seed >> 56);
+    }
+}
+
+/* ScribbleAll(seed) -> void: overwrite every byte the guest can write,
+ * except the live part of its own stack: heap (allocator metadata included),
+ * data, stack, input and output buffers (the result is written last). Then
+ * fill the SSE registers with garbage. */
+static int ScribbleAll(const glint_val *a, glint_val *r)
+{
+    (void)r;
+    const struct glint_abi_boot *b = glint_boot_info();
+    uint64_t seed = a[0].u64;
+    fill((uint8_t *)(uintptr_t)b->heap_addr, b->heap_size, seed);
+    fill((uint8_t *)secret, sizeof secret, seed + 1);
+    calls = seed;
+    uint8_t here;
+    uint64_t live = (uint64_t)(uintptr_t)&here - 512;
+    fill((uint8_t *)(uintptr_t)b->stack_addr, live - b->stack_addr, seed + 2);
+    fill((uint8_t *)(uintptr_t)b->input_addr, b->input_size, seed + 3);
+    fill((uint8_t *)(uintptr_t)b->output_addr, b->output_size, seed + 4);
+    __asm__ volatile("pcmpeqd %%xmm8, %%xmm8\n\t"
+                     "pcmpeqd %%xmm9, %%xmm9\n\t"
+                     "pcmpeqd %%xmm15, %%xmm15\n\t" ::
+                         : "xmm8", "xmm9", "xmm15");
+    return 0;
+}
+GLINT_EXPORT(ScribbleAll, GLINT_VOID, GLINT_U64);
+
+/* ScribbleThenFault(seed) -> void: scribble, load garbage into general and
+ * SSE registers, then fault, leaving the vCPU at CPL0 in an exception stub. */
+static int ScribbleThenFault(const glint_val *a, glint_val *r)
+{
+    ScribbleAll(a, r);
+    __asm__ volatile("mov $0x4141414141414141, %%rax\n\t"
+                     "mov %%rax, %%rbx\n\t"
+                     "mov %%rax, %%r12\n\t"
+                     "mov %%rax, %%r15\n\t"
+                     "movq %%rax, %%xmm0\n\t"
+                     "ud2" ::
+                         : "rax", "rbx", "r12", "r15", "xmm0", "memory");
+    return 0;
+}
+GLINT_EXPORT(ScribbleThenFault, GLINT_VOID, GLINT_U64);
+
+/* StoreSecret(s) -> void and LoadSecret() -> string: state kept in .bss. */
+static int StoreSecret(const glint_val *a, glint_val *r)
+{
+    (void)r;
+    size_t n = a[0].len < sizeof secret - 1 ? a[0].len : sizeof secret - 1;
+    memcpy(secret, a[0].str, n);
+    secret[n] = 0;
+    return 0;
+}
+GLINT_EXPORT(StoreSecret, GLINT_VOID, GLINT_STRING);
+
+static int LoadSecret(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    *r = glint_val_string(secret);
+    return 0;
+}
+GLINT_EXPORT(LoadSecret, GLINT_STRING);
+
+/* Calls() -> u64: how many times this was called since the image was built. */
+static int Calls(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    r->u64 = ++calls;
+    return 0;
+}
+GLINT_EXPORT(Calls, GLINT_U64);
+
+/* Spin() -> void: never returns. */
+static int Spin(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    (void)r;
+    for (;;)
+        __asm__ volatile("" ::: "memory");
+    return 0;
+}
+GLINT_EXPORT(Spin, GLINT_VOID);
+
+/* Nop() -> void: the cheapest call. */
+static int Nop(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    (void)r;
+    return 0;
+}
+GLINT_EXPORT(Nop, GLINT_VOID);
