@@ -1,77 +1,29 @@
 /* `make bench`: glint's costs beside raw-KVM floors measured in the same run. */
-#include <errno.h>
 #include <glint.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
+#include "bench.h"
 #include "raw_kvm.h"
+#include "stats.h"
 
 extern char **environ;
 
-struct series {
-    const char *name, *what, *floor_name;
-    double *v;
-    size_t n, cap;
-    double min, median, p99, mean;
-};
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void add(struct series *s, double us)
-{
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 256;
-        double *v = realloc(s->v, s->cap * sizeof *v);
-        if (!v) {
-            fprintf(stderr, "bench: out of memory\n");
-            exit(1);
-        }
-        s->v = v;
-    }
-    s->v[s->n++] = us;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void finish(struct series *s)
-{
-    if (!s->n)
-        return;
-    qsort(s->v, s->n, sizeof *s->v, cmp_double);
-    double sum = 0;
-    for (size_t i = 0; i < s->n; i++)
-        sum += s->v[i];
-    s->min = s->v[0];
-    s->median = s->v[s->n / 2];
-    s->p99 = s->v[(size_t)((double)(s->n - 1) * 0.99)];
-    s->mean = sum / (double)s->n;
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench: %s: %s: %s\n", what, glint_strerror(rc), glint_errmsg());
-    exit(1);
-}
+struct floors floors;
 
 static void check(int ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "bench: %s failed: %s\n", what, strerror(errno));
-        exit(1);
-    }
+    if (!ok)
+        die(what);
+}
+
+void die_glint(const char *what, int rc)
+{
+    fprintf(stderr, "bench: %s: %s: %s\n", what, glint_strerror(rc), glint_errmsg());
+    exit(1);
 }
 
 static int multiply(void *user, const glint_value *args, size_t nargs, glint_value *ret)
@@ -82,72 +34,44 @@ static int multiply(void *user, const glint_value *args, size_t nargs, glint_val
     return 0;
 }
 
-enum {
-    RAW_CREATE,
-    RAW_FIRST,
-    RAW_CALL,
-    RAW_RESUME,
-    RAW_DESTROY,
-    SPAWN,
-    IMAGE,
-    COLD,
-    WARM,
-    HOSTCALL,
-    DESTROY,
-    NSERIES
-};
-
-static struct series S[NSERIES] = {
-    [RAW_CREATE] = {"raw_create", "KVM: VM + memory slot + vCPU + CPUID + registers", NULL},
-    [RAW_FIRST] = {"raw_first_run", "KVM: first KVM_RUN of a new VM to its `out` exit", NULL},
-    [RAW_CALL] = {"raw_warm_call", "KVM: KVM_SET_REGS + KVM_RUN to `out` exit (CPL3)", NULL},
-    [RAW_RESUME] = {"raw_exit_roundtrip", "KVM: KVM_RUN resuming after `out` to the next `out`",
-                    NULL},
-    [RAW_DESTROY] = {"raw_destroy", "KVM: close vCPU + VM, unmap memory", NULL},
-    [SPAWN] = {"process_spawn", "posix_spawn + waitpid of /bin/true (process isolation)", NULL},
-    [IMAGE] = {"image_load", "glint: read + validate ELF + build + init guest + snapshot", NULL},
-    [COLD] = {"cold_sandbox_first_call", "glint: sandbox from ready image + first Echo result",
-              "raw_create+raw_first_run"},
-    [WARM] = {"warm_call", "glint: Echo(\"hello\") on a warm sandbox", "raw_warm_call"},
-    [HOSTCALL] = {"host_call", "glint: MultiplyOnHost: call + one guest->host call",
-                  "raw_warm_call+raw_exit_roundtrip"},
-    [DESTROY] = {"sandbox_destroy", "glint: destroy a sandbox (off the request path)",
-                 "raw_destroy"},
-};
-
-static double floor_of(int i)
+/* Raw floors, glint's core operations, and process spawning for scale. */
+static void bench_core(const char *guest, int iters)
 {
-    switch (i) {
-    case COLD:
-        return S[RAW_CREATE].median + S[RAW_FIRST].median;
-    case WARM:
-        return S[RAW_CALL].median;
-    case HOSTCALL:
-        return S[RAW_CALL].median + S[RAW_RESUME].median;
-    case DESTROY:
-        return S[RAW_DESTROY].median;
-    default:
-        return 0;
-    }
-}
-
-static void run_benchmarks(const char *guest, int iters)
-{
-    check(raw_prepare() == 0, "preparing the raw-KVM floor VM (is /dev/kvm usable?)");
+    check(raw_prepare() == 0, "cannot prepare the raw-KVM floor VM (is /dev/kvm usable?)");
+    struct row *raw_create_r = row_new("raw_create", "KVM: VM + memory slot + vCPU + CPUID + regs");
+    struct row *raw_first = row_new("raw_first_run", "KVM: first KVM_RUN of a new VM to `out`");
+    struct row *raw_call_r = row_new("raw_warm_call", "KVM: KVM_SET_REGS + KVM_RUN to `out` (CPL3)");
+    struct row *raw_resume_r = row_new("raw_exit_roundtrip", "KVM: KVM_RUN after `out` to next `out`");
+    struct row *raw_destroy_r = row_new("raw_destroy", "KVM: close vCPU + VM, unmap memory");
+    struct row *raw_copy = row_new("raw_page_copy", "memcpy of one 4 KiB page (restore floor unit)");
+    raw_create_r->is_floor = raw_first->is_floor = raw_call_r->is_floor = 1;
+    raw_resume_r->is_floor = raw_destroy_r->is_floor = raw_copy->is_floor = 1;
+    floors.warm_call = raw_call_r;
+    floors.roundtrip = raw_resume_r;
+    floors.page_copy = raw_copy;
+    floors.create = raw_create_r;
+    struct row *spawn = row_new("process_spawn", "posix_spawn + waitpid of /bin/true");
+    struct row *image = row_new("image_load", "glint: read + validate ELF + build + init + snapshot");
+    struct row *cold = row_new("cold_sandbox_first_call", "glint: sandbox from image + first Echo");
+    struct row *warm = row_new("warm_call", "glint: Echo(\"hello\") on a warm sandbox");
+    struct row *host = row_new("host_call", "glint: call making one guest->host call");
+    struct row *destroy = row_new("sandbox_destroy", "glint: destroy a sandbox (off the request path)");
+    row_floor(warm, raw_call_r, 1, 0, "raw_warm_call");
+    row_floor(destroy, raw_destroy_r, 1, 0, "raw_destroy");
 
     glint_host_fns *fns;
     static const glint_type p2[] = {GLINT_I64, GLINT_I64};
     int rc;
     if ((rc = glint_host_fns_create(&fns)) ||
         (rc = glint_host_fns_add(fns, "Multiply", GLINT_I64, p2, 2, multiply, NULL)))
-        die("host functions", rc);
+        die_glint("host functions", rc);
     glint_image *img = NULL;
     for (int i = 0; i < 20; i++) {
         glint_image *tmp;
         double t = now_us();
         if ((rc = glint_image_load_file(guest, NULL, fns, &tmp)))
-            die(guest, rc);
-        add(&S[IMAGE], now_us() - t);
+            die_glint(guest, rc);
+        row_add(image, now_us() - t);
         if (img)
             glint_image_destroy(tmp);
         else
@@ -155,138 +79,112 @@ static void run_benchmarks(const char *guest, int iters)
     }
 
     /* Cold paths: alternate raw and glint so both see the same machine. */
-    int cold = iters / 10 > 50 ? iters / 10 : 50;
+    int cold_iters = iters / 10 > 50 ? iters / 10 : 50;
     glint_value hello = glint_string("hello"), ret;
-    for (int i = 0; i < cold; i++) {
+    static uint8_t page_a[4096], page_b[4096];
+    for (int i = 0; i < cold_iters; i++) {
         struct raw_vm vm;
         double t = now_us();
-        check(raw_create(&vm) == 0, "raw create");
+        check(raw_create(&vm) == 0, "raw create failed");
         double t1 = now_us();
-        check(raw_call(&vm) == 0, "raw first run");
+        check(raw_call(&vm) == 0, "raw first run failed");
         double t2 = now_us();
         raw_destroy(&vm);
         double t3 = now_us();
-        add(&S[RAW_CREATE], t1 - t);
-        add(&S[RAW_FIRST], t2 - t1);
-        add(&S[RAW_DESTROY], t3 - t2);
+        row_add(raw_create_r, t1 - t);
+        row_add(raw_first, t2 - t1);
+        row_add(raw_destroy_r, t3 - t2);
 
         glint_sandbox *sb;
         t = now_us();
         if ((rc = glint_sandbox_create(img, NULL, &sb)) ||
             (rc = glint_sandbox_call(sb, "Echo", &hello, 1, &ret)))
-            die("cold sandbox", rc);
+            die_glint("cold sandbox", rc);
         t1 = now_us();
         glint_sandbox_destroy(sb);
         t2 = now_us();
-        add(&S[COLD], t1 - t);
-        add(&S[DESTROY], t2 - t1);
+        row_add(cold, t1 - t);
+        row_add(destroy, t2 - t1);
 
         pid_t pid;
         char *argv[] = {"/bin/true", NULL};
         t = now_us();
         if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) == 0) {
             waitpid(pid, NULL, 0);
-            add(&S[SPAWN], now_us() - t);
+            row_add(spawn, now_us() - t);
         }
     }
 
     /* Warm paths, interleaved. */
     struct raw_vm vm;
-    check(raw_create(&vm) == 0 && raw_call(&vm) == 0, "raw warm VM");
+    check(raw_create(&vm) == 0 && raw_call(&vm) == 0, "raw warm VM failed");
     glint_sandbox *sb;
     if ((rc = glint_sandbox_create(img, NULL, &sb)))
-        die("sandbox", rc);
+        die_glint("sandbox", rc);
     glint_value mul[] = {glint_i64(6), glint_i64(7)};
     for (int i = 0; i < iters + 100; i++) {
         double t0 = now_us();
-        check(raw_call(&vm) == 0, "raw call");
+        check(raw_call(&vm) == 0, "raw call failed");
         double t1 = now_us();
-        check(raw_resume(&vm) == 0, "raw resume");
+        check(raw_resume(&vm) == 0, "raw resume failed");
         double t2 = now_us();
         if ((rc = glint_sandbox_call(sb, "Echo", &hello, 1, &ret)))
-            die("warm call", rc);
+            die_glint("warm call", rc);
         double t3 = now_us();
         if ((rc = glint_sandbox_call(sb, "MultiplyOnHost", mul, 2, &ret)) || ret.as.i64 != 42)
-            die("host call", rc);
+            die_glint("host call", rc);
         double t4 = now_us();
+        page_a[i % 4096]++;
+        double t5 = now_us();
+        memcpy(page_b, page_a, sizeof page_a);
+        double t6 = now_us();
+        __asm__ volatile("" : : "r"(page_b) : "memory");
         if (i < 100)
             continue; /* warm-up */
-        add(&S[RAW_CALL], t1 - t0);
-        add(&S[RAW_RESUME], t2 - t1);
-        add(&S[WARM], t3 - t2);
-        add(&S[HOSTCALL], t4 - t3);
+        row_add(raw_call_r, t1 - t0);
+        row_add(raw_resume_r, t2 - t1);
+        row_add(warm, t3 - t2);
+        row_add(host, t4 - t3);
+        row_add(raw_copy, t6 - t5);
     }
+    /* host_call's floor is the sum of two floors: fold the second in. */
+    row_floor(host, raw_call_r, 1, row_median(raw_resume_r), "raw_warm_call+raw_exit_roundtrip");
+    row_floor(cold, raw_create_r, 1, row_median(raw_first), "raw_create+raw_first_run");
     glint_sandbox_destroy(sb);
     raw_destroy(&vm);
     glint_image_destroy(img);
     glint_host_fns_destroy(fns);
 }
 
-static void report(const char *json_path)
-{
-    for (int i = 0; i < NSERIES; i++)
-        finish(&S[i]);
-    printf("\n%-26s %9s %9s %9s %7s  %s\n", "benchmark (us)", "min", "median", "p99", "ratio",
-           "what / floor");
-    for (int i = 0; i < NSERIES; i++) {
-        double f = floor_of(i);
-        char ratio[16] = "floor";
-        if (f > 0)
-            snprintf(ratio, sizeof ratio, "%.2fx", S[i].median / f);
-        else if (i >= SPAWN)
-            snprintf(ratio, sizeof ratio, "-");
-        printf("%-26s %9.1f %9.1f %9.1f %7s  %s%s%s\n", S[i].name, S[i].min, S[i].median, S[i].p99,
-               ratio, S[i].what, S[i].floor_name ? " / " : "",
-               S[i].floor_name ? S[i].floor_name : "");
-    }
-    if (!json_path)
-        return;
-    FILE *f = fopen(json_path, "w");
-    check(f != NULL, "opening the JSON output");
-    fprintf(f, "[\n");
-    for (int i = 0; i < NSERIES; i++) {
-        double fl = floor_of(i);
-        fprintf(f,
-                "  {\"name\": \"%s\", \"what\": \"%s\", \"samples\": %zu, \"min_us\": %.2f, "
-                "\"median_us\": %.2f, \"p99_us\": %.2f, \"mean_us\": %.2f, ",
-                S[i].name, S[i].what, S[i].n, S[i].min, S[i].median, S[i].p99, S[i].mean);
-        if (fl > 0)
-            fprintf(f, "\"floor\": \"%s\", \"floor_us\": %.2f, \"ratio\": %.3f}", S[i].floor_name,
-                    fl, S[i].median / fl);
-        else
-            fprintf(f, "\"floor\": %s, \"ratio\": null}", i < SPAWN ? "\"self\"" : "null");
-        fprintf(f, "%s\n", i + 1 < NSERIES ? "," : "");
-    }
-    fprintf(f, "]\n");
-    check(fclose(f) == 0, "writing the JSON output");
-    printf("\nwrote %s\n", json_path);
-}
-
 int main(int argc, char **argv)
 {
     const char *guest = "build/guests/hello.elf", *json = NULL;
-    int iters = 2000;
+    const char *iso_guest = "build/tests/guests/isolation.elf";
+    int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
             guest = argv[++i];
+        else if (!strcmp(argv[i], "--isolation-guest") && i + 1 < argc)
+            iso_guest = argv[++i];
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json = argv[++i];
-        else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+        else if ((!strcmp(argv[i], "--iters") || !strcmp(argv[i], "--density")) && i + 1 < argc) {
+            int *dst = !strcmp(argv[i], "--iters") ? &iters : &density;
             char *end;
             long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 10 || n > 10000000) {
-                fprintf(stderr, "bench: --iters wants 10..10000000\n");
-                return 2;
-            }
-            iters = (int)n;
+            if (*end || n < 10 || n > 10000000)
+                die("--iters and --density want 10..10000000");
+            *dst = (int)n;
         } else {
-            fprintf(stderr, "usage: glint-bench [--guest ELF] [--json FILE] [--iters N]\n");
+            fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
+                            "[--json FILE] [--iters N] [--density N]\n");
             return 2;
         }
     }
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
-    run_benchmarks(guest, iters);
+    bench_core(guest, iters);
+    bench_isolation(iso_guest, iters, density);
     report(json);
     return 0;
 }

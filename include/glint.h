@@ -314,6 +314,42 @@ GLINT_API void glint_snapshot_destroy(glint_snapshot *snap); /* NULL ok */
  * not with its memory size. */
 GLINT_API int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap);
 
+/* ---- pools -------------------------------------------------------------------
+ * A pool keeps ready sandboxes of one image. glint_pool_call() takes one,
+ * makes the call, restores it to the image state and gives it back: every
+ * call starts from a pristine, hardware-isolated guest. Sandboxes are created
+ * and destroyed on a background thread, never on the calling thread. All
+ * pool functions but destroy are safe to call from any number of threads. */
+typedef struct glint_pool glint_pool;
+
+typedef struct glint_pool_config {
+    uint32_t struct_size; /* sizeof(glint_pool_config), set by the init */
+    uint32_t size;        /* sandboxes kept; default 4, 1..4096 */
+    uint32_t wait_ms;     /* when all are busy, wait this long for one, then
+                             fail with GLINT_EBUSY; default 1000 */
+} glint_pool_config;
+
+GLINT_API void glint_pool_config_init(glint_pool_config *cfg);
+
+/* Create a pool of sandboxes of img (fns as for glint_sandbox_create; cfg
+ * NULL for defaults). Returns once the first sandbox is ready; the rest
+ * follow in the background. */
+GLINT_API int glint_pool_create(glint_image *img, const glint_host_fns *fns,
+                                const glint_pool_config *cfg, glint_pool **out);
+
+/* Destroy the pool once no call is running on it. NULL ok. */
+GLINT_API void glint_pool_destroy(glint_pool *pool);
+
+/* Call `name` in a pristine sandbox. A string/bytes result is copied into
+ * memory owned by the calling thread, valid until its next glint_pool_call.
+ * If failure is non-NULL it receives the failure details (kind NONE on
+ * success). Sandboxes that fail are restored (or replaced) automatically. */
+GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_value *args,
+                              size_t nargs, glint_value *ret, glint_failure *failure);
+
+/* Sandboxes ready now (for monitoring). */
+GLINT_API size_t glint_pool_ready(glint_pool *pool);
+
 /* Name of a failure kind ("fault", "timeout", ...). */
 GLINT_API const char *glint_failure_kind_name(glint_failure_kind k);
 

@@ -21,6 +21,7 @@ static void free_image(glint_image *img)
         munmap(img->mem, img->layout.mem_size);
     free(img->pages);
     free(img->writable);
+    free(img->nonzero);
     glint__vcpu_state_free(img->state);
     glint_exports_destroy(img->exports);
     glint_host_fns_destroy(img->fns);
@@ -78,10 +79,16 @@ static int index_pages(glint_image *img)
     img->pages = malloc(n * sizeof *img->pages);
     if (!img->pages)
         return glint__fail(GLINT_ENOMEM, "out of memory");
+    img->nonzero = calloc(img->bitmap_words, sizeof *img->nonzero);
+    if (!img->nonzero)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
     static const uint8_t zero[GLINT_ABI_PAGE_SIZE];
-    for (uint64_t i = 0; i < n; i++)
-        if (memcmp(img->mem + i * GLINT_ABI_PAGE_SIZE, zero, sizeof zero) != 0)
+    for (uint64_t i = 0; i < n; i++) {
+        if (memcmp(img->mem + i * GLINT_ABI_PAGE_SIZE, zero, sizeof zero) != 0) {
             img->pages[img->npages++] = (uint32_t)i;
+            img->nonzero[i / 64] |= 1ull << (i % 64);
+        }
+    }
     return 0;
 }
 

@@ -25,6 +25,7 @@ struct glint_image {
     uint32_t npages;
     glint__vcpu_state *state; /* post-init vCPU state; NULL while building */
     uint64_t *writable;       /* bitmap: pages the guest or CPU may write */
+    uint64_t *nonzero;        /* bitmap: the same pages as `pages` */
     size_t bitmap_words;      /* uint64_t words in a page bitmap */
 };
 
@@ -53,16 +54,21 @@ struct glint_sandbox {
     uint64_t *dirty;      /* pages the guest wrote (sticky working set) */
     uint64_t *host_dirty; /* pages the host wrote since the last restore
                              to the image; they may differ from it */
+    size_t host_lo, host_hi; /* words of host_dirty that may be non-zero */
     /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
     pthread_mutex_t lock;
     bool running, interrupted;
     pthread_t thread;
+    uint32_t sticky_limit; /* working-set size that triggers re-protection */
+    bool measure_next;     /* the next restore measures one call's writes */
 };
 
-/* Restores keep pages the guest wrote writable and copy them back each time;
- * past this many, the next restore to the image write-protects them all
- * again (cost: one write fault per page the guest then writes). */
-#define GLINT__STICKY_MAX_PAGES 256
+/* Restores keep pages the guest wrote writable and copy them back each time
+ * (the "sticky working set"; see docs/restore.md). When the set outgrows its
+ * limit, the next restore to the image write-protects it all again, and the
+ * restore after that sets the limit to twice what one call then wrote (plus
+ * slack), never below this minimum. */
+#define GLINT__STICKY_MIN_PAGES 256
 
 /* Mark [addr, addr+len) as written by the host. */
 void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len);

@@ -74,6 +74,7 @@ int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbo
         sb->fns = sb->own_fns;
     }
     pthread_mutex_init(&sb->lock, NULL);
+    sb->sticky_limit = GLINT__STICKY_MIN_PAGES;
     if ((rc = glint__signal_init()))
         goto fail;
     sb->result_cap = img->layout.output_size + 1;

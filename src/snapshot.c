@@ -7,10 +7,26 @@
 
 #define PAGE GLINT_ABI_PAGE_SIZE
 
+static void mark_words(glint_sandbox *sb, size_t lo, size_t hi)
+{
+    if (sb->host_lo == sb->host_hi) {
+        sb->host_lo = lo;
+        sb->host_hi = hi;
+    }
+    if (lo < sb->host_lo)
+        sb->host_lo = lo;
+    if (hi > sb->host_hi)
+        sb->host_hi = hi;
+}
+
 void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
 {
-    for (uint64_t p = addr / PAGE; p * PAGE < addr + len; p++)
+    if (!len)
+        return;
+    uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
+    for (uint64_t p = first; p <= last; p++)
         sb->host_dirty[p / 64] |= 1ull << (p % 64);
+    mark_words(sb, first / 64, last / 64 + 1);
 }
 
 /* Fill sb->dirty with every page that may differ from the image: written by
@@ -23,7 +39,7 @@ static int collect_dirty(glint_sandbox *sb)
         return rc;
     if (rc == 1) /* no tracking here: assume everything writable changed */
         memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
-    for (size_t i = 0; i < img->bitmap_words; i++)
+    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
         sb->dirty[i] |= sb->host_dirty[i];
     return 0;
 }
@@ -107,12 +123,17 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
         uint64_t w = sb->dirty[i] | (snap ? snap->set[i] : 0);
         for (; w; w &= w - 1) {
             uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
-            const uint8_t *src = img->mem + p * PAGE;
+            const uint8_t *src = NULL;
             while (snap && k < snap->npages && snap->pages[k] < p)
                 k++;
             if (snap && k < snap->npages && snap->pages[k] == p)
                 src = snap->data + (size_t)k * PAGE;
-            memcpy(sb->mem + p * PAGE, src, PAGE);
+            else if (img->nonzero[i] & (1ull << (p % 64)))
+                src = img->mem + p * PAGE;
+            if (src)
+                memcpy(sb->mem + p * PAGE, src, PAGE);
+            else
+                memset(sb->mem + p * PAGE, 0, PAGE); /* no need to read a zero page */
             count++;
         }
     }
@@ -121,12 +142,21 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
     if (snap) {
         for (size_t i = 0; i < img->bitmap_words; i++)
             sb->host_dirty[i] |= snap->set[i];
+        mark_words(sb, 0, img->bitmap_words);
     } else {
         /* Memory equals the image again. If the working set grew too big,
          * write-protect it so that only pages written from now on count. */
-        memset(sb->host_dirty, 0, img->bitmap_words * sizeof *sb->host_dirty);
-        if (count > GLINT__STICKY_MAX_PAGES && (rc = glint__vm_reprotect(sb->vm, sb->dirty)))
-            return rc;
+        memset(sb->host_dirty + sb->host_lo, 0, (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
+        sb->host_lo = sb->host_hi = 0;
+        if (sb->measure_next) {
+            uint32_t limit = 2 * count + 64;
+            sb->sticky_limit = limit > GLINT__STICKY_MIN_PAGES ? limit : GLINT__STICKY_MIN_PAGES;
+            sb->measure_next = false;
+        } else if (count > sb->sticky_limit) {
+            if ((rc = glint__vm_reprotect(sb->vm, sb->dirty)))
+                return rc;
+            sb->measure_next = true;
+        }
     }
     sb->poisoned = false;
     memset(&sb->failure, 0, sizeof sb->failure);
