@@ -266,7 +266,7 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
 {
     if (failure)
         memset(failure, 0, sizeof *failure);
-    glint_sandbox *sb;
+    glint_sandbox *sb = NULL;
     int rc = !p || !name ? glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument")
                          : take(p, &sb);
     if (rc) {
