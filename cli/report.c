@@ -5,7 +5,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -205,4 +207,26 @@ int cli_call_status(int err, const glint_failure *f)
     if (f->kind == GLINT_FAIL_USAGE)
         return CLI_USAGE; /* e.g. arguments too big for the input buffer */
     return CLI_GUEST;
+}
+
+double cli_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void cli_report_timings(const char *func, double *us, uint32_t n)
+{
+    qsort(us, n, sizeof *us, cmp_double);
+    fprintf(stderr,
+            "glint: %u isolated calls of %s (call + restore): min %.1f us, median %.1f us, "
+            "p99 %.1f us\n",
+            n, func, us[0], us[n / 2], us[(size_t)((double)(n - 1) * 0.99)]);
 }

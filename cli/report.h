@@ -38,4 +38,10 @@ int cli_load_status(int err);
 /* Exit status for an error from glint_sandbox_call(). */
 int cli_call_status(int err, const glint_failure *f);
 
+/* Monotonic time in microseconds. */
+double cli_now_us(void);
+
+/* One stderr line: "glint: N isolated calls of F (call + restore): min/median/p99 us". Sorts us. */
+void cli_report_timings(const char *func, double *us, uint32_t n);
+
 #endif

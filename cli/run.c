@@ -33,7 +33,10 @@ struct run_cmd {
     const char *func;
     char **argv; /* call arguments as text */
     size_t argc;
+    uint32_t repeat; /* calls, each in a pristine (restored) sandbox */
 };
+
+#define REPEAT_MAX 10000000u
 
 static int set_size(glint_config *cfg, const struct size_option *o, const char *value)
 {
@@ -67,12 +70,28 @@ static int set_timeout(glint_config *cfg, const char *value)
     return CLI_OK;
 }
 
+static int set_repeat(struct run_cmd *cmd, const char *value)
+{
+    char err[160], q[CLI_QUOTE_SHORT];
+    glint_value v;
+    void *storage;
+    if (parse_value(GLINT_U32, value, &v, &storage, err, sizeof err) != PARSE_OK || v.as.u32 < 1 ||
+        v.as.u32 > REPEAT_MAX) {
+        cli_error("run: --repeat: '%s' is not a number of calls (1..%u)",
+                  cli_quote(value, q, sizeof q), REPEAT_MAX);
+        return CLI_USAGE;
+    }
+    cmd->repeat = v.as.u32;
+    return CLI_OK;
+}
+
 /* Parse options and operands. Returns -1 after printing help, else an exit status. */
 static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
 {
     char q[CLI_QUOTE_SHORT], pq[CLI_QUOTE_PATH];
     int i = 1;
     glint_config_init(&cmd->cfg);
+    cmd->repeat = 1;
     for (; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--") == 0) {
@@ -88,7 +107,7 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         const char *eq = strchr(arg, '=');
         size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
         const struct size_option *so = NULL;
-        bool timeout = false;
+        bool timeout = false, repeat = false;
         for (size_t k = 0; k < sizeof size_options / sizeof size_options[0]; k++) {
             if (strlen(size_options[k].name) == namelen &&
                 strncmp(arg, size_options[k].name, namelen) == 0)
@@ -97,7 +116,9 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         if (so == NULL && namelen == strlen("--timeout-ms") &&
             strncmp(arg, "--timeout-ms", namelen) == 0)
             timeout = true;
-        if (so == NULL && !timeout) {
+        if (so == NULL && namelen == strlen("--repeat") && strncmp(arg, "--repeat", namelen) == 0)
+            repeat = true;
+        if (so == NULL && !timeout && !repeat) {
             if (strncmp(arg, "--help=", 7) == 0)
                 cli_error("run: option --help takes no value");
             else
@@ -111,10 +132,14 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            cli_error("run: option %s needs a value", timeout ? "--timeout-ms" : so->name);
+            cli_error("run: option %s needs a value", timeout  ? "--timeout-ms"
+                                                      : repeat ? "--repeat"
+                                                               : so->name);
             return CLI_USAGE;
         }
-        int rc = timeout ? set_timeout(&cmd->cfg, value) : set_size(&cmd->cfg, so, value);
+        int rc = timeout  ? set_timeout(&cmd->cfg, value)
+                 : repeat ? set_repeat(cmd, value)
+                          : set_size(&cmd->cfg, so, value);
         if (rc != CLI_OK)
             return rc;
     }
@@ -286,7 +311,29 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     }
     glint_value ret;
     memset(&ret, 0, sizeof ret);
-    err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, &ret);
+    double *us = cmd->repeat > 1 ? calloc(cmd->repeat, sizeof *us) : NULL;
+    if (cmd->repeat > 1 && !us) {
+        cli_error("run: out of memory for %u timings", cmd->repeat);
+        status = CLI_LOAD;
+        goto out;
+    }
+    for (uint32_t n = 0; n < cmd->repeat; n++) {
+        double t0 = cli_now_us();
+        err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, &ret);
+        if (err != 0 || cmd->repeat == 1)
+            break;
+        /* Isolation: the next call starts from the pristine image state. */
+        if ((err = glint_sandbox_restore(sb, NULL)) != 0) {
+            cli_error("restoring the sandbox failed: %s", glint_errmsg());
+            free(us);
+            status = CLI_GUEST;
+            goto out;
+        }
+        us[n] = cli_now_us() - t0;
+    }
+    if (err == 0 && us)
+        cli_report_timings(cmd->func, us, cmd->repeat);
+    free(us);
     if (err != 0) {
         glint_failure f;
         memset(&f, 0, sizeof f);

@@ -336,6 +336,19 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
         "$GLINT" run "$HELLO" Echo -5
     check "run Echo --heap" 0 "--heap" "$GLINT" run "$HELLO" Echo --heap
     check "run Add 2 3" 0 "5" "$GLINT" run "$HELLO" Add 2 3
+    # --repeat: the result once on stdout, one timing line on stderr.
+    rc=0
+    timeout 20 "$GLINT" run --repeat 200 "$HELLO" Echo hi >"$TMP/out" 2>"$TMP/err" || rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = hi ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+        grep -q '^glint: 200 isolated calls of Echo (call + restore): min .* median .* p99 ' "$TMP/err"; then
+        good
+    else
+        bad "run --repeat 200 Echo hi" "exit $rc"
+        show stdout "$TMP/out"
+        show stderr "$TMP/err"
+    fi
+    check "run --repeat 0" 2 @empty "$GLINT" run --repeat 0 "$HELLO" Echo hi
+    check "run --repeat x" 2 @empty "$GLINT" run --repeat x "$HELLO" Echo hi
     check "run Add -2 -3" 0 "-5" "$GLINT" run "$HELLO" Add -2 -3
     check "run Add 0x10 1" 0 "17" "$GLINT" run "$HELLO" Add 0x10 1
     check "run Add 2147483647 0" 0 "2147483647" "$GLINT" run "$HELLO" Add 2147483647 0
