@@ -40,10 +40,13 @@ static void bench_core(const char *guest, int iters)
     check(raw_prepare() == 0, "cannot prepare the raw-KVM floor VM (is /dev/kvm usable?)");
     struct row *raw_create_r = row_new("raw_create", "KVM: VM + memory slot + vCPU + CPUID + regs");
     struct row *raw_first = row_new("raw_first_run", "KVM: first KVM_RUN of a new VM to `out`");
-    struct row *raw_call_r = row_new("raw_warm_call", "KVM: KVM_SET_REGS + KVM_RUN to `out` (CPL3)");
-    struct row *raw_resume_r = row_new("raw_exit_roundtrip", "KVM: KVM_RUN after `out` to next `out`");
+    struct row *raw_call_r =
+        row_new("raw_warm_call", "KVM: KVM_SET_REGS + KVM_RUN to `out` (CPL3)");
+    struct row *raw_resume_r =
+        row_new("raw_exit_roundtrip", "KVM: KVM_RUN after `out` to next `out`");
     struct row *raw_destroy_r = row_new("raw_destroy", "KVM: close vCPU + VM, unmap memory");
-    struct row *raw_copy = row_new("raw_page_copy", "memcpy of one 4 KiB page (restore floor unit)");
+    struct row *raw_copy =
+        row_new("raw_page_copy", "memcpy of one 4 KiB page (restore floor unit)");
     raw_create_r->is_floor = raw_first->is_floor = raw_call_r->is_floor = 1;
     raw_resume_r->is_floor = raw_destroy_r->is_floor = raw_copy->is_floor = 1;
     floors.warm_call = raw_call_r;
@@ -51,11 +54,13 @@ static void bench_core(const char *guest, int iters)
     floors.page_copy = raw_copy;
     floors.create = raw_create_r;
     struct row *spawn = row_new("process_spawn", "posix_spawn + waitpid of /bin/true");
-    struct row *image = row_new("image_load", "glint: read + validate ELF + build + init + snapshot");
+    struct row *image =
+        row_new("image_load", "glint: read + validate ELF + build + init + snapshot");
     struct row *cold = row_new("cold_sandbox_first_call", "glint: sandbox from image + first Echo");
     struct row *warm = row_new("warm_call", "glint: Echo(\"hello\") on a warm sandbox");
     struct row *host = row_new("host_call", "glint: call making one guest->host call");
-    struct row *destroy = row_new("sandbox_destroy", "glint: destroy a sandbox (off the request path)");
+    struct row *destroy =
+        row_new("sandbox_destroy", "glint: destroy a sandbox (off the request path)");
     row_floor(warm, raw_call_r, 1, 0, "raw_warm_call");
     row_floor(destroy, raw_destroy_r, 1, 0, "raw_destroy");
 

@@ -1,4 +1,5 @@
-/* Benchmarks of per-request isolation: pooled calls + restore, restore by size, interrupts, density. */
+/* Benchmarks of per-request isolation: pooled calls + restore, restore by size, interrupts,
+ * density. */
 #include <glint.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@ static void pooled_calls(glint_image *img, int iters)
     if (rc)
         die_glint("pool", rc);
     for (size_t k = 0; k < 3; k++) {
-        struct row *r = row_new(names[k], "glint: pool call (take, call, restore) dirtying N pages");
+        struct row *r =
+            row_new(names[k], "glint: pool call (take, call, restore) dirtying N pages");
         row_floor(r, floors.warm_call, 1, dirty[k] * row_median(floors.page_copy), floor_names[k]);
         for (int i = 0; i < iters + 50; i++) {
             glint_value a[] = {glint_u32(dirty[k]), glint_u64((uint64_t)i)}, ret;
@@ -161,7 +163,8 @@ static void interrupt_latency(glint_image *img)
     if (rc)
         die_glint("sandbox", rc);
     glint_sandbox_set_timeout(sb, 0);
-    struct row *r = row_new("interrupt_latency", "glint: interrupt() of a spinning guest to return");
+    struct row *r =
+        row_new("interrupt_latency", "glint: interrupt() of a spinning guest to return");
     struct row *d = row_new("deadline_overshoot", "glint: 5 ms deadline: call time minus 5 ms");
     for (int i = 0; i < 200; i++) {
         struct spin_arg a = {sb, 0};

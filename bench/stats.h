@@ -12,10 +12,10 @@ struct row {
     const struct row *floor; /* the raw-KVM row this is compared with, or NULL */
     double floor_scale;      /* floor = floor->median * scale + floor_extra */
     double floor_extra;
-    const char *floor_name;  /* how the floor is made, for the table */
-    double value;            /* for non-time rows: the figure, in `unit` */
-    const char *unit;        /* NULL for time rows */
-    int is_floor;            /* a raw-KVM floor itself */
+    const char *floor_name; /* how the floor is made, for the table */
+    double value;           /* for non-time rows: the figure, in `unit` */
+    const char *unit;       /* NULL for time rows */
+    int is_floor;           /* a raw-KVM floor itself */
 };
 
 /* A new row, kept in the report in creation order. */

@@ -51,9 +51,9 @@ struct glint_sandbox {
     char *result; /* copy of the last string/bytes result */
     size_t result_cap;
     struct glint__deadline deadline;
-    uint64_t *dirty;      /* pages the guest wrote (sticky working set) */
-    uint64_t *host_dirty; /* pages the host wrote since the last restore
-                             to the image; they may differ from it */
+    uint64_t *dirty;         /* pages the guest wrote (sticky working set) */
+    uint64_t *host_dirty;    /* pages the host wrote since the last restore
+                                to the image; they may differ from it */
     size_t host_lo, host_hi; /* words of host_dirty that may be non-zero */
     /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
     pthread_mutex_t lock;

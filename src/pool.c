@@ -14,15 +14,15 @@ struct glint_pool {
     uint32_t size, wait_ms;
 
     pthread_mutex_t lock;
-    pthread_cond_t ready;   /* a sandbox was returned or created */
-    pthread_cond_t work;    /* the maintainer has something to do */
-    glint_sandbox **free;   /* stack of ready sandboxes */
+    pthread_cond_t ready; /* a sandbox was returned or created */
+    pthread_cond_t work;  /* the maintainer has something to do */
+    glint_sandbox **free; /* stack of ready sandboxes */
     size_t nfree;
     glint_sandbox **retired; /* to be destroyed by the maintainer */
     size_t nretired;
-    uint32_t live;          /* sandboxes that exist or are being created */
+    uint32_t live; /* sandboxes that exist or are being created */
     bool stopping;
-    int create_rc;          /* last creation failure, 0 once one succeeds */
+    int create_rc; /* last creation failure, 0 once one succeeds */
     char create_msg[256];
     pthread_t maintainer;
 };
@@ -267,8 +267,8 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
     if (failure)
         memset(failure, 0, sizeof *failure);
     glint_sandbox *sb = NULL;
-    int rc = !p || !name ? glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument")
-                         : take(p, &sb);
+    int rc =
+        !p || !name ? glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument") : take(p, &sb);
     if (rc) {
         if (failure) {
             failure->error = rc;

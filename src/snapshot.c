@@ -146,7 +146,8 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
     } else {
         /* Memory equals the image again. If the working set grew too big,
          * write-protect it so that only pages written from now on count. */
-        memset(sb->host_dirty + sb->host_lo, 0, (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
+        memset(sb->host_dirty + sb->host_lo, 0,
+               (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
         sb->host_lo = sb->host_hi = 0;
         if (sb->measure_next) {
             uint32_t limit = 2 * count + 64;
