@@ -55,7 +55,7 @@ BENCH := $(BUILD)/bin/glint-bench
 UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 
-.PHONY: deps-check all demo check check-unit check-vm check-asan bench fuzz format format-check install clean deps
+.PHONY: deps-check all demo check check-unit check-vm check-asan check-tsan bench fuzz format format-check install clean deps
 
 all: deps $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
@@ -157,6 +157,10 @@ check-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-unit check-vm
+
+# Pools and interrupts under ThreadSanitizer (see the script for a Criterion quirk).
+check-tsan:
+	scripts/check-tsan.sh
 
 check-unit: all $(UNIT)
 	$(UNIT) --jobs=2

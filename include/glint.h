@@ -161,7 +161,10 @@ GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
  * return type) and returns 0, or returns a negative value to report an error
  * to the guest. A string/bytes result must stay valid after the callback
  * returns; glint copies it at once (and frees it if GLINT_VALUE_FREE is set).
- * Callbacks run on the thread that called glint_sandbox_call(). */
+ * Callbacks run on the thread that called glint_sandbox_call(). A timeout or
+ * glint_sandbox_interrupt() during a callback delivers GLINT_SIGNAL to that
+ * thread (handler without SA_RESTART): blocking system calls in the callback
+ * may then fail with EINTR; the guest call ends as soon as it returns. */
 typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs, glint_value *ret);
 
 /* Called for each guest `print`; text is valid UTF-8 of len bytes. */
@@ -337,7 +340,8 @@ GLINT_API void glint_pool_config_init(glint_pool_config *cfg);
 GLINT_API int glint_pool_create(glint_image *img, const glint_host_fns *fns,
                                 const glint_pool_config *cfg, glint_pool **out);
 
-/* Destroy the pool once no call is running on it. NULL ok. */
+/* Destroy the pool and its sandboxes. The caller must make sure no
+ * glint_pool_call() on it is running or will start. NULL ok. */
 GLINT_API void glint_pool_destroy(glint_pool *pool);
 
 /* Call `name` in a pristine sandbox. A string/bytes result is copied into

@@ -562,8 +562,8 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
 int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args, size_t nargs,
                              glint_value *ret)
 {
-    if (!sb || (nargs && !args))
-        return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
+    if (!sb)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL sandbox");
     if (sb->in_call)
         return glint__fail(GLINT_EBUSY, "sandbox is already running a call");
     if (sb->poisoned) {
@@ -572,6 +572,9 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
                            glint_failure_kind_name(sb->failure.kind), sb->failure.message);
     }
     memset(&sb->failure, 0, sizeof sb->failure);
+    if (nargs && !args)
+        return record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE,
+                      "glint_sandbox_call: %zu arguments but args is NULL", nargs);
     const glint_exports *ex = sb->img->exports;
     if (index >= ex->count)
         return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE, "no exported function with index %zu",
