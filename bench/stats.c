@@ -82,6 +82,7 @@ static void finish(struct row *r)
     r->min = r->v[0];
     r->median = r->v[r->n / 2];
     r->p99 = r->v[(size_t)((double)(r->n - 1) * 0.99)];
+    r->max = r->v[r->n - 1];
     r->mean = sum / (double)r->n;
 }
 
@@ -96,6 +97,22 @@ static double floor_of(const struct row *r)
     if (!r->floor || !r->floor->n)
         return 0;
     return r->floor->median * r->floor_scale + r->floor_extra;
+}
+
+/* Write s as a JSON string literal. */
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
 }
 
 void report(const char *json_path)
@@ -131,7 +148,11 @@ void report(const char *json_path)
     fprintf(out, "[\n");
     for (size_t i = 0; i < nrows; i++) {
         const struct row *r = &rows[i];
-        fprintf(out, "  {\"name\": \"%s\", \"what\": \"%s\", ", r->name, r->what);
+        fprintf(out, "  {\"name\": ");
+        json_string(out, r->name);
+        fprintf(out, ", \"what\": ");
+        json_string(out, r->what);
+        fprintf(out, ", ");
         if (r->unit) {
             fprintf(out,
                     "\"value\": %.3f, \"unit\": \"%s\", \"median_us\": null, \"p99_us\": null, "
@@ -141,8 +162,8 @@ void report(const char *json_path)
             double f = floor_of(r);
             fprintf(out,
                     "\"samples\": %zu, \"min_us\": %.2f, \"median_us\": %.2f, \"p99_us\": %.2f, "
-                    "\"mean_us\": %.2f, ",
-                    r->n, r->min, r->median, r->p99, r->mean);
+                    "\"max_us\": %.2f, \"mean_us\": %.2f, ",
+                    r->n, r->min, r->median, r->p99, r->max, r->mean);
             if (f > 0)
                 fprintf(out, "\"floor\": \"%s\", \"floor_us\": %.2f, \"ratio\": %.3f}",
                         r->floor_name, f, r->median / f);

@@ -8,7 +8,7 @@ struct row {
     const char *name, *what;
     double *v; /* samples, microseconds */
     size_t n, cap;
-    double min, median, p99, mean;
+    double min, median, p99, max, mean;
     const struct row *floor; /* the raw-KVM row this is compared with, or NULL */
     double floor_scale;      /* floor = floor->median * scale + floor_extra */
     double floor_extra;
