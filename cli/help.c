@@ -92,6 +92,9 @@ static void print_run_help(void)
     printf("  --stack SIZE          guest stack (default %s; 8K..64M)\n", stack);
     printf("  --input-size SIZE     buffer for the arguments (default %s; 4K..16M)\n", in);
     printf("  --output-size SIZE    buffer for the result (default %s; 4K..16M)\n", out);
+    printf("  --no-confine          do not confine the process with seccomp before the call\n"
+           "                        (by default only KVM requests, memory management and\n"
+           "                        writes are allowed once the sandbox exists)\n");
     printf("  --repeat N            make N calls, restoring the sandbox to its pristine image\n"
            "                        state after each; print the last result and, on stderr,\n"
            "                        the call + restore latency (min/median/p99)\n");

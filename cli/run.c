@@ -34,6 +34,7 @@ struct run_cmd {
     char **argv; /* call arguments as text */
     size_t argc;
     uint32_t repeat; /* calls, each in a pristine (restored) sandbox */
+    bool no_confine; /* skip the seccomp confinement of the calling thread */
 };
 
 #define REPEAT_MAX 10000000u
@@ -103,6 +104,10 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             int rc = cli_help("run");
             return rc == CLI_OK ? -1 : rc;
+        }
+        if (strcmp(arg, "--no-confine") == 0) {
+            cmd->no_confine = true;
+            continue;
         }
         const char *eq = strchr(arg, '=');
         size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
@@ -307,6 +312,12 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     if (err != 0) {
         report_load_error("cannot create a sandbox for", cmd->path, err);
         status = cli_load_status(err);
+        goto out;
+    }
+    /* From here on the process only runs the guest and prints: confine it. */
+    if (!cmd->no_confine && (err = glint_confine_thread()) != 0) {
+        cli_error("cannot confine the process with seccomp: %s", glint_errmsg());
+        status = CLI_LOAD;
         goto out;
     }
     glint_value ret;

@@ -299,6 +299,15 @@ GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
  * is installed on first use; do not block it in threads that call guests. */
 #define GLINT_SIGNAL (SIGRTMIN + 8)
 
+/* Confine the calling thread with a seccomp allowlist (libseccomp) that
+ * permits what running guest calls on existing sandboxes needs (KVM vCPU
+ * requests, deadlines, locks, memory allocation, writes) and fails anything
+ * else with EPERM: no open, socket, exec, fork, ptrace, ... Irreversible for
+ * the thread and inherited by threads it creates. Host functions then run
+ * under the same filter. The allowlist, with a reason per rule, is in
+ * src/confine.c. */
+GLINT_API int glint_confine_thread(void);
+
 /* ---- snapshots -----------------------------------------------------------
  * A snapshot holds a sandbox's guest memory (the pages that differ from its
  * image) and its complete vCPU state. Restore makes every byte of guest
@@ -330,6 +339,11 @@ typedef struct glint_pool_config {
     uint32_t size;        /* sandboxes kept; default 4, 1..4096 */
     uint32_t wait_ms;     /* when all are busy, wait this long for one, then
                              fail with GLINT_EBUSY; default 1000 */
+    uint32_t workers;     /* 0 (default): calls run on the caller's thread;
+                             N: on N pool threads (0..256), which the caller
+                             waits for */
+    bool confine;         /* workers confine themselves with
+                             glint_confine_thread(); default true */
 } glint_pool_config;
 
 GLINT_API void glint_pool_config_init(glint_pool_config *cfg);

@@ -347,6 +347,7 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
         show stdout "$TMP/out"
         show stderr "$TMP/err"
     fi
+    check "run --no-confine Add 2 3" 0 "5" "$GLINT" run --no-confine "$HELLO" Add 2 3
     check "run --repeat 0" 2 @empty "$GLINT" run --repeat 0 "$HELLO" Echo hi
     check "run --repeat x" 2 @empty "$GLINT" run --repeat x "$HELLO" Echo hi
     check "run Add -2 -3" 0 "-5" "$GLINT" run "$HELLO" Add -2 -3

@@ -7,6 +7,7 @@ have_header() { printf '#include <%s>\n' "$1" | ${CC:-cc} -E -x c - >/dev/null 2
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 have_header linux/kvm.h || need+=(linux-libc-dev)
+have_header seccomp.h || need+=(libseccomp-dev)
 case "${1:-build}" in
 check)
     have_header criterion/criterion.h || need+=(libcriterion-dev)

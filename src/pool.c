@@ -25,13 +25,40 @@ struct glint_pool {
     int create_rc; /* last creation failure, 0 once one succeeds */
     char create_msg[256];
     pthread_t maintainer;
+
+    /* Worker threads (config.workers > 0) and their queue of requests. */
+    uint32_t nworkers, started, confined;
+    bool confine;
+    int worker_rc; /* a worker could not confine itself */
+    pthread_t *workers;
+    pthread_cond_t requests; /* a request was queued, or stopping */
+    struct request *head, *tail;
 };
+
+/* A call handed to a worker; lives on the caller's stack until done. */
+struct request {
+    const char *name;
+    const glint_value *args;
+    size_t nargs;
+    glint_value *ret;
+    glint_failure *failure;
+    char *buf; /* the caller's result buffer */
+    int rc;
+    bool done;
+    char msg[512]; /* the worker's glint_errmsg() */
+    pthread_cond_t cv;
+    struct request *next;
+};
+
+static int start_workers(glint_pool *p, uint32_t n);
 
 void glint_pool_config_init(glint_pool_config *cfg)
 {
     cfg->struct_size = sizeof *cfg;
     cfg->size = 4;
     cfg->wait_ms = 1000;
+    cfg->workers = 0;
+    cfg->confine = true;
 }
 
 static void deadline_after(struct timespec *ts, uint32_t ms)
@@ -89,6 +116,8 @@ static void *maintain(void *arg)
 
 static void free_pool(glint_pool *p)
 {
+    free(p->workers);
+    pthread_cond_destroy(&p->requests);
     for (size_t i = 0; i < p->nfree; i++)
         glint_sandbox_destroy(p->free[i]);
     free(p->free);
@@ -116,6 +145,9 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
     }
     if (c.size < 1 || c.size > 4096)
         return glint__fail(GLINT_EINVAL, "pool config: size %u is out of range 1..4096", c.size);
+    if (c.workers > 256)
+        return glint__fail(GLINT_EINVAL, "pool config: workers %u is out of range 0..256",
+                           c.workers);
     glint_pool *p = calloc(1, sizeof *p);
     if (!p)
         return glint__fail(GLINT_ENOMEM, "out of memory");
@@ -129,6 +161,8 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->ready, &ca);
     pthread_cond_init(&p->work, &ca);
+    pthread_cond_init(&p->requests, &ca);
+    p->confine = c.confine;
     pthread_condattr_destroy(&ca);
     p->free = calloc(c.size, sizeof *p->free);
     p->retired = calloc(c.size, sizeof *p->retired);
@@ -143,14 +177,19 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
         rc = glint__fail(GLINT_ENOMEM, "cannot start the pool thread: %s", strerror(rc));
         goto fail;
     }
-    /* Return once one sandbox works, or report why none can be made. */
+    /* Return once one sandbox works and every worker is confined, or
+     * report why not. */
+    rc = start_workers(p, c.workers);
     pthread_mutex_lock(&p->lock);
-    while (p->nfree == 0 && p->create_rc == 0)
+    while (rc == 0 && ((p->nfree == 0 && p->create_rc == 0) || p->confined < p->started) &&
+           p->worker_rc == 0)
         pthread_cond_wait(&p->ready, &p->lock);
-    rc = p->nfree ? 0 : p->create_rc;
+    if (rc == 0 && p->worker_rc)
+        rc = glint__fail(p->worker_rc, "pool worker: %s", p->create_msg);
+    else if (rc == 0 && p->nfree == 0)
+        rc = glint__fail(p->create_rc, "pool cannot create sandboxes: %s", p->create_msg);
     pthread_mutex_unlock(&p->lock);
     if (rc) {
-        rc = glint__fail(rc, "pool cannot create sandboxes: %s", p->create_msg);
         glint_pool_destroy(p);
         return rc;
     }
@@ -168,7 +207,10 @@ void glint_pool_destroy(glint_pool *p)
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
     pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->requests);
     pthread_mutex_unlock(&p->lock);
+    for (uint32_t i = 0; i < p->started; i++)
+        pthread_join(p->workers[i], NULL);
     pthread_join(p->maintainer, NULL);
     free_pool(p);
 }
@@ -197,29 +239,20 @@ static void make_key(void)
     pthread_key_create(&result_key, free);
 }
 
-static int keep_result(glint_value *ret)
+/* The calling thread's result buffer, at least need bytes. */
+static char *result_buffer(size_t need)
 {
-    if (ret->type != GLINT_STRING && ret->type != GLINT_BYTES)
-        return 0;
-    size_t len = ret->type == GLINT_STRING ? ret->as.str.len : ret->as.bytes.len;
-    const void *src = ret->type == GLINT_STRING ? (const void *)ret->as.str.ptr : ret->as.bytes.ptr;
     pthread_once(&result_once, make_key);
     struct result_buf *b = pthread_getspecific(result_key);
-    if (!b || b->cap < len + 1) {
-        struct result_buf *n = realloc(b, sizeof *n + len + 1);
+    if (!b || b->cap < need) {
+        struct result_buf *n = realloc(b, sizeof *n + need);
         if (!n)
-            return glint__fail(GLINT_ENOMEM, "out of memory for the call result");
-        n->cap = len + 1;
+            return NULL;
+        n->cap = need;
         b = n;
         pthread_setspecific(result_key, b);
     }
-    memcpy(b->data, src, len);
-    b->data[len] = 0;
-    if (ret->type == GLINT_STRING)
-        ret->as.str.ptr = b->data;
-    else
-        ret->as.bytes.ptr = b->data;
-    return 0;
+    return b->data;
 }
 
 static int take(glint_pool *p, glint_sandbox **out)
@@ -261,14 +294,13 @@ static void give_back(glint_pool *p, glint_sandbox *sb)
     pthread_mutex_unlock(&p->lock);
 }
 
-int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, size_t nargs,
-                    glint_value *ret, glint_failure *failure)
+/* Take a sandbox, call, copy a string/bytes result into buf, restore, give
+ * back. Runs on the caller's thread or on a worker. */
+static int pooled_call(glint_pool *p, const char *name, const glint_value *args, size_t nargs,
+                       glint_value *ret, glint_failure *failure, char *buf)
 {
-    if (failure)
-        memset(failure, 0, sizeof *failure);
     glint_sandbox *sb = NULL;
-    int rc =
-        !p || !name ? glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument") : take(p, &sb);
+    int rc = take(p, &sb);
     if (rc) {
         if (failure) {
             failure->error = rc;
@@ -283,7 +315,15 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
         glint_sandbox_last_failure(sb, failure);
     if (rc == 0 && ret) {
         *ret = r;
-        rc = keep_result(ret);
+        /* The sandbox's copy is reused by its next call: copy it again. */
+        if (r.type == GLINT_STRING) {
+            memcpy(buf, r.as.str.ptr, r.as.str.len + 1);
+            ret->as.str.ptr = buf;
+        } else if (r.type == GLINT_BYTES) {
+            memcpy(buf, r.as.bytes.ptr, r.as.bytes.len);
+            buf[r.as.bytes.len] = 0;
+            ret->as.bytes.ptr = buf;
+        }
     }
     /* glint_errmsg() must survive the restore: save and re-set it. */
     char msg[512];
@@ -292,4 +332,93 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
     if (rc)
         glint__fail(rc, "%s", msg);
     return rc;
+}
+
+/* Worker thread: confine itself, then serve queued requests. */
+static void *work(void *arg)
+{
+    glint_pool *p = arg;
+    int rc = p->confine ? glint_confine_thread() : 0;
+    pthread_mutex_lock(&p->lock);
+    if (rc) {
+        p->worker_rc = rc;
+        snprintf(p->create_msg, sizeof p->create_msg, "%s", glint_errmsg());
+    } else {
+        p->confined++;
+    }
+    pthread_cond_broadcast(&p->ready);
+    while (rc == 0) {
+        while (!p->head && !p->stopping)
+            pthread_cond_wait(&p->requests, &p->lock);
+        if (!p->head)
+            break; /* stopping and nothing left */
+        struct request *r = p->head;
+        p->head = r->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        r->rc = pooled_call(p, r->name, r->args, r->nargs, r->ret, r->failure, r->buf);
+        snprintf(r->msg, sizeof r->msg, "%s", r->rc ? glint_errmsg() : "");
+        pthread_mutex_lock(&p->lock);
+        r->done = true;
+        pthread_cond_signal(&r->cv);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int start_workers(glint_pool *p, uint32_t n)
+{
+    if (!n)
+        return 0;
+    p->workers = calloc(n, sizeof *p->workers);
+    if (!p->workers)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    for (; p->started < n; p->started++) {
+        int rc = pthread_create(&p->workers[p->started], NULL, work, p);
+        if (rc)
+            return glint__fail(GLINT_ENOMEM, "cannot start pool worker: %s", strerror(rc));
+    }
+    p->nworkers = n;
+    return 0;
+}
+
+int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, size_t nargs,
+                    glint_value *ret, glint_failure *failure)
+{
+    if (failure)
+        memset(failure, 0, sizeof *failure);
+    char *buf = NULL;
+    int rc = 0;
+    if (!p || !name)
+        rc = glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument");
+    else if (!(buf = result_buffer(p->img->layout.output_size + 1)))
+        rc = glint__fail(GLINT_ENOMEM, "out of memory for the call result");
+    if (rc) {
+        if (failure) {
+            failure->error = rc;
+            failure->kind = GLINT_FAIL_USAGE;
+            snprintf(failure->message, sizeof failure->message, "%s", glint_errmsg());
+        }
+        return rc;
+    }
+    if (!p->nworkers)
+        return pooled_call(p, name, args, nargs, ret, failure, buf);
+    struct request r = {
+        .name = name, .args = args, .nargs = nargs, .ret = ret, .failure = failure, .buf = buf};
+    pthread_cond_init(&r.cv, NULL);
+    pthread_mutex_lock(&p->lock);
+    if (p->tail)
+        p->tail->next = &r;
+    else
+        p->head = &r;
+    p->tail = &r;
+    pthread_cond_signal(&p->requests);
+    while (!r.done)
+        pthread_cond_wait(&r.cv, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_cond_destroy(&r.cv);
+    if (r.rc)
+        glint__fail(r.rc, "%s", r.msg);
+    return r.rc;
 }
