@@ -13,8 +13,9 @@ enum cli_status {
 /* Commands; argv[0] is the command name. Return an exit status. */
 int cli_run(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_info(int argc, char **argv);
 
-/* Print help for topic (NULL: the whole tool; "run", "inspect", "help") on stdout.
+/* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "help") on stdout.
  * Returns an exit status; unknown topics are usage errors. */
 int cli_help(const char *topic);
 

@@ -28,6 +28,7 @@ static const char main_help[] =
     "  run [OPTIONS] GUEST.elf FUNCTION [ARG...]\n"
     "                        call FUNCTION in a new sandbox and print its result\n"
     "  inspect GUEST.elf     list the functions GUEST.elf exports (no KVM needed)\n"
+    "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
     "  help [COMMAND]        show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -71,6 +72,11 @@ static const char inspect_help[] = "Usage: glint inspect [--] GUEST.elf\n"
                                    "  -h, --help            show this help\n"
                                    "\n";
 
+static const char info_help[] = "Usage: glint info\n"
+                                "\n"
+                                "Show whether KVM is usable and which isolation features glint\n"
+                                "gets from it. Exits 3 if KVM is unavailable.\n";
+
 static const char help_help[] = "Usage: glint help [COMMAND]\n"
                                 "\n"
                                 "Show the help of glint, or of COMMAND (run, inspect, help).\n";
@@ -109,6 +115,9 @@ int cli_help(const char *topic)
         fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "run") == 0) {
         print_run_help();
+    } else if (strcmp(topic, "info") == 0) {
+        fputs(info_help, stdout);
+        fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "inspect") == 0) {
         fputs(inspect_help, stdout);
         fputs(exit_statuses, stdout);
@@ -116,7 +125,7 @@ int cli_help(const char *topic)
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, help)",
+        cli_error("help: unknown command '%s' (commands: run, inspect, info, help)",
                   cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }

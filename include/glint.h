@@ -368,6 +368,23 @@ GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_va
 /* Sandboxes ready now (for monitoring). */
 GLINT_API size_t glint_pool_ready(glint_pool *pool);
 
+/* ---- the host ----------------------------------------------------------- */
+
+typedef struct glint_host_info {
+    uint32_t struct_size;
+    bool kvm;            /* /dev/kvm is usable */
+    bool msr_filter;     /* every VM gets a deny-all MSR filter */
+    bool dirty_tracking; /* restore copies only pages the guest wrote (else
+                            every writable page) */
+    bool sync_regs;      /* restore loads registers without extra ioctls */
+    bool xsave;          /* the full XSAVE state is saved and restored (else
+                            x87/SSE only) */
+    uint32_t xsave_bytes;
+} glint_host_info;
+
+/* What this host's hypervisor offers glint. GLINT_ENOKVM if no KVM. */
+GLINT_API int glint_host_info_get(glint_host_info *info);
+
 /* Name of a failure kind ("fault", "timeout", ...). */
 GLINT_API const char *glint_failure_kind_name(glint_failure_kind k);
 

@@ -233,6 +233,39 @@ check "run: empty file" 3 @empty "$GLINT" run "$TMP/empty.elf" Add 2 3
 check "run: newline in path stays one line" 3 @empty "$GLINT" run "$TMP/a
 b.elf" Add 2 3
 
+# The malformed-guest corpus (scripts/gen-malformed.sh): each file is rejected
+# before any VM exists, with exit 3 and one line naming the listed problem.
+MALFORMED=$SRCDIR/tests/data/malformed
+if [ -f "$MALFORMED/MANIFEST" ]; then
+    ncorpus=0
+    while read -r mfile mcode mmsg; do
+        ncorpus=$((ncorpus + 1))
+        case $mcode in
+        EELF) mkind="malformed guest ELF" ;;
+        EABI) mkind="guest ABI missing or mismatched" ;;
+        *)
+            bad "corpus MANIFEST line $ncorpus" "unknown code '$mcode' for $mfile"
+            continue
+            ;;
+        esac
+        for mcmd in inspect run; do
+            margs=("$MALFORMED/$mfile")
+            [ "$mcmd" = run ] && margs+=(Foo)
+            if check "$mcmd: malformed $mfile" 3 @empty "$GLINT" "$mcmd" "${margs[@]}"; then
+                expect_grep "$mcmd: malformed $mfile: $mcode" "$mkind" "$TMP/err"
+                expect_grep "$mcmd: malformed $mfile: message" "$mmsg" "$TMP/err"
+            fi
+        done
+    done <"$MALFORMED/MANIFEST"
+    if [ "$ncorpus" -ge 40 ]; then
+        good
+    else
+        bad "malformed corpus size" "$MALFORMED/MANIFEST lists $ncorpus files, want >= 40"
+    fi
+else
+    bad "malformed corpus exists" "$MALFORMED/MANIFEST not found (run scripts/gen-malformed.sh)"
+fi
+
 HELLO_FUNCS=()
 if [ -f "$HELLO" ]; then
     check "inspect: truncated guest (100 bytes)" 3 @empty "$GLINT" inspect "$TMP/truncated.elf"
@@ -348,6 +381,10 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
         show stderr "$TMP/err"
     fi
     check "run --no-confine Add 2 3" 0 "5" "$GLINT" run --no-confine "$HELLO" Add 2 3
+    check "info" 0 - "$GLINT" info
+    expect_grep "info reports the MSR filter" "msr filter:     yes" "$TMP/out"
+    expect_grep "info reports dirty tracking" "dirty tracking: yes" "$TMP/out"
+    check "info with an operand" 2 @empty "$GLINT" info extra
     check "run --repeat 0" 2 @empty "$GLINT" run --repeat 0 "$HELLO" Echo hi
     check "run --repeat x" 2 @empty "$GLINT" run --repeat x "$HELLO" Echo hi
     check "run Add -2 -3" 0 "-5" "$GLINT" run "$HELLO" Add -2 -3

@@ -55,6 +55,7 @@ static struct {
     bool xsave2;       /* KVM_GET_XSAVE2 for areas beyond 4 KiB */
     bool sync_regs;    /* registers travel in kvm_run, no ioctls */
     bool manual_dirty; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+    bool msr_filter;   /* KVM_CAP_X86_MSR_FILTER */
 } kvm = {.once = PTHREAD_ONCE_INIT, .kvm_fd = -1};
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -122,6 +123,7 @@ static void open_once(void)
                         (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS);
     int md = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
     kvm.manual_dirty = md > 0 && (md & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+    kvm.msr_filter = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) > 0;
     kvm.cpuid = calloc(1, sizeof *kvm.cpuid + MAX_CPUID_ENTRIES * sizeof kvm.cpuid->entries[0]);
     if (!kvm.cpuid) {
         kvm.err = glint__fail(GLINT_ENOMEM, "out of memory");
@@ -221,6 +223,28 @@ static int hv_err(const char *what)
 /* Start dirty logging in manual-protect mode: every page starts write-protected
  * and clean; a written page is reported by KVM_GET_DIRTY_LOG from then on and
  * stays writable until glint__vm_reprotect() (the "sticky working set"). */
+/* Deny every guest MSR access (no ranges allowed): the guest never needs
+ * one, and at CPL3 rdmsr/wrmsr fault anyway; this also covers a hypervisor
+ * that would let one through. */
+static int deny_msrs(glint__vm *vm)
+{
+    if (!kvm.msr_filter)
+        return 0;
+    /* KVM refuses a filter without ranges, so give it one that allows
+     * nothing (bitmap bit 0 = deny) for MSR 0. */
+    static uint8_t deny_bitmap[1];
+    struct kvm_msr_filter f;
+    memset(&f, 0, sizeof f);
+    f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+    f.ranges[0].flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+    f.ranges[0].base = 0;
+    f.ranges[0].nmsrs = 1;
+    f.ranges[0].bitmap = deny_bitmap;
+    if (xioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+        return hv_err("KVM_X86_SET_MSR_FILTER");
+    return 0;
+}
+
 static int enable_tracking(glint__vm *vm, struct kvm_userspace_memory_region *region)
 {
     if (!kvm.manual_dirty)
@@ -274,7 +298,7 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         .memory_size = size,
         .userspace_addr = (uint64_t)(uintptr_t)mem,
     };
-    if ((rc = enable_tracking(vm, &region)))
+    if ((rc = deny_msrs(vm)) || (rc = enable_tracking(vm, &region)))
         goto fail;
     if (xioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         rc = hv_err("KVM_SET_USER_MEMORY_REGION");
@@ -494,5 +518,23 @@ int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r)
     r->rsp = regs.rsp;
     r->cr2 = sregs.cr2;
     r->cs = sregs.cs.selector;
+    return 0;
+}
+
+int glint_host_info_get(glint_host_info *info)
+{
+    if (!info)
+        return glint__fail(GLINT_EINVAL, "glint_host_info_get: NULL argument");
+    memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
+    int rc = glint__hv_open();
+    if (rc)
+        return rc;
+    info->kvm = true;
+    info->msr_filter = kvm.msr_filter;
+    info->dirty_tracking = kvm.manual_dirty;
+    info->sync_regs = kvm.sync_regs;
+    info->xsave = kvm.xsave_size != 0;
+    info->xsave_bytes = (uint32_t)kvm.xsave_size;
     return 0;
 }
