@@ -52,10 +52,12 @@ GUEST_LIBA := $(BUILD)/lib/libglint-guest.a
 CLI := $(BUILD)/bin/glint
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
+SOAK := $(BUILD)/bin/glint-soak
+SOAK_CYCLES ?= 100000
 UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 
-.PHONY: deps-check all demo check check-unit check-vm check-asan check-tsan bench fuzz format format-check install clean deps
+.PHONY: deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz format format-check install clean deps
 
 all: deps $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
@@ -123,6 +125,11 @@ $(BENCH): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lm
 
+$(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
 # Guest libc compiled for the host under test names (see guest/libc/names.h).
 $(BUILD)/obj/libctest/%.o: %.c
 	$(call say,CC,$@)
@@ -145,6 +152,7 @@ demo: all
 
 check: deps-check all $(UNIT) $(VMT)
 	@scripts/check-kvm.sh
+	@scripts/gen-malformed.sh --check
 	$(UNIT) --jobs=2
 	GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests $(VMT) --jobs=2
 	@scripts/cli-tests.sh $(BUILD)
@@ -161,6 +169,11 @@ check-asan:
 # Pools and interrupts under ThreadSanitizer (see the script for a Criterion quirk).
 check-tsan:
 	scripts/check-tsan.sh
+
+# 100 000 create/call/destroy cycles: RSS and descriptor count must stay flat.
+soak: all $(SOAK)
+	@scripts/check-kvm.sh
+	$(SOAK) $(SOAK_CYCLES) $(BUILD)/guests/hello.elf
 
 check-unit: all $(UNIT)
 	$(UNIT) --jobs=2
