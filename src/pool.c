@@ -294,6 +294,17 @@ static void give_back(glint_pool *p, glint_sandbox *sb)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Report rc, a failure before any sandbox ran, in *failure too. */
+static int usage_failure(glint_failure *failure, int rc)
+{
+    if (failure) {
+        failure->error = rc;
+        failure->kind = GLINT_FAIL_USAGE;
+        snprintf(failure->message, sizeof failure->message, "%s", glint_errmsg());
+    }
+    return rc;
+}
+
 /* Take a sandbox, call, copy a string/bytes result into buf, restore, give
  * back. Runs on the caller's thread or on a worker. */
 static int pooled_call(glint_pool *p, const char *name, const glint_value *args, size_t nargs,
@@ -301,14 +312,8 @@ static int pooled_call(glint_pool *p, const char *name, const glint_value *args,
 {
     glint_sandbox *sb = NULL;
     int rc = take(p, &sb);
-    if (rc) {
-        if (failure) {
-            failure->error = rc;
-            failure->kind = GLINT_FAIL_USAGE;
-            snprintf(failure->message, sizeof failure->message, "%s", glint_errmsg());
-        }
-        return rc;
-    }
+    if (rc)
+        return usage_failure(failure, rc);
     glint_value r;
     rc = glint_sandbox_call(sb, name, args, nargs, &r);
     if (failure)
@@ -394,14 +399,8 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
         rc = glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument");
     else if (!(buf = result_buffer(p->img->layout.output_size + 1)))
         rc = glint__fail(GLINT_ENOMEM, "out of memory for the call result");
-    if (rc) {
-        if (failure) {
-            failure->error = rc;
-            failure->kind = GLINT_FAIL_USAGE;
-            snprintf(failure->message, sizeof failure->message, "%s", glint_errmsg());
-        }
-        return rc;
-    }
+    if (rc)
+        return usage_failure(failure, rc);
     if (!p->nworkers)
         return pooled_call(p, name, args, nargs, ret, failure, buf);
     struct request r = {
