@@ -61,6 +61,11 @@ volatile uint8_t *glint__vm_kick_flag(glint__vm *vm);
 int glint__vm_save(glint__vm *vm, glint__vcpu_state **out);
 void glint__vcpu_state_free(glint__vcpu_state *s);
 
+/* Finish whatever the last exit left pending (e.g. the register or memory
+ * write of an `in`, which KVM completes on the next KVM_RUN and which would
+ * otherwise land after a state load) without running guest code. */
+int glint__vm_settle(glint__vm *vm);
+
 /* Make the vCPU state equal to s (registers may be applied lazily, by the
  * next run). */
 int glint__vm_load(glint__vm *vm, const glint__vcpu_state *s);

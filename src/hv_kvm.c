@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "host_segments.h"
 #include "glint/abi.h"
 #include "x86_tables.h"
 
@@ -375,11 +376,23 @@ static const char *exit_name(uint32_t r)
     return "(unnamed)";
 }
 
+/* KVM_RUN, with the host thread's segment selectors kept intact. */
+static int kvm_run(glint__vm *vm)
+{
+    struct glint__host_segs segs;
+    glint__host_segs_save(&segs);
+    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+    int saved_errno = errno;
+    glint__host_segs_restore(&segs);
+    errno = saved_errno;
+    return r;
+}
+
 int glint__vm_run(glint__vm *vm, struct glint__exit *ex)
 {
     struct kvm_run *run = vm->run;
     memset(ex, 0, sizeof *ex);
-    if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+    if (kvm_run(vm) < 0) {
         if (errno == EINTR || errno == EAGAIN) {
             ex->kind = GLINT__EXIT_INTR;
             ex->reason = KVM_EXIT_INTR;
@@ -421,20 +434,27 @@ int glint__vm_run(glint__vm *vm, struct glint__exit *ex)
 
 /* Finish a pending I/O exit and apply registers queued in kvm_run, without
  * running guest code: immediate_exit makes KVM_RUN do exactly that (api.rst). */
-static int settle(glint__vm *vm)
+int glint__vm_settle(glint__vm *vm)
 {
-    vm->run->immediate_exit = 1;
-    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-    vm->run->immediate_exit = 0;
-    if (r == 0 || errno != EINTR)
-        return glint__fail(GLINT_EHV, "settling the vCPU failed: %s",
-                           r == 0 ? "guest ran" : strerror(errno));
-    return 0;
+    /* A string I/O instruction may need several completions. */
+    for (int i = 0; i < 100000; i++) {
+        vm->run->immediate_exit = 1;
+        int r = kvm_run(vm);
+        vm->run->immediate_exit = 0;
+        if (r < 0 && errno == EINTR)
+            return 0;
+        if (r < 0)
+            return hv_err("settling the vCPU");
+        if (vm->run->exit_reason != KVM_EXIT_IO)
+            break;
+    }
+    return glint__fail(GLINT_EHV, "settling the vCPU failed: exit %u instead of EINTR",
+                       vm->run->exit_reason);
 }
 
 int glint__vm_save(glint__vm *vm, glint__vcpu_state **out)
 {
-    int rc = settle(vm);
+    int rc = glint__vm_settle(vm);
     if (rc)
         return rc;
     glint__vcpu_state *s = calloc(1, sizeof *s + kvm.xsave_size);

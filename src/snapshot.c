@@ -113,8 +113,14 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
     const glint_image *img = sb->img;
     if (snap && snap->img != img)
         return glint__fail(GLINT_EINVAL, "snapshot belongs to another image");
-    int rc = collect_dirty(sb);
-    if (rc)
+    int rc;
+    /* A failed call may have left an exit half done (an `in` on a glint
+     * port, say): finish it first, so that its effects are tracked and then
+     * undone instead of landing on the restored state. A successful call
+     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. */
+    if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
+        return rc;
+    if ((rc = collect_dirty(sb)))
         return rc;
     /* Pages the snapshot holds may differ from the image even if nobody
      * wrote them since: copy those too. */
