@@ -73,6 +73,19 @@ struct glint_sandbox {
 /* Mark [addr, addr+len) as written by the host. */
 void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len);
 
+/* Fill sb->failure and glint_errmsg(); poisons the sandbox unless the kind is
+ * USAGE or GUEST_ERROR. Returns err. */
+int glint__record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The guest's output buffer in host memory, and its size. */
+uint8_t *glint__output_buf(glint_sandbox *sb);
+uint32_t glint__output_cap(glint_sandbox *sb);
+
+/* Serve the host call the guest left in its output buffer (src/hostcall.c).
+ * Returns 0 (the guest may resume) or a poisoning GLINT_EPROTO. */
+int glint__handle_hostcall(glint_sandbox *sb);
+
 /* Take another reference to an image. */
 void glint__image_ref(glint_image *img);
 

@@ -8,18 +8,16 @@
 #include "codec.h"
 #include "error.h"
 #include "internal.h"
+#include "values.h"
 #include "x86_tables.h"
 
 #define PAGE GLINT_ABI_PAGE_SIZE
 
 /* ---- failures --------------------------------------------------------------- */
 
-static int record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* Fill sb->failure; poisons the sandbox unless the guest returned normally or
  * the host made a usage error. Also sets glint_errmsg(). */
-static int record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
+int glint__record(glint_sandbox *sb, int err, glint_failure_kind kind, const char *fmt, ...)
 {
     glint_failure *f = &sb->failure;
     f->error = err;
@@ -53,6 +51,18 @@ void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms)
 {
     if (sb)
         sb->timeout_ms = timeout_ms;
+}
+
+/* ---- exits --------------------------------------------------------------------- */
+
+uint8_t *glint__output_buf(glint_sandbox *sb)
+{
+    return sb->mem + sb->img->layout.output_addr;
+}
+
+uint32_t glint__output_cap(glint_sandbox *sb)
+{
+    return (uint32_t)sb->img->layout.output_size;
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
@@ -134,192 +144,6 @@ void glint_sandbox_destroy(glint_sandbox *sb)
     free(sb);
 }
 
-/* ---- values between the API and the codec ------------------------------------ */
-
-static glint__cval to_cval(const glint_value *v)
-{
-    glint__cval c = {.type = (uint8_t)v->type};
-    switch (v->type) {
-    case GLINT_I32:
-    case GLINT_U32:
-    case GLINT_F32:
-        memcpy(&c.bits, &v->as, 4);
-        break;
-    case GLINT_I64:
-    case GLINT_U64:
-    case GLINT_F64:
-        memcpy(&c.bits, &v->as, 8);
-        break;
-    case GLINT_BOOL:
-        c.bits = v->as.b ? 1 : 0;
-        break;
-    case GLINT_STRING:
-        c.ptr = v->as.str.ptr;
-        c.len = (uint32_t)v->as.str.len;
-        break;
-    case GLINT_BYTES:
-        c.ptr = v->as.bytes.ptr;
-        c.len = (uint32_t)v->as.bytes.len;
-        break;
-    default:
-        break;
-    }
-    return c;
-}
-
-/* Decoded value to API value; string/bytes still point at the decoded buffer. */
-static glint_value from_cval(const glint__cval *c)
-{
-    glint_value v;
-    memset(&v, 0, sizeof v);
-    v.type = (glint_type)c->type;
-    if (c->type == GLINT_STRING) {
-        v.as.str.ptr = c->ptr;
-        v.as.str.len = c->len;
-    } else if (c->type == GLINT_BYTES) {
-        v.as.bytes.ptr = c->ptr;
-        v.as.bytes.len = c->len;
-    } else if (c->type == GLINT_BOOL) {
-        v.as.b = c->bits != 0;
-    } else {
-        memcpy(&v.as, &c->bits, sizeof c->bits);
-    }
-    return v;
-}
-
-/* Check a host-supplied value: string/bytes pointer and length sane, text
- * valid UTF-8 without NUL. Returns NULL or what is wrong. */
-static const char too_long[] = "longer than the buffer";
-
-static const char *check_value(const glint_value *v, uint64_t max)
-{
-    if (v->type != GLINT_STRING && v->type != GLINT_BYTES)
-        return NULL;
-    size_t len = v->type == GLINT_STRING ? v->as.str.len : v->as.bytes.len;
-    const void *p = v->type == GLINT_STRING ? (const void *)v->as.str.ptr : v->as.bytes.ptr;
-    if (len && !p)
-        return "NULL pointer with non-zero length";
-    if (len > max)
-        return too_long;
-    if (v->type == GLINT_STRING && !glint__utf8_valid(p, len))
-        return "string is not valid UTF-8 or contains NUL";
-    return NULL;
-}
-
-static void sig_to_string(char *buf, size_t n, glint_type ret, const glint_type *params, size_t np)
-{
-    size_t k = (size_t)snprintf(buf, n, "(");
-    for (size_t i = 0; i < np && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", glint_type_name(params[i]));
-    if (k < n)
-        snprintf(buf + k, n - k, ") -> %s", glint_type_name(ret));
-}
-
-/* ---- exits --------------------------------------------------------------------- */
-
-static uint8_t *output_buf(glint_sandbox *sb)
-{
-    return sb->mem + sb->img->layout.output_addr;
-}
-
-static uint32_t output_cap(glint_sandbox *sb)
-{
-    return (uint32_t)sb->img->layout.output_size;
-}
-
-/* Write a HOSTRESULT carrying an error message for the guest. */
-static void reply_error(glint_sandbox *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reply_error(glint_sandbox *sb, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    glint__writer w;
-    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, 0, -1, NULL, 0);
-    glint__cval v = {.type = GLINT_ABI_STRING, .ptr = msg, .len = (uint32_t)strlen(msg)};
-    glint__msg_put(&w, &v);
-    glint__msg_end(&w); /* 4 KiB minimum output buffer: always fits */
-    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
-}
-
-static void reply_value(glint_sandbox *sb, const char *name, glint_type type, const glint_value *r)
-{
-    glint__writer w;
-    glint__msg_begin(&w, output_buf(sb), output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, (uint8_t)type, 0,
-                     NULL, 0);
-    if (type != GLINT_VOID) {
-        const char *bad = check_value(r, output_cap(sb));
-        if (bad)
-            return reply_error(sb, "host function '%s' returned a bad value: %s", name, bad);
-        glint__cval c = to_cval(r);
-        glint__msg_put(&w, &c);
-    }
-    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
-    if (glint__msg_end(&w) < 0)
-        reply_error(sb, "result of host function '%s' does not fit the output buffer", name);
-}
-
-/* The guest asked for a host function: validate, dispatch, reply. A
- * malformed request is a protocol violation; a request for something not
- * allowed is an error the guest sees. */
-static int handle_hostcall(glint_sandbox *sb)
-{
-    glint__msg m;
-    const char *why;
-    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed host call request: %s",
-                      why);
-    if (m.kind != GLINT_ABI_MSG_HOSTCALL)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                      "host call exit with a message of kind %u", m.kind);
-    const struct glint__host_fn *fn = glint__host_fns_find(sb->fns, m.name, m.name_len);
-    if (!fn) {
-        reply_error(sb, "no host function '%s' is registered for this sandbox", m.name);
-        return 0;
-    }
-    glint_value args[GLINT_MAX_PARAMS];
-    bool match = m.count == fn->nparams && m.type == fn->ret;
-    for (size_t i = 0; i < m.count && match; i++) {
-        args[i] = from_cval(&m.vals[i]);
-        match = args[i].type == fn->params[i];
-    }
-    if (!match) {
-        char want[200], got[200];
-        glint_type types[GLINT_MAX_PARAMS];
-        for (size_t i = 0; i < m.count; i++)
-            types[i] = (glint_type)m.vals[i].type;
-        sig_to_string(want, sizeof want, fn->ret, fn->params, fn->nparams);
-        sig_to_string(got, sizeof got, (glint_type)m.type, types, m.count);
-        reply_error(sb, "host function '%s' has signature %s, called as %s", fn->name, want, got);
-        return 0;
-    }
-    if (!fn->fn) { /* built-in print */
-        if (sb->fns->print)
-            sb->fns->print(sb->fns->print_user, args[0].as.str.ptr, args[0].as.str.len);
-        reply_value(sb, fn->name, GLINT_VOID, NULL);
-        return 0;
-    }
-    glint_value r;
-    memset(&r, 0, sizeof r);
-    r.type = fn->ret;
-    int rc = fn->fn(fn->user, args, m.count, &r);
-    if (rc != 0)
-        reply_error(sb, "host function '%s' failed with code %d", fn->name, rc);
-    else if (r.type != fn->ret)
-        reply_error(sb, "host function '%s' returned %s, declared %s", fn->name,
-                    glint_type_name(r.type), glint_type_name(fn->ret));
-    else
-        reply_value(sb, fn->name, fn->ret, &r);
-    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) &&
-        (r.type == GLINT_STRING || r.type == GLINT_BYTES))
-        free((void *)(uintptr_t)(r.type == GLINT_STRING ? (const void *)r.as.str.ptr
-                                                        : r.as.bytes.ptr));
-    return 0;
-}
-
 /* Copy the guest's text for a message: printable ASCII, others as '?'. */
 static void sanitize(char *dst, size_t n, const char *src, size_t len)
 {
@@ -335,26 +159,27 @@ static int finish_result(glint_sandbox *sb, glint_type ret_type, glint_value *re
 {
     glint__msg m;
     const char *why;
-    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed call result: %s", why);
+    if (glint__msg_decode(glint__output_buf(sb), glint__output_cap(sb), &m, &why) != 0)
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed call result: %s",
+                             why);
     if (m.kind != GLINT_ABI_MSG_RESULT)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                      "call finished with a message of kind %u, not a result", m.kind);
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "call finished with a message of kind %u, not a result", m.kind);
     if (m.status != 0) {
         if (m.count != 1 || m.vals[0].type != GLINT_ABI_STRING)
-            return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                          "error result without a message string");
+            return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                                 "error result without a message string");
         char text[200];
         sanitize(text, sizeof text, m.vals[0].ptr, m.vals[0].len);
         sb->failure.guest_code = m.status;
-        return record(sb, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR, "guest error %d: %s", m.status,
-                      text);
+        return glint__record(sb, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR, "guest error %d: %s",
+                             m.status, text);
     }
     size_t want = ret_type == GLINT_VOID ? 0 : 1;
     if (m.count != want || (want && m.vals[0].type != (uint8_t)ret_type))
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                      "result does not match the declared return type %s",
-                      glint_type_name(ret_type));
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "result does not match the declared return type %s",
+                             glint_type_name(ret_type));
     if (!ret)
         return 0;
     if (!want) {
@@ -362,7 +187,7 @@ static int finish_result(glint_sandbox *sb, glint_type ret_type, glint_value *re
         ret->type = GLINT_VOID;
         return 0;
     }
-    *ret = from_cval(&m.vals[0]);
+    *ret = glint__from_cval(&m.vals[0]);
     if (ret_type == GLINT_STRING || ret_type == GLINT_BYTES) {
         /* Copy out of guest memory: the caller keeps it past the next run. */
         memcpy(sb->result, m.vals[0].ptr, m.vals[0].len);
@@ -380,7 +205,7 @@ static int report_abort(glint_sandbox *sb)
     glint__msg m;
     const char *why;
     char text[200] = "";
-    if (glint__msg_decode(output_buf(sb), output_cap(sb), &m, &why) != 0)
+    if (glint__msg_decode(glint__output_buf(sb), glint__output_cap(sb), &m, &why) != 0)
         snprintf(text, sizeof text, "(unreadable abort message: %s)", why);
     else if (m.kind != GLINT_ABI_MSG_ABORT || m.count != 1 || m.vals[0].type != GLINT_ABI_STRING)
         snprintf(text, sizeof text, "(abort message of the wrong shape)");
@@ -388,8 +213,8 @@ static int report_abort(glint_sandbox *sb)
         sanitize(text, sizeof text, m.vals[0].ptr, m.vals[0].len);
         sb->failure.guest_code = m.status;
     }
-    return record(sb, GLINT_EABORT, GLINT_FAIL_ABORT, "guest aborted with code %d: %s",
-                  sb->failure.guest_code, text);
+    return glint__record(sb, GLINT_EABORT, GLINT_FAIL_ABORT, "guest aborted with code %d: %s",
+                         sb->failure.guest_code, text);
 }
 
 /* Say what a page fault most likely was, from its address and error code. */
@@ -414,14 +239,14 @@ static int report_fault(glint_sandbox *sb, uint32_t vector)
     struct glint__fault_regs r;
     int rc = glint__vm_fault_regs(sb->vm, &r);
     if (rc)
-        return record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+        return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
     uint64_t lo = GLINT_ABI_STUBS_ADDR, hi = lo + PAGE;
     uint64_t xs = GLINT_ABI_XSTACK_ADDR, xe = xs + GLINT_ABI_XSTACK_SIZE;
     /* The fault port is denied to CPL3 by the I/O bitmap; check anyway. */
     if ((r.cs & 3) != 0 || r.rip < lo || r.rip >= hi || r.rsp < xs || r.rsp > xe - 6 * 8)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                      "fault report from outside the exception stubs (rip 0x%llx)",
-                      (unsigned long long)r.rip);
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "fault report from outside the exception stubs (rip 0x%llx)",
+                             (unsigned long long)r.rip);
     uint64_t frame[6]; /* error code, rip, cs, rflags, rsp, ss */
     memcpy(frame, sb->mem + r.rsp, sizeof frame);
     glint_failure *f = &sb->failure;
@@ -430,29 +255,29 @@ static int report_fault(glint_sandbox *sb, uint32_t vector)
     f->rip = frame[1];
     f->fault_addr = vector == 14 ? r.cr2 : 0;
     if (vector == 14)
-        return record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT,
-                      "%s at rip 0x%llx: %s at address 0x%llx (error code 0x%llx)",
-                      glint_vector_name(vector), (unsigned long long)f->rip,
-                      pf_cause(sb, r.cr2, frame[0]), (unsigned long long)r.cr2,
-                      (unsigned long long)frame[0]);
-    return record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT, "%s (vector %u) at rip 0x%llx%s",
-                  glint_vector_name(vector), vector, (unsigned long long)f->rip,
-                  vector == 13 ? " (privileged instruction or denied I/O port?)" : "");
+        return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT,
+                             "%s at rip 0x%llx: %s at address 0x%llx (error code 0x%llx)",
+                             glint_vector_name(vector), (unsigned long long)f->rip,
+                             pf_cause(sb, r.cr2, frame[0]), (unsigned long long)r.cr2,
+                             (unsigned long long)frame[0]);
+    return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT, "%s (vector %u) at rip 0x%llx%s",
+                         glint_vector_name(vector), vector, (unsigned long long)f->rip,
+                         vector == 13 ? " (privileged instruction or denied I/O port?)" : "");
 }
 
 static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type ret_type,
                      glint_value *ret, bool *done)
 {
     if (!ex->out || ex->size != 1)
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                      "%s of size %u on port 0x%x (only 1-byte out is defined)",
-                      ex->out ? "out" : "in", ex->size, ex->port);
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "%s of size %u on port 0x%x (only 1-byte out is defined)",
+                             ex->out ? "out" : "in", ex->size, ex->port);
     switch (ex->port) {
     case GLINT_ABI_PORT_DONE:
         *done = true;
         return finish_result(sb, ret_type, ret);
     case GLINT_ABI_PORT_HOSTCALL:
-        return handle_hostcall(sb);
+        return glint__handle_hostcall(sb);
     case GLINT_ABI_PORT_ABORT:
         *done = true;
         return report_abort(sb);
@@ -460,7 +285,8 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
         *done = true;
         return report_fault(sb, ex->data & 0xff);
     default:
-        return record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "exit on unknown port 0x%x", ex->port);
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "exit on unknown port 0x%x",
+                             ex->port);
     }
 }
 
@@ -515,13 +341,13 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
     if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
         end_running(sb, kick);
         sb->in_call = false;
-        return record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+        return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
     }
     for (bool done = false; !done && rc == 0;) {
         struct glint__exit ex;
         rc = glint__vm_run(sb->vm, &ex);
         if (rc) {
-            rc = record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
+            rc = glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
             break;
         }
         switch (ex.kind) {
@@ -530,23 +356,24 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
             break;
         case GLINT__EXIT_INTR:
             if (was_interrupted(sb))
-                rc = record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
-                            "guest call interrupted by glint_sandbox_interrupt()");
+                rc = glint__record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
+                                   "guest call interrupted by glint_sandbox_interrupt()");
             else if (timeout && sb->deadline.expired)
-                rc = record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
-                            "guest call exceeded its %u ms timeout", timeout);
+                rc = glint__record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
+                                   "guest call exceeded its %u ms timeout", timeout);
             break; /* another signal: resume */
         case GLINT__EXIT_SHUTDOWN:
-            rc = record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
-                        "triple fault: the guest faulted while handling a fault");
+            rc = glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
+                               "triple fault: the guest faulted while handling a fault");
             break;
         case GLINT__EXIT_MMIO:
-            rc = record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                        "guest accessed 0x%llx outside its memory", (unsigned long long)ex.addr);
+            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                               "guest accessed 0x%llx outside its memory",
+                               (unsigned long long)ex.addr);
             break;
         default:
-            rc = record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
-                        ex.reason_name, ex.reason);
+            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
+                               ex.reason_name, ex.reason);
             break;
         }
     }
@@ -573,37 +400,37 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
     }
     memset(&sb->failure, 0, sizeof sb->failure);
     if (nargs && !args)
-        return record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE,
-                      "glint_sandbox_call: %zu arguments but args is NULL", nargs);
+        return glint__record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE,
+                             "glint_sandbox_call: %zu arguments but args is NULL", nargs);
     const glint_exports *ex = sb->img->exports;
     if (index >= ex->count)
-        return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE, "no exported function with index %zu",
-                      index);
+        return glint__record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
+                             "no exported function with index %zu", index);
     const struct glint__export *e = &ex->e[index];
     if (nargs != e->nparams)
-        return record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "%s takes %zu arguments, got %zu", e->name,
-                      e->nparams, nargs);
+        return glint__record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "%s takes %zu arguments, got %zu",
+                             e->name, e->nparams, nargs);
     const struct glint__layout *l = &sb->img->layout;
     glint__writer w;
     glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
                      (uint8_t)e->ret, (int32_t)index, NULL, 0);
     for (size_t i = 0; i < nargs; i++) {
         if (args[i].type != e->params[i])
-            return record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "argument %zu of %s must be %s, not %s",
-                          i + 1, e->name, glint_type_name(e->params[i]),
-                          glint_type_name(args[i].type));
-        const char *bad = check_value(&args[i], l->input_size);
+            return glint__record(sb, GLINT_ESIG, GLINT_FAIL_USAGE,
+                                 "argument %zu of %s must be %s, not %s", i + 1, e->name,
+                                 glint_type_name(e->params[i]), glint_type_name(args[i].type));
+        const char *bad = glint__check_value(&args[i], l->input_size);
         if (bad)
-            return record(sb, bad == too_long ? GLINT_ETOOBIG : GLINT_EINVAL, GLINT_FAIL_USAGE,
-                          "argument %zu of %s: %s", i + 1, e->name, bad);
-        glint__cval c = to_cval(&args[i]);
+            return glint__record(sb, bad == glint__too_long ? GLINT_ETOOBIG : GLINT_EINVAL,
+                                 GLINT_FAIL_USAGE, "argument %zu of %s: %s", i + 1, e->name, bad);
+        glint__cval c = glint__to_cval(&args[i]);
         glint__msg_put(&w, &c);
     }
     glint__mark_host_dirty(sb, l->input_addr, w.pos);
     if (glint__msg_end(&w) < 0)
-        return record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
-                      "arguments of %s do not fit the %llu-byte input buffer", e->name,
-                      (unsigned long long)l->input_size);
+        return glint__record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
+                             "arguments of %s do not fit the %llu-byte input buffer", e->name,
+                             (unsigned long long)l->input_size);
     return glint__sandbox_run(sb, e->ret, ret);
 }
 
@@ -617,8 +444,8 @@ int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *a
         if (sb->poisoned || sb->in_call) /* report that, as any other call would */
             return glint_sandbox_call_index(sb, SIZE_MAX, args, nargs, ret);
         memset(&sb->failure, 0, sizeof sb->failure);
-        return record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
-                      "the guest exports no function named '%.80s'", name);
+        return glint__record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
+                             "the guest exports no function named '%.80s'", name);
     }
     return glint_sandbox_call_index(sb, (size_t)i, args, nargs, ret);
 }

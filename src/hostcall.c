@@ -1,0 +1,103 @@
+/* Host calls from a guest: validate the request, check the registry, dispatch, reply. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "internal.h"
+#include "values.h"
+
+/* Write a HOSTRESULT carrying an error message for the guest. */
+static void reply_error(glint_sandbox *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reply_error(glint_sandbox *sb, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    glint__writer w;
+    glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, 0,
+                     -1, NULL, 0);
+    glint__cval v = {.type = GLINT_ABI_STRING, .ptr = msg, .len = (uint32_t)strlen(msg)};
+    glint__msg_put(&w, &v);
+    glint__msg_end(&w); /* 4 KiB minimum output buffer: always fits */
+    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
+}
+
+static void reply_value(glint_sandbox *sb, const char *name, glint_type type, const glint_value *r)
+{
+    glint__writer w;
+    glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT,
+                     (uint8_t)type, 0, NULL, 0);
+    if (type != GLINT_VOID) {
+        const char *bad = glint__check_value(r, glint__output_cap(sb));
+        if (bad)
+            return reply_error(sb, "host function '%s' returned a bad value: %s", name, bad);
+        glint__cval c = glint__to_cval(r);
+        glint__msg_put(&w, &c);
+    }
+    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
+    if (glint__msg_end(&w) < 0)
+        reply_error(sb, "result of host function '%s' does not fit the output buffer", name);
+}
+
+/* The guest asked for a host function: validate, dispatch, reply. A
+ * malformed request is a protocol violation; a request for something not
+ * allowed is an error the guest sees. */
+int glint__handle_hostcall(glint_sandbox *sb)
+{
+    glint__msg m;
+    const char *why;
+    if (glint__msg_decode(glint__output_buf(sb), glint__output_cap(sb), &m, &why) != 0)
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "malformed host call request: %s", why);
+    if (m.kind != GLINT_ABI_MSG_HOSTCALL)
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "host call exit with a message of kind %u", m.kind);
+    const struct glint__host_fn *fn = glint__host_fns_find(sb->fns, m.name, m.name_len);
+    if (!fn) {
+        reply_error(sb, "no host function '%s' is registered for this sandbox", m.name);
+        return 0;
+    }
+    glint_value args[GLINT_MAX_PARAMS];
+    bool match = m.count == fn->nparams && m.type == fn->ret;
+    for (size_t i = 0; i < m.count && match; i++) {
+        args[i] = glint__from_cval(&m.vals[i]);
+        match = args[i].type == fn->params[i];
+    }
+    if (!match) {
+        char want[200], got[200];
+        glint_type types[GLINT_MAX_PARAMS];
+        for (size_t i = 0; i < m.count; i++)
+            types[i] = (glint_type)m.vals[i].type;
+        glint__sig_to_string(want, sizeof want, fn->ret, fn->params, fn->nparams);
+        glint__sig_to_string(got, sizeof got, (glint_type)m.type, types, m.count);
+        reply_error(sb, "host function '%s' has signature %s, called as %s", fn->name, want, got);
+        return 0;
+    }
+    if (!fn->fn) { /* built-in print */
+        if (sb->fns->print)
+            sb->fns->print(sb->fns->print_user, args[0].as.str.ptr, args[0].as.str.len);
+        reply_value(sb, fn->name, GLINT_VOID, NULL);
+        return 0;
+    }
+    glint_value r;
+    memset(&r, 0, sizeof r);
+    r.type = fn->ret;
+    int rc = fn->fn(fn->user, args, m.count, &r);
+    if (rc != 0)
+        reply_error(sb, "host function '%s' failed with code %d", fn->name, rc);
+    else if (r.type != fn->ret)
+        reply_error(sb, "host function '%s' returned %s, declared %s", fn->name,
+                    glint_type_name(r.type), glint_type_name(fn->ret));
+    else
+        reply_value(sb, fn->name, fn->ret, &r);
+    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) &&
+        (r.type == GLINT_STRING || r.type == GLINT_BYTES))
+        free((void *)(uintptr_t)(r.type == GLINT_STRING ? (const void *)r.as.str.ptr
+                                                        : r.as.bytes.ptr));
+    return 0;
+}
