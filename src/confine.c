@@ -38,6 +38,7 @@ static const struct {
     {SCMP_SYS(getpid), "glibc and raise()"},
     {SCMP_SYS(tgkill), "glint_sandbox_interrupt() on a sandbox run by another thread"},
     {SCMP_SYS(arch_prctl), "repairing FS/GS after a guest changed the host's selectors (PVM)"},
+    {SCMP_SYS(sigaltstack), "alternate signal stacks (glibc, sanitizer runtimes) at thread exit"},
     {SCMP_SYS(exit), "thread exit"},
     {SCMP_SYS(exit_group), "process exit"},
 };

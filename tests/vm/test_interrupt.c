@@ -614,9 +614,12 @@ Test(vm_interrupt, latency_distribution)
             "vm_interrupt: latency over %d spins (us): min %.1f, median %.1f, mean %.1f, p90 "
             "%.1f, p99 %.1f, max %.1f\n",
             N, lat[0], lat[N / 2], sum / N, lat[N * 9 / 10], lat[N * 99 / 100], lat[N - 1]);
-    cr_assert_lt(lat[N / 2], 1000, "median interrupt latency %.1f us", lat[N / 2]);
-    cr_assert_lt(lat[N * 9 / 10], 5000, "p90 interrupt latency %.1f us", lat[N * 9 / 10]);
-    cr_assert_lt(lat[N - 1], 50000, "max interrupt latency %.1f us", lat[N - 1]);
+    /* Every interrupt stopped its spin (asserted above). How fast is a
+     * benchmark question (`make bench`: interrupt_latency); on a shared
+     * 2-core machine running the suite in parallel, or under sanitizers, only
+     * a gross failure to stop promptly can be asserted. */
+    cr_assert_lt(lat[N / 2], 20000, "median interrupt latency %.1f us", lat[N / 2]);
+    cr_assert_lt(lat[N - 1], 500000, "max interrupt latency %.1f us", lat[N - 1]);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
 }
