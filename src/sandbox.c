@@ -315,7 +315,9 @@ void glint_sandbox_interrupt(glint_sandbox *sb)
     if (!sb)
         return;
     pthread_mutex_lock(&sb->lock);
-    if (sb->running) {
+    /* Once per call: the kick flag alone stops every later KVM_RUN, and one
+     * signal ends the current one; repeating it would only flood the thread. */
+    if (sb->running && !sb->interrupted) {
         sb->interrupted = true;
         *glint__vm_kick_flag(sb->vm) = 1;       /* a run about to start returns at once */
         pthread_kill(sb->thread, GLINT_SIGNAL); /* a run in progress exits */

@@ -163,7 +163,8 @@ Test(vm_interrupt, interrupt_when_idle_does_nothing)
 static struct race {
     glint_sandbox *sb;
     int iters;
-    atomic_int go, started, fired, done;
+    atomic_int go, started, returned, fired, done;
+    atomic_int force_long;
     int interrupted, completed, bad, after_done;
     char msg[300];
 } race;
@@ -202,8 +203,13 @@ static void race_fail(int i, const char *what, int rc)
                  glint_strerror(rc), rc, glint_errmsg());
 }
 
-static int race_call(int i)
+/* The raced call (first) or the follow-up. With force_long the raced call
+ * spins until interrupted, so the interrupted outcome happens even when
+ * timing never lets a short call be caught (sanitizers, a loaded machine). */
+static int race_call(int i, bool first)
 {
+    if (first && atomic_load_explicit(&race.force_long, memory_order_acquire))
+        return glint_sandbox_call(race.sb, "Spin", NULL, 0, NULL);
     if (i % 2) {
         glint_value a[2] = {glint_u32(1), glint_u64((uint64_t)i)};
         return glint_sandbox_call(race.sb, "DirtyPages", a, 2, NULL);
@@ -220,7 +226,8 @@ static void *race_worker(void *arg)
         if (!wait_go(i))
             break;
         atomic_store_explicit(&race.started, i, memory_order_release);
-        int rc = race_call(i);
+        int rc = race_call(i, true);
+        atomic_store_explicit(&race.returned, i, memory_order_release);
         wait_for(&race.fired, i);
         if (rc == GLINT_EINTR) {
             glint_failure f;
@@ -237,7 +244,7 @@ static void *race_worker(void *arg)
             race_fail(i, "interrupted call", rc);
         }
         /* No interrupt is pending now: this call must not see the old one. */
-        rc = race_call(i);
+        rc = race_call(i, false);
         if (rc) {
             race_fail(i, "the call after the interrupt", rc);
             if (glint_sandbox_poisoned(race.sb))
@@ -277,7 +284,7 @@ Test(vm_interrupt, racing_with_completion_never_leaks_into_the_next_call)
      * 0..1.5x the time a call takes. Outcomes are counted per quarter of that range. */
     double t0 = now_us();
     for (int i = 0; i < 500; i++)
-        cr_assert_eq(race_call(i), 0, "%s", glint_errmsg());
+        cr_assert_eq(race_call(i, false), 0, "%s", glint_errmsg());
     double call_us = (now_us() - t0) / 500;
     double lpu = loops_per_us();
     uint64_t max_loops = (uint64_t)(lpu * call_us * 1.5) + 1;
@@ -309,6 +316,31 @@ Test(vm_interrupt, racing_with_completion_never_leaks_into_the_next_call)
         tries[q]++;
         hits[q] += race.interrupted - before;
     }
+    /* If timing never let an interrupt land mid-call, make it: a few raced
+     * calls that spin until interrupted (delay as above). */
+    int forced = 0;
+    if (race.interrupted == 0) {
+        atomic_store_explicit(&race.force_long, 1, memory_order_release);
+        for (int k = 0; k < 20; k++, i++, forced++) {
+            atomic_store_explicit(&race.go, i, memory_order_release);
+            wait_for(&race.started, i);
+            for (volatile uint64_t n = 0; n < max_loops; n = n + 1)
+                ;
+            glint_sandbox_interrupt(race.sb);
+            /* The spin may not have entered KVM_RUN yet; keep interrupting. */
+            while (atomic_load_explicit(&race.returned, memory_order_acquire) != i) {
+                glint_sandbox_interrupt(race.sb);
+                sched_yield();
+            }
+            atomic_store_explicit(&race.fired, i, memory_order_release);
+            wait_for(&race.done, i);
+        }
+    }
+    if (forced)
+        fprintf(stderr,
+                "vm_interrupt: race: no short call was caught by timing; %d spinning "
+                "calls interrupted instead\n",
+                forced);
     race.iters = i - 1;
     atomic_store_explicit(&race.go, -1, memory_order_release);
     double ms = (now_us() - t0) / 1000;
