@@ -216,19 +216,7 @@ static void report_call_failure(const char *func, int err, const glint_failure *
         if (f->kind == GLINT_FAIL_NONE || msg[0] == 0)
             msg = glint_errmsg();
         break;
-    case GLINT_FAIL_FAULT:
-        snprintf(what, sizeof what,
-                 "%s %s (error code 0x%" PRIx64 ") at rip 0x%" PRIx64 ", address 0x%" PRIx64, kind,
-                 glint_vector_name(f->vector), f->error_code, f->rip, f->fault_addr);
-        break;
-    case GLINT_FAIL_TRIPLE_FAULT:
-        snprintf(what, sizeof what, "%s at rip 0x%" PRIx64, kind, f->rip);
-        break;
-    case GLINT_FAIL_GUEST_ERROR:
-    case GLINT_FAIL_ABORT:
-        snprintf(what, sizeof what, "%s (code %" PRId32 ")", kind, f->guest_code);
-        break;
-    default:
+    default: /* the library's message already names vector, rip, address, code */
         snprintf(what, sizeof what, "%s", kind);
         break;
     }
