@@ -388,19 +388,27 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
 
 /* ---- calls ----------------------------------------------------------------------- */
 
+/* May sb start a call? Busy and poisoned sandboxes keep their failure
+ * record for the caller to inspect; otherwise it is cleared. */
+static int check_ready(glint_sandbox *sb)
+{
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "sandbox is already running a call");
+    if (sb->poisoned)
+        return glint__fail(GLINT_EPOISONED, "sandbox is poisoned by an earlier %s: %s",
+                           glint_failure_kind_name(sb->failure.kind), sb->failure.message);
+    memset(&sb->failure, 0, sizeof sb->failure);
+    return 0;
+}
+
 int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args, size_t nargs,
                              glint_value *ret)
 {
     if (!sb)
         return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL sandbox");
-    if (sb->in_call)
-        return glint__fail(GLINT_EBUSY, "sandbox is already running a call");
-    if (sb->poisoned) {
-        /* Keep the original failure for the caller to inspect. */
-        return glint__fail(GLINT_EPOISONED, "sandbox is poisoned by an earlier %s: %s",
-                           glint_failure_kind_name(sb->failure.kind), sb->failure.message);
-    }
-    memset(&sb->failure, 0, sizeof sb->failure);
+    int rc = check_ready(sb);
+    if (rc)
+        return rc;
     if (nargs && !args)
         return glint__record(sb, GLINT_EINVAL, GLINT_FAIL_USAGE,
                              "glint_sandbox_call: %zu arguments but args is NULL", nargs);
@@ -443,11 +451,10 @@ int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *a
         return glint__fail(GLINT_EINVAL, "glint_sandbox_call: NULL argument");
     long i = glint__exports_index(sb->img->exports, name);
     if (i < 0) {
-        if (sb->poisoned || sb->in_call) /* report that, as any other call would */
-            return glint_sandbox_call_index(sb, SIZE_MAX, args, nargs, ret);
-        memset(&sb->failure, 0, sizeof sb->failure);
-        return glint__record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
-                             "the guest exports no function named '%.80s'", name);
+        int rc = check_ready(sb);
+        return rc ? rc
+                  : glint__record(sb, GLINT_ENOFUNC, GLINT_FAIL_USAGE,
+                                  "the guest exports no function named '%.80s'", name);
     }
     return glint_sandbox_call_index(sb, (size_t)i, args, nargs, ret);
 }
