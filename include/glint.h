@@ -194,6 +194,15 @@ typedef struct glint_config {
     uint64_t input_size;  /* default 16 KiB; 4 KiB .. 16 MiB */
     uint64_t output_size; /* default 16 KiB; 4 KiB .. 16 MiB */
     uint32_t timeout_ms;  /* per call (and for init); default 1000; 0 = none */
+    /* Fields below were added after 0.1.0; a caller's older, smaller struct
+     * (struct_size) gets their defaults. */
+    uint64_t max_image_memory; /* most memory the guest ELF's own segments
+                                  (code, data, .bss) may span; default 16 MiB;
+                                  64 KiB .. 1 GiB. Guards against an ELF that
+                                  makes every sandbox cost what it likes. */
+    bool confine_init;         /* run the guest's initialisation on a thread
+                                  confined by glint_confine_thread();
+                                  default true */
 } glint_config;
 /* Sizes are rounded up to 4 KiB; out-of-range values fail with GLINT_EINVAL. */
 

@@ -15,6 +15,8 @@ void glint_config_init(glint_config *cfg)
     cfg->input_size = 16 * KiB;
     cfg->output_size = 16 * KiB;
     cfg->timeout_ms = 1000;
+    cfg->max_image_memory = 16 * MiB;
+    cfg->confine_init = true;
 }
 
 static int check_size(const char *what, uint64_t *v, uint64_t min, uint64_t max)
