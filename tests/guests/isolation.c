@@ -125,3 +125,64 @@ static int Nop(const glint_val *a, glint_val *r)
     return 0;
 }
 GLINT_EXPORT(Nop, GLINT_VOID);
+
+/* TakeTwo(s, t) -> u32: total length; a call whose arguments can be wrong at position 2. */
+static int TakeTwo(const glint_val *a, glint_val *r)
+{
+    r->u32 = a[0].len + a[1].len;
+    return 0;
+}
+GLINT_EXPORT(TakeTwo, GLINT_U32, GLINT_STRING, GLINT_STRING);
+
+/* RawInput() -> bytes: the input buffer's raw bytes, as much as the output
+ * buffer can carry; what a tenant could read of an earlier call's arguments. */
+static int RawInput(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    const struct glint_abi_boot *b = glint_boot_info();
+    uint64_t n = b->input_size < b->output_size - 64 ? b->input_size : b->output_size - 64;
+    *r = glint_val_bytes((const void *)(uintptr_t)b->input_addr, (uint32_t)n);
+    return 0;
+}
+GLINT_EXPORT(RawInput, GLINT_BYTES);
+
+/* Fail(s) -> void: a guest error carrying s. */
+static int Fail(const glint_val *a, glint_val *r)
+{
+    (void)r;
+    return glint_error(7, "failing on %.20s", a[0].str);
+}
+GLINT_EXPORT(Fail, GLINT_VOID, GLINT_STRING);
+
+/* Abort(s) -> void: abort the call. */
+static int Abort(const glint_val *a, glint_val *r)
+{
+    (void)r;
+    glint_abort(9, "aborting on %.20s", a[0].str);
+}
+GLINT_EXPORT(Abort, GLINT_VOID, GLINT_STRING);
+
+/* BadResult(s) -> i32: leave garbage as the result (a protocol error). */
+static int BadResult(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    (void)r;
+    const struct glint_abi_boot *b = glint_boot_info();
+    fill((uint8_t *)(uintptr_t)b->output_addr, 64, 5);
+    for (;;)
+        __asm__ volatile("outb %%al, %0" : : "i"(GLINT_ABI_PORT_DONE), "a"((uint8_t)0) : "memory");
+    return 0;
+}
+GLINT_EXPORT(BadResult, GLINT_I32, GLINT_STRING);
+
+/* CallHost(name, s) -> string: the string the host function `name` returns
+ * for s, or a guest error with the host's message. */
+static int CallHost(const glint_val *a, glint_val *r)
+{
+    glint_val out;
+    if (glint_host_call(a[0].str, GLINT_STRING, &out, 1, &a[1]) != 0)
+        return glint_error(3, "host call %.40s failed", a[0].str);
+    *r = out;
+    return 0;
+}
+GLINT_EXPORT(CallHost, GLINT_STRING, GLINT_STRING, GLINT_STRING);

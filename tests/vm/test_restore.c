@@ -1,7 +1,12 @@
 /* VM tests for snapshot and restore: exact memory and vCPU state after hostile activity. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <seccomp.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "internal.h"
@@ -220,4 +225,150 @@ Test(vm_restore, thousands_of_restores_never_miss_a_write)
     assert_memory_is_image(sb);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
+}
+
+/* A restore on a thread whose loads of the vCPU's FPU state fail (seccomp
+ * filters are per thread): KVM_SET_XSAVE, or KVM_SET_FPU where there is no
+ * XSAVE. The registers travel lazily in kvm_run, so this is the first vCPU
+ * load to fail, after every page copy. */
+struct broken_restore {
+    glint_sandbox *sb;
+    const glint_snapshot *snap;
+    int code; /* 0: failed and poisoned as it must; else what went wrong */
+};
+
+static void *restore_with_broken_fpu_load(void *arg)
+{
+    struct broken_restore *b = arg;
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                         SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_SET_XSAVE)) != 0 ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                         SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_SET_FPU)) != 0 ||
+        seccomp_load(ctx) != 0) {
+        b->code = 12;
+        return NULL;
+    }
+    seccomp_release(ctx);
+    glint_snapshot *s = NULL;
+    if (glint_sandbox_restore(b->sb, b->snap) == 0)
+        b->code = 14; /* the filter did not bite */
+    else if (!glint_sandbox_poisoned(b->sb))
+        b->code = 1;
+    else if (glint_sandbox_call(b->sb, "Nop", NULL, 0, NULL) != GLINT_EPOISONED)
+        b->code = 2;
+    else if (glint_sandbox_snapshot(b->sb, &s) != GLINT_EPOISONED)
+        b->code = 3;
+    else
+        b->code = 0;
+    return NULL;
+}
+
+static int broken_restore(glint_sandbox *sb, const glint_snapshot *snap)
+{
+    struct broken_restore b = {.sb = sb, .snap = snap, .code = 15};
+    pthread_t t;
+    if (pthread_create(&t, NULL, restore_with_broken_fpu_load, &b) != 0)
+        return 16;
+    pthread_join(t, NULL);
+    return b.code;
+}
+
+static bool same_memory(const glint_sandbox *sb, const uint8_t *want)
+{
+    return memcmp(sb->mem, want, sb->mem_size) == 0;
+}
+
+/* In a child (the filter's no_new_privs stays with the process): restores
+ * to the image and to a snapshot fail halfway; each must poison, and a
+ * later good restore must still reach exactly the target. Exit 0 if so. */
+static int restore_fails_halfway(void)
+{
+    glint_image *img = NULL;
+    glint_sandbox *sb = NULL;
+    char path[4096];
+    vm_test_guest_path(path, sizeof path, "isolation");
+    if (glint_image_load_file(path, NULL, NULL, &img) || glint_sandbox_create(img, NULL, &sb))
+        return 10;
+    glint_value st = glint_string("snapshot state"), seed = glint_u64(5);
+    glint_snapshot *snap = NULL;
+    if (glint_sandbox_call(sb, "StoreSecret", &st, 1, NULL) || glint_sandbox_snapshot(sb, &snap))
+        return 11;
+    uint8_t *copy = malloc(sb->mem_size);
+    if (!copy)
+        return 11;
+    memcpy(copy, sb->mem, sb->mem_size);
+    if (glint_sandbox_restore(sb, NULL) || !same_memory(sb, img->mem))
+        return 11;
+
+    if (glint_sandbox_call(sb, "ScribbleAll", &seed, 1, NULL) != 0)
+        return 13;
+    int code = broken_restore(sb, NULL);
+    if (code)
+        return code;
+    if (glint_sandbox_restore(sb, NULL) != 0 || glint_sandbox_poisoned(sb))
+        return 4;
+    if (!same_memory(sb, img->mem))
+        return 5;
+
+    code = broken_restore(sb, snap); /* copies the snapshot's pages, then fails */
+    if (code)
+        return code;
+    if (glint_sandbox_restore(sb, NULL) != 0)
+        return 4;
+    if (!same_memory(sb, img->mem))
+        return 6;
+    if (glint_sandbox_restore(sb, snap) != 0)
+        return 4;
+    if (!same_memory(sb, copy))
+        return 7;
+    if (glint_sandbox_call(sb, "Nop", NULL, 0, NULL) != 0)
+        return 8;
+    free(copy);
+    glint_snapshot_destroy(snap);
+    glint_sandbox_destroy(sb);
+    glint_image_destroy(img);
+    return 0;
+}
+
+Test(vm_restore, restore_failing_halfway_poisons, .timeout = 60)
+{
+    vm_require_kvm();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(restore_fails_halfway());
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died (status 0x%x)", status);
+    int code = WEXITSTATUS(status);
+    cr_assert_lt(code, 10, "test set-up failed in the child (code %d)", code);
+    cr_assert_neq(code, 1, "restore failed after copying pages, yet the sandbox is not poisoned");
+    cr_assert_neq(code, 2, "a call on the half-restored sandbox did not fail with EPOISONED");
+    cr_assert_neq(code, 3, "a snapshot of the half-restored sandbox was not refused");
+    cr_assert_neq(code, 4, "a good restore after a failed one failed or left the sandbox poisoned");
+    cr_assert_neq(code, 5, "after a failed and a good restore, memory differs from the image");
+    cr_assert_neq(code, 6,
+                  "pages a failed restore copied from a snapshot survived the next restore");
+    cr_assert_neq(code, 7, "after a failed restore, a restore to the snapshot is not exact");
+    cr_assert_eq(code, 0, "child exit code %d", code);
+}
+
+Test(vm_restore, restore_refused_before_any_change_does_not_poison)
+{
+    vm_require_kvm();
+    glint_image *img = vm_load_test("isolation", NULL, NULL);
+    glint_image *img2 = vm_load_test("isolation", NULL, NULL);
+    glint_sandbox *sb = vm_sandbox(img, NULL), *sb2 = vm_sandbox(img2, NULL);
+    glint_snapshot *snap;
+    cr_assert_eq(glint_sandbox_snapshot(sb2, &snap), 0, "%s", glint_errmsg());
+    cr_assert_eq(glint_sandbox_restore(sb, snap), GLINT_EINVAL);
+    cr_assert(!glint_sandbox_poisoned(sb), "a refused restore poisoned the sandbox");
+    cr_assert_eq(glint_sandbox_call(sb, "Nop", NULL, 0, NULL), 0, "%s", glint_errmsg());
+    glint_snapshot_destroy(snap);
+    glint_sandbox_destroy(sb);
+    glint_sandbox_destroy(sb2);
+    glint_image_destroy(img);
+    glint_image_destroy(img2);
 }
