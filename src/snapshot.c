@@ -104,6 +104,14 @@ void glint_snapshot_destroy(glint_snapshot *s)
     free(s);
 }
 
+/* Record a restore that failed after it began to change the sandbox: its
+ * memory and vCPU are neither the old state nor the target. */
+static int restore_failed(glint_sandbox *sb, int rc)
+{
+    return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "restore failed halfway: %s",
+                         glint_errmsg());
+}
+
 int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
 {
     if (!sb)
@@ -117,11 +125,20 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
     /* A failed call may have left an exit half done (an `in` on a glint
      * port, say): finish it first, so that its effects are tracked and then
      * undone instead of landing on the restored state. A successful call
-     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. */
+     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. Only a
+     * poisoned sandbox runs here, so a failure leaves it poisoned. */
     if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
-        return rc;
+        return restore_failed(sb, rc);
     if ((rc = collect_dirty(sb)))
-        return rc;
+        return rc; /* nothing changed yet */
+    /* Pages copied from the snapshot differ from the image: count them as
+     * host-written before the first copy, so that even a restore failing
+     * below leaves them accounted for the next one. */
+    if (snap && snap->npages) {
+        for (size_t i = 0; i < img->bitmap_words; i++)
+            sb->host_dirty[i] |= snap->set[i];
+        mark_words(sb, snap->pages[0] / 64, snap->pages[snap->npages - 1] / 64 + 1);
+    }
     /* Pages the snapshot holds may differ from the image even if nobody
      * wrote them since: copy those too. */
     uint32_t k = 0, count = 0;
@@ -143,13 +160,11 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
             count++;
         }
     }
+    /* From here on memory is the target's, the vCPU not yet: any failure
+     * poisons until a restore succeeds. */
     if ((rc = glint__vm_load(sb->vm, snap ? snap->state : img->state)))
-        return rc;
-    if (snap) {
-        for (size_t i = 0; i < img->bitmap_words; i++)
-            sb->host_dirty[i] |= snap->set[i];
-        mark_words(sb, 0, img->bitmap_words);
-    } else {
+        return restore_failed(sb, rc);
+    if (!snap) {
         /* Memory equals the image again. If the working set grew too big,
          * write-protect it so that only pages written from now on count. */
         memset(sb->host_dirty + sb->host_lo, 0,
@@ -161,7 +176,7 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
             sb->measure_next = false;
         } else if (count > sb->sticky_limit) {
             if ((rc = glint__vm_reprotect(sb->vm, sb->dirty)))
-                return rc;
+                return restore_failed(sb, rc);
             sb->measure_next = true;
         }
     }
