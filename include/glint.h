@@ -82,7 +82,13 @@ typedef enum glint_type {
 GLINT_API const char *glint_type_name(glint_type t);
 
 /* Set on a string/bytes result of a host function: glint free()s the pointer
- * after copying it into the guest. */
+ * once it is done with the result, on every path: after copying it into the
+ * guest, and equally when the function returns an error, returns another
+ * type than declared, or returns a value that is invalid or does not fit.
+ * The rule is: if the callback returns with ret->flags holding this flag and
+ * ret->type GLINT_STRING or GLINT_BYTES, glint owns and frees that pointer
+ * (free(NULL) is fine), so the callback must never free it itself. With any
+ * other ret->type the flag is ignored. */
 #define GLINT_VALUE_FREE 1u
 
 typedef struct glint_value {

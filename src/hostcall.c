@@ -8,6 +8,25 @@
 #include "internal.h"
 #include "values.h"
 
+/* Write a HOSTRESULT of `type` and `status` with at most one value into the
+ * output buffer. The caller has checked that it fits. The bytes are
+ * accounted as host-written before they are written. */
+static void write_reply(glint_sandbox *sb, uint8_t type, int32_t status, const glint__cval *v)
+{
+    uint64_t size = sizeof(struct glint_abi_msg);
+    if (v) {
+        int slen = glint__scalar_len(v->type);
+        size += glint__value_wire_size(v->type, slen > 0 ? (uint64_t)slen : v->len);
+    }
+    glint__mark_host_dirty(sb, sb->img->layout.output_addr, size);
+    glint__writer w;
+    glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT,
+                     type, status, NULL, 0);
+    if (v)
+        glint__msg_put(&w, v);
+    glint__msg_end(&w);
+}
+
 /* Write a HOSTRESULT carrying an error message for the guest. */
 static void reply_error(glint_sandbox *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -18,30 +37,46 @@ static void reply_error(glint_sandbox *sb, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    glint__writer w;
-    glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT, 0,
-                     -1, NULL, 0);
     glint__cval v = {.type = GLINT_ABI_STRING, .ptr = msg, .len = (uint32_t)strlen(msg)};
-    glint__msg_put(&w, &v);
-    glint__msg_end(&w); /* 4 KiB minimum output buffer: always fits */
-    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
+    write_reply(sb, 0, -1, &v); /* < 300 bytes; the output buffer has at least 4 KiB */
 }
 
+/* Reply with r, or with an error if r is not a valid value that fits. */
 static void reply_value(glint_sandbox *sb, const char *name, glint_type type, const glint_value *r)
 {
-    glint__writer w;
-    glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT,
-                     (uint8_t)type, 0, NULL, 0);
-    if (type != GLINT_VOID) {
-        const char *bad = glint__check_value(r, glint__output_cap(sb));
-        if (bad)
-            return reply_error(sb, "host function '%s' returned a bad value: %s", name, bad);
-        glint__cval c = glint__to_cval(r);
-        glint__msg_put(&w, &c);
+    if (type == GLINT_VOID) {
+        write_reply(sb, (uint8_t)type, 0, NULL);
+        return;
     }
-    glint__mark_host_dirty(sb, sb->img->layout.output_addr, w.pos);
-    if (glint__msg_end(&w) < 0)
-        reply_error(sb, "result of host function '%s' does not fit the output buffer", name);
+    const char *bad = glint__check_value(r, glint__output_cap(sb));
+    if (bad) {
+        reply_error(sb, "host function '%s' returned a bad value: %s", name, bad);
+        return;
+    }
+    glint__cval c = glint__to_cval(r);
+    int slen = glint__scalar_len(c.type);
+    uint64_t size = sizeof(struct glint_abi_msg) +
+                    glint__value_wire_size(c.type, slen > 0 ? (uint64_t)slen : c.len);
+    if (size > (glint__output_cap(sb) & ~7u)) {
+        reply_error(sb,
+                    "result of host function '%s' (%llu bytes) does not fit the %u-byte output "
+                    "buffer",
+                    name, (unsigned long long)size, glint__output_cap(sb));
+        return;
+    }
+    write_reply(sb, (uint8_t)type, 0, &c);
+}
+
+/* Free a string/bytes result handed over with GLINT_VALUE_FREE, whatever
+ * became of the call (see glint.h). */
+static void free_result(glint_value *r)
+{
+    if (!(r->flags & GLINT_VALUE_FREE))
+        return;
+    if (r->type == GLINT_STRING)
+        free((void *)(uintptr_t)r->as.str.ptr);
+    else if (r->type == GLINT_BYTES)
+        free((void *)(uintptr_t)r->as.bytes.ptr);
 }
 
 /* The guest asked for a host function: validate, dispatch, reply. A
@@ -95,9 +130,6 @@ int glint__handle_hostcall(glint_sandbox *sb)
                     glint_type_name(r.type), glint_type_name(fn->ret));
     else
         reply_value(sb, fn->name, fn->ret, &r);
-    if (rc == 0 && (r.flags & GLINT_VALUE_FREE) &&
-        (r.type == GLINT_STRING || r.type == GLINT_BYTES))
-        free((void *)(uintptr_t)(r.type == GLINT_STRING ? (const void *)r.as.str.ptr
-                                                        : r.as.bytes.ptr));
+    free_result(&r);
     return 0;
 }

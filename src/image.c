@@ -1,4 +1,5 @@
 /* Images: a guest ELF validated, laid out in guest memory and initialised once in a VM. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +29,28 @@ static void free_image(glint_image *img)
     free(img);
 }
 
+/* The guest-visible seed, from the kernel's random pool. Nothing else will
+ * do: a fallback derived from host state (a pointer, the time) would tell
+ * the guest about the host, so a failure fails the load. */
+static int random_seed(uint64_t *seed)
+{
+    uint8_t *p = (uint8_t *)seed;
+    size_t got = 0;
+    while (got < sizeof *seed) {
+        /* Blocks only until the pool is first initialised, early in boot. */
+        ssize_t n = getrandom(p + got, sizeof *seed - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return glint__fail(GLINT_EHV,
+                               "cannot seed the guest: getrandom failed (%s); refusing to "
+                               "derive the seed from host state",
+                               n < 0 ? strerror(errno) : "no bytes");
+        got += (size_t)n;
+    }
+    return 0;
+}
+
 /* Copy the segments and build the system structures into fresh memory. */
 static int build_memory(glint_image *img, const struct glint__elf *elf, const uint8_t *bytes)
 {
@@ -39,9 +62,10 @@ static int build_memory(glint_image *img, const struct glint__elf *elf, const ui
         const struct glint__segment *s = &elf->segs[i];
         memcpy(img->mem + s->vaddr, bytes + s->offset, s->filesz);
     }
-    uint64_t seed = 0;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
-        seed = (uint64_t)(uintptr_t)img ^ 0x9e3779b97f4a7c15ull;
+    uint64_t seed;
+    int rc = random_seed(&seed);
+    if (rc)
+        return rc;
     glint__x86_build(img->mem, &img->layout, elf, seed);
     return 0;
 }

@@ -401,6 +401,36 @@ static int check_ready(glint_sandbox *sb)
     return 0;
 }
 
+/* Check every argument against e's signature and the input buffer before
+ * anything is written: a call refused halfway must leave no argument in
+ * guest memory. Sets *size to the CALL message's size. */
+static int check_args(glint_sandbox *sb, const struct glint__export *e, const glint_value *args,
+                      size_t nargs, uint64_t *size)
+{
+    const struct glint__layout *l = &sb->img->layout;
+    uint64_t need = sizeof(struct glint_abi_msg);
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].type != e->params[i])
+            return glint__record(sb, GLINT_ESIG, GLINT_FAIL_USAGE,
+                                 "argument %zu of %s must be %s, not %s", i + 1, e->name,
+                                 glint_type_name(e->params[i]), glint_type_name(args[i].type));
+        const char *bad = glint__check_value(&args[i], l->input_size);
+        if (bad)
+            return glint__record(sb, bad == glint__too_long ? GLINT_ETOOBIG : GLINT_EINVAL,
+                                 GLINT_FAIL_USAGE, "argument %zu of %s: %s", i + 1, e->name, bad);
+        glint__cval c = glint__to_cval(&args[i]);
+        int slen = glint__scalar_len(c.type);
+        need += glint__value_wire_size(c.type, slen > 0 ? (uint64_t)slen : c.len);
+    }
+    if (need > (l->input_size & ~(uint64_t)7))
+        return glint__record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
+                             "arguments of %s take %llu bytes and do not fit the %llu-byte input "
+                             "buffer",
+                             e->name, (unsigned long long)need, (unsigned long long)l->input_size);
+    *size = need;
+    return 0;
+}
+
 int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value *args, size_t nargs,
                              glint_value *ret)
 {
@@ -420,24 +450,21 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
     if (nargs != e->nparams)
         return glint__record(sb, GLINT_ESIG, GLINT_FAIL_USAGE, "%s takes %zu arguments, got %zu",
                              e->name, e->nparams, nargs);
+    uint64_t size = 0;
+    if ((rc = check_args(sb, e, args, nargs, &size)))
+        return rc;
+    /* Everything is known to fit: account exactly the bytes about to be
+     * written, so that restore copies them back whatever happens next. */
     const struct glint__layout *l = &sb->img->layout;
+    glint__mark_host_dirty(sb, l->input_addr, size);
     glint__writer w;
     glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
                      (uint8_t)e->ret, (int32_t)index, NULL, 0);
     for (size_t i = 0; i < nargs; i++) {
-        if (args[i].type != e->params[i])
-            return glint__record(sb, GLINT_ESIG, GLINT_FAIL_USAGE,
-                                 "argument %zu of %s must be %s, not %s", i + 1, e->name,
-                                 glint_type_name(e->params[i]), glint_type_name(args[i].type));
-        const char *bad = glint__check_value(&args[i], l->input_size);
-        if (bad)
-            return glint__record(sb, bad == glint__too_long ? GLINT_ETOOBIG : GLINT_EINVAL,
-                                 GLINT_FAIL_USAGE, "argument %zu of %s: %s", i + 1, e->name, bad);
         glint__cval c = glint__to_cval(&args[i]);
         glint__msg_put(&w, &c);
     }
-    glint__mark_host_dirty(sb, l->input_addr, w.pos);
-    if (glint__msg_end(&w) < 0)
+    if (glint__msg_end(&w) != (int64_t)size) /* cannot happen: sizes were checked */
         return glint__record(sb, GLINT_ETOOBIG, GLINT_FAIL_USAGE,
                              "arguments of %s do not fit the %llu-byte input buffer", e->name,
                              (unsigned long long)l->input_size);
