@@ -395,6 +395,11 @@ typedef struct glint_host_info {
     bool xsave;          /* the full XSAVE state is saved and restored (else
                             x87/SSE only) */
     uint32_t xsave_bytes;
+    bool no_hypercall_patching; /* KVM never rewrites a guest's vmcall/vmmcall
+                                   (KVM_X86_QUIRK_FIX_HYPERCALL_INSN off) */
+    bool osxsave;               /* guests run with CR4.OSXSAVE and XCR0 = xcr0 */
+    uint64_t xcr0;              /* 0 if glint cannot set XCR0 (then, e.g. under
+                                   PVM, CPL3 code runs under the host's XCR0) */
 } glint_host_info;
 
 /* What this host's hypervisor offers glint. GLINT_ENOKVM if no KVM. */

@@ -82,4 +82,9 @@ int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap);
 
 int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
 
+/* The vCPU's XCR0 as KVM holds it: 0, 1 if KVM exposes no XCRs (e.g. PVM,
+ * where guest code runs under the host's XCR0), or a negative GLINT_E*.
+ * Not used on any call path (tests and diagnostics). */
+int glint__vm_xcr0(glint__vm *vm, uint64_t *xcr0);
+
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,7 +20,9 @@
 #define MAX_CPUID_ENTRIES 256
 
 /* MSRs pointed at the unmapped null page so syscall/sysenter cannot reach
- * anything even on hypervisors that ignore EFER.SCE (DESIGN.md section 2). */
+ * anything even on hypervisors that ignore EFER.SCE: under PVM, `syscall`
+ * with EFER.SCE clear jumps to LSTAR and stays at CPL3 (docs/security.md,
+ * "Platform differences"). */
 #define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
@@ -27,6 +30,15 @@
 #define MSR_LSTAR             0xc0000082
 #define MSR_CSTAR             0xc0000083
 #define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_TSC_AUX           0xc0000103
+
+/* Older UAPI headers lack these (values from the kernel's KVM API). */
+#ifndef KVM_CAP_DISABLE_QUIRKS2
+#define KVM_CAP_DISABLE_QUIRKS2 213
+#endif
+#ifndef KVM_X86_QUIRK_FIX_HYPERCALL_INSN
+#define KVM_X86_QUIRK_FIX_HYPERCALL_INSN (1 << 5)
+#endif
 
 struct glint__vm {
     int vm_fd, vcpu_fd;
@@ -57,6 +69,10 @@ static struct {
     bool sync_regs;    /* registers travel in kvm_run, no ioctls */
     bool manual_dirty; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
     bool msr_filter;   /* KVM_CAP_X86_MSR_FILTER */
+    bool no_patching;  /* KVM_X86_QUIRK_FIX_HYPERCALL_INSN can be disabled */
+    bool osxsave;      /* guests get CR4.OSXSAVE and XCR0 = xcr0 */
+    uint64_t xcr0;
+    char why[320]; /* why KVM is unavailable, for glint_errmsg() */
 } kvm = {.once = PTHREAD_ONCE_INIT, .kvm_fd = -1};
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -68,23 +84,83 @@ static int xioctl(int fd, unsigned long req, void *arg)
     return r;
 }
 
-/* Hide what a sandboxed guest must not see or use: nested virtualisation. */
+/* The CPUID table every vCPU gets. Hidden: nested virtualisation (VMX, SVM),
+ * and RDPID/RDTSCP, which read IA32_TSC_AUX (the host CPU number on Linux
+ * hosts); glint also sets the guest's TSC_AUX to 0. OSXSAVE mirrors the
+ * guest's CR4.OSXSAVE. (Effective where KVM intercepts cpuid; under PVM,
+ * cpuid at CPL3 returns the host's and rdpid/rdtscp run natively, see
+ * docs/security.md.) */
 static void filter_cpuid(struct kvm_cpuid2 *c)
 {
     for (uint32_t i = 0; i < c->nent; i++) {
         struct kvm_cpuid_entry2 *e = &c->entries[i];
-        if (e->function == 1)
-            e->ecx &= ~(1u << 5); /* VMX */
-        if (e->function == 0x80000001)
-            e->ecx &= ~(1u << 2); /* SVM */
+        if (e->function == 1) {
+            e->ecx &= ~GLINT__CPUID1_ECX_VMX;
+            if (kvm.osxsave)
+                e->ecx |= GLINT__CPUID1_ECX_OSXSAVE;
+            else
+                e->ecx &= ~GLINT__CPUID1_ECX_OSXSAVE;
+        }
+        if (e->function == 7 && e->index == 0)
+            e->ecx &= ~GLINT__CPUID7_ECX_RDPID;
+        if (e->function == 0x80000001) {
+            e->ecx &= ~GLINT__CPUID81_ECX_SVM;
+            e->edx &= ~GLINT__CPUID81_EDX_RDTSCP;
+        }
     }
+}
+
+static const struct kvm_cpuid_entry2 *cpuid_entry(uint32_t fn, uint32_t index)
+{
+    for (uint32_t i = 0; i < kvm.cpuid->nent; i++)
+        if (kvm.cpuid->entries[i].function == fn && kvm.cpuid->entries[i].index == index)
+            return &kvm.cpuid->entries[i];
+    return NULL;
+}
+
+/* XCR0 for guests: what KVM supports (CPUID leaf 0xD) restricted to what
+ * glint saves and restores and a CPL3 guest may use (x87, SSE, AVX,
+ * AVX-512), only when the CPUID table offers XSAVE and KVM can set XCRs.
+ * Then guests run with CR4.OSXSAVE set, as AVX needs on hardware KVM. */
+static void choose_xcr0(void)
+{
+    const struct kvm_cpuid_entry2 *l1 = cpuid_entry(1, 0), *xd = cpuid_entry(0xd, 0);
+    if (!l1 || !xd || !(l1->ecx & GLINT__CPUID1_ECX_XSAVE) || !kvm.xsave_size ||
+        ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+        return;
+    uint64_t x = ((uint64_t)xd->edx << 32 | xd->eax) & GLINT__XCR0_WANTED;
+    if ((x & (GLINT__XCR0_X87 | GLINT__XCR0_SSE)) != (GLINT__XCR0_X87 | GLINT__XCR0_SSE))
+        return;
+    if (!(x & GLINT__XCR0_AVX) || (x & GLINT__XCR0_AVX512) != GLINT__XCR0_AVX512)
+        x &= ~GLINT__XCR0_AVX512; /* the three AVX-512 components go together, on AVX */
+    kvm.xcr0 = x;
+    kvm.osxsave = true;
+}
+
+/* Why /dev/kvm could not be opened, in words a user can act on. */
+static void open_failed(int err)
+{
+    const char *e = strerror(err);
+    if (err == ENOENT || err == ENODEV || err == ENXIO)
+        snprintf(kvm.why, sizeof kvm.why,
+                 "/dev/kvm is missing (%s): this host offers no KVM, or the kvm module "
+                 "(kvm_intel, kvm_amd or kvm_pvm) is not loaded",
+                 e);
+    else if (err == EACCES || err == EPERM)
+        snprintf(kvm.why, sizeof kvm.why,
+                 "no permission to open /dev/kvm read-write (%s): add yourself to the kvm "
+                 "group (then log in again) or ask for access",
+                 e);
+    else
+        snprintf(kvm.why, sizeof kvm.why, "cannot open /dev/kvm: %s", e);
+    kvm.err = GLINT_ENOKVM;
 }
 
 static void open_once(void)
 {
     kvm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm.kvm_fd < 0) {
-        kvm.err = glint__fail(GLINT_ENOKVM, "cannot open /dev/kvm: %s", strerror(errno));
+        open_failed(errno);
         return;
     }
     int ver = ioctl(kvm.kvm_fd, KVM_GET_API_VERSION, 0);
@@ -137,9 +213,13 @@ static void open_once(void)
         kvm.cpuid = NULL;
         goto fail;
     }
+    int quirks = ioctl(kvm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2);
+    kvm.no_patching = quirks > 0 && (quirks & KVM_X86_QUIRK_FIX_HYPERCALL_INSN);
+    choose_xcr0();
     filter_cpuid(kvm.cpuid);
     return;
 fail:
+    snprintf(kvm.why, sizeof kvm.why, "%s", glint_errmsg());
     close(kvm.kvm_fd);
     kvm.kvm_fd = -1;
 }
@@ -148,8 +228,7 @@ int glint__hv_open(void)
 {
     pthread_once(&kvm.once, open_once);
     if (kvm.err)
-        return glint__fail(kvm.err, "KVM is not available (%s)",
-                           kvm.err == GLINT_ENOKVM ? "see /dev/kvm" : "initialisation failed");
+        return glint__fail(kvm.err, "KVM is not available: %s", kvm.why);
     return 0;
 }
 
@@ -190,7 +269,7 @@ static void initial_sregs(struct kvm_sregs *s)
     s->idt.limit = 256 * 16 - 1;
     s->cr0 = GLINT__CR0;
     s->cr3 = GLINT_ABI_PT_ADDR;
-    s->cr4 = GLINT__CR4;
+    s->cr4 = GLINT__CR4 | (kvm.osxsave ? GLINT__CR4_OSXSAVE : 0);
     s->efer = GLINT__EFER;
     memset(s->interrupt_bitmap, 0, sizeof s->interrupt_bitmap);
 }
@@ -213,7 +292,19 @@ static int set_msrs(int fd)
     m.hdr.nmsrs = N;
     for (int i = 0; i < N; i++)
         m.e[i].index = idx[i];
-    return ioctl(fd, KVM_SET_MSRS, &m) == N ? 0 : -1;
+    if (ioctl(fd, KVM_SET_MSRS, &m) != N)
+        return -1;
+    /* TSC_AUX 0, so rdpid/rdtscp where KVM runs them for the guest reveal
+     * nothing. Best effort: KVM refuses it on hosts without the MSR. */
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e;
+    } aux;
+    memset(&aux, 0, sizeof aux);
+    aux.hdr.nmsrs = 1;
+    aux.e.index = MSR_TSC_AUX;
+    (void)ioctl(fd, KVM_SET_MSRS, &aux);
+    return 0;
 }
 
 static int hv_err(const char *what)
@@ -244,6 +335,52 @@ static int deny_msrs(glint__vm *vm)
     if (xioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
         return hv_err("KVM_X86_SET_MSR_FILTER");
     return 0;
+}
+
+/* Never let KVM rewrite the guest's code: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN
+ * on, KVM "fixes" a vmcall/vmmcall of the other vendor by writing the native
+ * one over it (a write to a read-only code page, which under PVM reaches the
+ * guest as #PF). Off, the guest gets #UD and its code stays as loaded. */
+static int no_hypercall_patching(glint__vm *vm)
+{
+    if (!kvm.no_patching)
+        return 0;
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2};
+    cap.args[0] = KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
+    if (xioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return hv_err("disabling KVM_X86_QUIRK_FIX_HYPERCALL_INSN");
+    return 0;
+}
+
+/* XCR0 as chosen at open (needs the CPUID table set first). The guest
+ * cannot change it (xsetbv faults at CPL3), so it is set once per VM and
+ * is not part of saved or restored state. */
+static int set_xcr0(glint__vm *vm)
+{
+    if (!kvm.osxsave)
+        return 0;
+    struct kvm_xcrs x;
+    memset(&x, 0, sizeof x);
+    x.nr_xcrs = 1;
+    x.xcrs[0].xcr = 0;
+    x.xcrs[0].value = kvm.xcr0;
+    if (xioctl(vm->vcpu_fd, KVM_SET_XCRS, &x) < 0)
+        return hv_err("KVM_SET_XCRS");
+    return 0;
+}
+
+int glint__vm_xcr0(glint__vm *vm, uint64_t *xcr0)
+{
+    struct kvm_xcrs x;
+    memset(&x, 0, sizeof x);
+    if (xioctl(vm->vcpu_fd, KVM_GET_XCRS, &x) < 0)
+        return hv_err("KVM_GET_XCRS");
+    for (uint32_t i = 0; i < x.nr_xcrs && i < KVM_MAX_XCRS; i++)
+        if (x.xcrs[i].xcr == 0) {
+            *xcr0 = x.xcrs[i].value;
+            return 0;
+        }
+    return 1;
 }
 
 static int enable_tracking(glint__vm *vm, struct kvm_userspace_memory_region *region)
@@ -299,7 +436,8 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         .memory_size = size,
         .userspace_addr = (uint64_t)(uintptr_t)mem,
     };
-    if ((rc = deny_msrs(vm)) || (rc = enable_tracking(vm, &region)))
+    if ((rc = deny_msrs(vm)) || (rc = no_hypercall_patching(vm)) ||
+        (rc = enable_tracking(vm, &region)))
         goto fail;
     if (xioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         rc = hv_err("KVM_SET_USER_MEMORY_REGION");
@@ -319,6 +457,8 @@ int glint__vm_create(void *mem, uint64_t size, const glint__vcpu_state *state, u
         rc = hv_err("KVM_SET_CPUID2");
         goto fail;
     }
+    if ((rc = set_xcr0(vm)))
+        goto fail;
     if (set_msrs(vm->vcpu_fd) < 0) {
         rc = hv_err("KVM_SET_MSRS");
         goto fail;
@@ -556,5 +696,8 @@ int glint_host_info_get(glint_host_info *info)
     info->sync_regs = kvm.sync_regs;
     info->xsave = kvm.xsave_size != 0;
     info->xsave_bytes = (uint32_t)kvm.xsave_size;
+    info->no_hypercall_patching = kvm.no_patching;
+    info->osxsave = kvm.osxsave;
+    info->xcr0 = kvm.xcr0;
     return 0;
 }

@@ -23,9 +23,27 @@
 #define GLINT__STUB_SIZE 16 /* bytes per exception vector stub */
 
 /* Control register and EFER values for the guest (SDM Vol. 3A 2.5, 9.8.5). */
-#define GLINT__CR0  0x80010033ull /* PG | WP | NE | ET | MP | PE */
-#define GLINT__CR4  0x620ull      /* OSXMMEXCPT | OSFXSR | PAE */
-#define GLINT__EFER 0xd00ull      /* NXE | LMA | LME; SCE clear: no syscall */
+#define GLINT__CR0         0x80010033ull /* PG | WP | NE | ET | MP | PE */
+#define GLINT__CR4         0x620ull      /* OSXMMEXCPT | OSFXSR | PAE */
+#define GLINT__EFER        0xd00ull      /* NXE | LMA | LME; SCE clear: no syscall */
+#define GLINT__CR4_OSXSAVE (1ull << 18)  /* added when the vCPU offers XSAVE */
+
+/* XCR0 components (SDM Vol. 1 13.1) glint may enable: x87, SSE, AVX and the
+ * three AVX-512 ones (opmask, ZMM_Hi256, Hi16_ZMM). Not MPX, PKRU or AMX. */
+#define GLINT__XCR0_X87    0x1ull
+#define GLINT__XCR0_SSE    0x2ull
+#define GLINT__XCR0_AVX    0x4ull
+#define GLINT__XCR0_AVX512 0xe0ull
+#define GLINT__XCR0_WANTED                                                                         \
+    (GLINT__XCR0_X87 | GLINT__XCR0_SSE | GLINT__XCR0_AVX | GLINT__XCR0_AVX512)
+
+/* CPUID feature bits glint edits in the vCPU's table (SDM Vol. 2A, CPUID). */
+#define GLINT__CPUID1_ECX_VMX     (1u << 5)
+#define GLINT__CPUID1_ECX_XSAVE   (1u << 26)
+#define GLINT__CPUID1_ECX_OSXSAVE (1u << 27)
+#define GLINT__CPUID7_ECX_RDPID   (1u << 22)
+#define GLINT__CPUID81_ECX_SVM    (1u << 2)
+#define GLINT__CPUID81_EDX_RDTSCP (1u << 27)
 
 /* Write page tables, GDT, IDT, TSS, exception stubs and the boot page into
  * guest memory `mem` (mem_size bytes, zeroed) for the given layout. Page

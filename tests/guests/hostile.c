@@ -1479,6 +1479,105 @@ HOSTILE(VmmcallSite, GLINT_U64)
     return 0;
 }
 
+/* vmcall (Intel's hypercall) at CPL3, reported like VmmcallSite. */
+HOSTILE(VmcallSite, GLINT_U64)
+{
+    uint64_t rax = 0;
+    const uint8_t *site;
+    __asm__ volatile("lea 1f(%%rip), %1\n"
+                     "1:\n\t"
+                     "vmcall"
+                     : "+a"(rax), "=&r"(site)
+                     :
+                     : "rbx", "rcx", "rdx", "memory");
+    r->u64 = (rax << 32) | ((uint64_t)site[2] << 16) | ((uint64_t)site[1] << 8) | site[0];
+    return 0;
+}
+
+/* xsetbv asking for every XCR0 bit (edx:eax all ones). */
+INSN_FN(XsetbvAll, "xor %%ecx, %%ecx\n\tmov $-1, %%eax\n\tmov $-1, %%edx\n\txsetbv")
+
+/* AvxAdd(i64 x) -> i64: x + 1 + 2 + 3 + 4 computed in 256-bit AVX registers
+ * (vbroadcastss, vaddps, vextractf128): needs CR4.OSXSAVE and XCR0.AVX on hardware KVM. */
+HOSTILE(AvxAdd, GLINT_I64, GLINT_I64)
+{
+    static const float lanes[8] = {1, 2, 3, 4, 0, 0, 0, 0};
+    float x = (float)a[0].i64, out[4];
+    __asm__ volatile("vbroadcastss %1, %%ymm0\n\t"
+                     "vmovups %2, %%ymm1\n\t"
+                     "vaddps %%ymm1, %%ymm0, %%ymm0\n\t"
+                     "vextractf128 $0, %%ymm0, %0\n\t"
+                     "vzeroupper"
+                     : "=m"(out)
+                     : "m"(x), "m"(lanes)
+                     : "xmm0", "xmm1", "memory");
+    r->i64 = (int64_t)(out[0] + out[1] + out[2] + out[3]) - 3 * a[0].i64;
+    return 0;
+}
+
+/* AvxDirty(u64 v): leave v in every 64-bit lane of ymm0..ymm15 (upper halves included). */
+HOSTILE(AvxDirty, GLINT_VOID, GLINT_U64)
+{
+    uint64_t v = a[0].u64;
+    __asm__ volatile("vbroadcastsd %0, %%ymm0\n\t"
+                     "vmovaps %%ymm0, %%ymm1\n\tvmovaps %%ymm0, %%ymm2\n\t"
+                     "vmovaps %%ymm0, %%ymm3\n\tvmovaps %%ymm0, %%ymm4\n\t"
+                     "vmovaps %%ymm0, %%ymm5\n\tvmovaps %%ymm0, %%ymm6\n\t"
+                     "vmovaps %%ymm0, %%ymm7\n\tvmovaps %%ymm0, %%ymm8\n\t"
+                     "vmovaps %%ymm0, %%ymm9\n\tvmovaps %%ymm0, %%ymm10\n\t"
+                     "vmovaps %%ymm0, %%ymm11\n\tvmovaps %%ymm0, %%ymm12\n\t"
+                     "vmovaps %%ymm0, %%ymm13\n\tvmovaps %%ymm0, %%ymm14\n\t"
+                     "vmovaps %%ymm0, %%ymm15"
+                     :
+                     : "m"(v)
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+    return 0;
+}
+
+/* AvxUpper() -> u64: OR of the upper 128 bits of ymm0..ymm15 as found (stored straight to
+ * memory, so no register is changed before it is read). */
+HOSTILE(AvxUpper, GLINT_U64)
+{
+    uint64_t up[16][2];
+    __asm__ volatile("vextractf128 $1, %%ymm0, 0(%0)\n\tvextractf128 $1, %%ymm1, 16(%0)\n\t"
+                     "vextractf128 $1, %%ymm2, 32(%0)\n\tvextractf128 $1, %%ymm3, 48(%0)\n\t"
+                     "vextractf128 $1, %%ymm4, 64(%0)\n\tvextractf128 $1, %%ymm5, 80(%0)\n\t"
+                     "vextractf128 $1, %%ymm6, 96(%0)\n\tvextractf128 $1, %%ymm7, 112(%0)\n\t"
+                     "vextractf128 $1, %%ymm8, 128(%0)\n\tvextractf128 $1, %%ymm9, 144(%0)\n\t"
+                     "vextractf128 $1, %%ymm10, 160(%0)\n\tvextractf128 $1, %%ymm11, 176(%0)\n\t"
+                     "vextractf128 $1, %%ymm12, 192(%0)\n\tvextractf128 $1, %%ymm13, 208(%0)\n\t"
+                     "vextractf128 $1, %%ymm14, 224(%0)\n\tvextractf128 $1, %%ymm15, 240(%0)"
+                     :
+                     : "r"(up)
+                     : "memory");
+    uint64_t acc = 0;
+    for (int i = 0; i < 16; i++)
+        acc |= up[i][0] | up[i][1];
+    r->u64 = acc;
+    return 0;
+}
+
+/* Rdpid() -> u64: what rdpid reads (IA32_TSC_AUX). */
+HOSTILE(Rdpid, GLINT_U64)
+{
+    uint64_t v;
+    __asm__ volatile("rdpid %0" : "=r"(v));
+    r->u64 = v;
+    return 0;
+}
+
+/* Rdtscp() -> u64: the TSC_AUX part (ecx) of rdtscp. */
+HOSTILE(Rdtscp, GLINT_U64)
+{
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    (void)lo;
+    (void)hi;
+    r->u64 = aux;
+    return 0;
+}
+
 /* Selectors() -> u64: ds | es << 16 | fs << 32 | gs << 48 now. */
 HOSTILE(Selectors, GLINT_U64)
 {
