@@ -82,4 +82,7 @@ int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap);
 
 int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
 
+/* The VM's and its vCPU's descriptors (for seccomp rules that name them). */
+void glint__vm_fds(const glint__vm *vm, int *vm_fd, int *vcpu_fd);
+
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -161,4 +162,76 @@ Test(vm_confine, bad_worker_count_is_rejected)
     cr_assert_eq(glint_pool_create(img, NULL, &pc, &pool), GLINT_EINVAL);
     cr_assert_null(pool);
     glint_image_destroy(img);
+}
+
+/* ---- guest initialisation (glint_config.confine_init) ---------------------- */
+
+/* What a print callback saw of its own thread during the guest's init. */
+struct init_probe {
+    int prints;
+    int seccomp;       /* prctl(PR_GET_SECCOMP): 0 none, 2 filter, -1 refused */
+    int prctl_errno;   /* errno when refused */
+    int open_errno;    /* 0 if open() worked */
+    bool other_thread; /* not the thread that loaded the image */
+    pthread_t loader;
+};
+
+static void probe_print(void *user, const char *text, size_t len)
+{
+    (void)text;
+    (void)len;
+    struct init_probe *p = user;
+    p->prints++;
+    errno = 0;
+    p->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+    p->prctl_errno = errno;
+    int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+    p->open_errno = fd >= 0 ? 0 : errno;
+    if (fd >= 0)
+        close(fd);
+    p->other_thread = !pthread_equal(pthread_self(), p->loader);
+}
+
+static struct init_probe load_initprint(bool confine)
+{
+    struct init_probe p = {.seccomp = -2, .loader = pthread_self()};
+    glint_host_fns *fns;
+    cr_assert_eq(glint_host_fns_create(&fns), 0);
+    cr_assert_eq(glint_host_fns_set_print(fns, probe_print, &p), 0);
+    glint_config cfg;
+    glint_config_init(&cfg);
+    cr_assert(cfg.confine_init, "confining init must be the default");
+    cfg.confine_init = confine;
+    glint_image *img = vm_load_test("initprint", &cfg, fns);
+    /* The image works afterwards, from this unconfined thread. */
+    glint_sandbox *sb = vm_sandbox(img, NULL);
+    glint_value ret;
+    cr_assert_eq(glint_sandbox_call(sb, "Initialised", NULL, 0, &ret), 0, "%s", glint_errmsg());
+    cr_assert_eq(ret.as.i32, 7);
+    glint_sandbox_destroy(sb);
+    glint_image_destroy(img);
+    glint_host_fns_destroy(fns);
+    cr_assert_eq(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 0, "the loading thread must stay unconfined");
+    cr_assert_eq(p.prints, 1, "init printed %d times", p.prints);
+    return p;
+}
+
+Test(vm_confine, guest_init_runs_confined_by_default)
+{
+    vm_require_kvm();
+    struct init_probe p = load_initprint(true);
+    cr_assert(p.seccomp == 2 || (p.seccomp == -1 && p.prctl_errno == EPERM),
+              "print during init ran unconfined (PR_GET_SECCOMP %d, errno %d)", p.seccomp,
+              p.prctl_errno);
+    cr_assert_eq(p.open_errno, EPERM, "open() during init: errno %d", p.open_errno);
+    cr_assert(p.other_thread, "init must run on a helper thread, not the caller's");
+}
+
+Test(vm_confine, guest_init_unconfined_when_turned_off)
+{
+    vm_require_kvm();
+    struct init_probe p = load_initprint(false);
+    cr_assert_eq(p.seccomp, 0, "PR_GET_SECCOMP %d (errno %d) with confine_init false", p.seccomp,
+                 p.prctl_errno);
+    cr_assert_eq(p.open_errno, 0, "open() during unconfined init: errno %d", p.open_errno);
 }
