@@ -39,17 +39,20 @@ static const struct syscall_rule {
     {SCMP_SYS(timer_delete), ANY_ARGS, 0, "timer_delete", "destroying a sandbox's timer"},
     {SCMP_SYS(gettid), ANY_ARGS, 0, "gettid", "deadline timers are aimed at the calling thread"},
     {SCMP_SYS(rt_sigreturn), ANY_ARGS, 0, "rt_sigreturn", "return from the timeout signal"},
-    {SCMP_SYS(rt_sigprocmask), ANY_ARGS, 0, "rt_sigprocmask", "glibc blocks signals at exit"},
     {SCMP_SYS(clock_gettime), ANY_ARGS, 0, "clock_gettime",
      "pool waits and deadlines, where the vDSO cannot read the clock"},
-    {SCMP_SYS(mmap), NO_EXEC, 0, "mmap", "malloc: large results and values, thread arenas"},
+    {SCMP_SYS(mmap), NO_EXEC, 0, "mmap",
+     "malloc of large blocks and thread arenas (glibc falls back to brk; sanitizer and other "
+     "allocators do not)"},
     {SCMP_SYS(munmap), ANY_ARGS, 0, "munmap", "free of large blocks; destroying a sandbox"},
-    {SCMP_SYS(mprotect), NO_EXEC, 0, "mprotect", "malloc grows thread arenas this way"},
-    {SCMP_SYS(madvise), ANY_ARGS, 0, "madvise", "glibc releases a thread's stack at exit"},
+    {SCMP_SYS(mprotect), NO_EXEC, 0, "mprotect",
+     "malloc grows thread arenas this way (glibc falls back to the main arena)"},
     {SCMP_SYS(brk), ANY_ARGS, 0, "brk", "malloc on the main heap (a refused brk corrupts it)"},
     {SCMP_SYS(write), ANY_ARGS, 0, "write", "guest print to stdout"},
     {SCMP_SYS(close), ANY_ARGS, 0, "close", "closing vCPU/VM descriptors of a destroyed sandbox"},
     {SCMP_SYS(getpid), ANY_ARGS, 0, "getpid", "pthread_kill names the process"},
+    /* (tgkill and getpid: where KVM notices immediate_exit only when KVM_RUN
+     * starts; PVM here also notices it in a running KVM_RUN.) */
     {SCMP_SYS(tgkill), OWN_PID, 0, "tgkill", "glint_sandbox_interrupt() of another thread"},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_GET_FS, "arch_prctl(ARCH_GET_FS)",
      "repairing FS after a guest loaded it (PVM), src/host_segments.c"},
@@ -136,10 +139,19 @@ static bool ioctl_needed(const struct ioctl_rule *r)
     return false;
 }
 
-const char *glint__confine_rule(size_t i)
+const char *glint__confine_rule(size_t i, bool *host_dependent)
 {
-    if (i < NSYSCALLS)
+    if (host_dependent)
+        *host_dependent = false;
+    if (i < NSYSCALLS) {
+        int nr = syscalls[i].nr;
+        if (host_dependent)
+            *host_dependent = nr == SCMP_SYS(clock_gettime) || nr == SCMP_SYS(arch_prctl) ||
+                              nr == SCMP_SYS(sigaltstack) || nr == SCMP_SYS(mmap) ||
+                              nr == SCMP_SYS(mprotect) || nr == SCMP_SYS(tgkill) ||
+                              nr == SCMP_SYS(getpid);
         return syscalls[i].name;
+    }
     if (i < NSYSCALLS + NIOCTLS && ioctl_needed(&ioctls[i - NSYSCALLS]))
         return ioctls[i - NSYSCALLS].name;
     return NULL;
