@@ -283,7 +283,9 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     glint_image *img = NULL;
     glint_sandbox *sb = NULL;
     int status;
-    int err = glint_image_load_file(cmd->path, &cmd->cfg, NULL, &img);
+    glint_config cfg = cmd->cfg;
+    cfg.confine_init = !cmd->no_confine;
+    int err = glint_image_load_file(cmd->path, &cfg, NULL, &img);
     if (err != 0) {
         report_load_error("cannot load", cmd->path, err);
         return cli_load_status(err);
@@ -302,8 +304,10 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
         status = cli_load_status(err);
         goto out;
     }
-    /* From here on the process only runs the guest and prints: confine it. */
-    if (!cmd->no_confine && (err = glint_confine_thread()) != 0) {
+    /* From here on the process only runs this one sandbox and prints:
+     * confine it to that (guest init already ran on a confined helper
+     * thread, see confine_init). */
+    if (!cmd->no_confine && (err = glint_confine_thread_to_sandboxes(&sb, 1)) != 0) {
         cli_error("cannot confine the process with seccomp: %s", glint_errmsg());
         status = CLI_LOAD;
         goto out;

@@ -206,9 +206,15 @@ typedef struct glint_config {
                                   (code, data, .bss) may span; default 16 MiB;
                                   64 KiB .. 1 GiB. Guards against an ELF that
                                   makes every sandbox cost what it likes. */
-    bool confine_init;         /* run the guest's initialisation on a thread
-                                  confined by glint_confine_thread();
-                                  default true */
+    bool confine_init;         /* run the guest's initialisation on a
+                                  short-lived helper thread confined like
+                                  glint_confine_thread_to_sandboxes() to the
+                                  one VM it runs; default true. The loading
+                                  thread stays unconfined. Host functions
+                                  the guest calls during init (e.g. print)
+                                  run on that helper thread, under the
+                                  filter: set false if they need more (files,
+                                  sockets) or thread identity. */
 } glint_config;
 /* Sizes are rounded up to 4 KiB; out-of-range values fail with GLINT_EINVAL. */
 
@@ -317,11 +323,22 @@ GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
 /* Confine the calling thread with a seccomp allowlist (libseccomp) that
  * permits what running guest calls on existing sandboxes needs (KVM vCPU
  * requests, deadlines, locks, memory allocation, writes) and fails anything
- * else with EPERM: no open, socket, exec, fork, ptrace, ... Irreversible for
- * the thread and inherited by threads it creates. Host functions then run
- * under the same filter. The allowlist, with a reason per rule, is in
- * src/confine.c. */
+ * else with EPERM: no open, socket, exec, fork, ptrace, no executable
+ * mappings, no signals to other processes, ... Irreversible for the thread
+ * and inherited by threads it creates. Host functions then run under the same
+ * filter. The allowlist, with a reason per rule, is in src/confine.c; what it
+ * still allows is in docs/security.md. ioctl is allowed with the KVM requests
+ * a call, snapshot or restore needs, on any descriptor. */
 GLINT_API int glint_confine_thread(void);
+
+/* The same, but ioctl is allowed only on the VM and vCPU descriptors of these
+ * n sandboxes (n <= 256; n == 0: no ioctl at all), each with the requests of
+ * its kind. Use it where the thread's sandboxes are known in advance: calls
+ * on any other sandbox then fail (KVM requests get EPERM). The descriptors
+ * are fixed when the filter is installed: destroying a listed sandbox is
+ * allowed, but descriptor numbers that other threads reuse later are allowed
+ * too. GLINT_EINVAL if sandboxes is NULL (with n > 0) or holds NULL. */
+GLINT_API int glint_confine_thread_to_sandboxes(glint_sandbox *const *sandboxes, size_t n);
 
 /* ---- snapshots -----------------------------------------------------------
  * A snapshot holds a sandbox's guest memory (the pages that differ from its

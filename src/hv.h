@@ -87,4 +87,7 @@ int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
  * Not used on any call path (tests and diagnostics). */
 int glint__vm_xcr0(glint__vm *vm, uint64_t *xcr0);
 
+/* The VM's and its vCPU's descriptors (for seccomp rules that name them). */
+void glint__vm_fds(const glint__vm *vm, int *vm_fd, int *vcpu_fd);
+
 #endif

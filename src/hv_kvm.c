@@ -681,6 +681,12 @@ int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r)
     return 0;
 }
 
+void glint__vm_fds(const glint__vm *vm, int *vm_fd, int *vcpu_fd)
+{
+    *vm_fd = vm->vm_fd;
+    *vcpu_fd = vm->vcpu_fd;
+}
+
 int glint_host_info_get(glint_host_info *info)
 {
     if (!info)

@@ -1,10 +1,13 @@
 /* Images: a guest ELF validated, laid out in guest memory and initialised once in a VM. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 
+#include "confine.h"
 #include "error.h"
 #include "internal.h"
 #include "x86_tables.h"
@@ -116,14 +119,22 @@ static int index_pages(glint_image *img)
     return 0;
 }
 
-/* Run the guest's start-up and initialisation, then freeze its memory and
- * vCPU state as the image. */
-static int initialise(glint_image *img)
+/* Run the guest's start-up and initialisation in a new VM (confined to it
+ * if asked), then freeze its memory and vCPU state as the image. */
+static int run_init(glint_image *img, bool confine)
 {
     glint_sandbox *sb;
     int rc = glint__sandbox_new(img, NULL, &sb);
     if (rc)
         return rc;
+    if (confine) {
+        struct glint__kvm_fds fds;
+        glint__vm_fds(sb->vm, &fds.vm_fd, &fds.vcpu_fd);
+        if ((rc = glint__confine(&fds, 1))) {
+            glint_sandbox_destroy(sb);
+            return rc;
+        }
+    }
     rc = glint__sandbox_run(sb, GLINT_VOID, NULL);
     if (rc) {
         glint_failure f;
@@ -141,6 +152,37 @@ static int initialise(glint_image *img)
     }
     glint_sandbox_destroy(sb);
     return rc;
+}
+
+/* Guest initialisation handed to a helper thread, which confines itself:
+ * the loading thread must not be confined (it may be any application thread). */
+struct init_job {
+    glint_image *img;
+    int rc;
+    char msg[512];
+};
+
+static void *init_thread(void *arg)
+{
+    struct init_job *j = arg;
+    j->rc = run_init(j->img, true);
+    if (j->rc)
+        snprintf(j->msg, sizeof j->msg, "%s", glint_errmsg());
+    return NULL; /* the thread ends, and its filter with it */
+}
+
+static int initialise(glint_image *img, bool confine)
+{
+    if (!confine)
+        return run_init(img, false);
+    struct init_job j = {.img = img};
+    pthread_t t;
+    int e = pthread_create(&t, NULL, init_thread, &j);
+    if (e)
+        return glint__fail(GLINT_ENOMEM, "cannot start the guest initialisation thread: %s",
+                           strerror(e));
+    pthread_join(t, NULL);
+    return j.rc ? glint__fail(j.rc, "%s", j.msg) : 0;
 }
 
 int glint_image_load_memory(const void *bytes, size_t len, const glint_config *cfg,
@@ -161,13 +203,15 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
     img->entry = elf.entry;
     glint_config c;
     glint_config_init(&c);
-    if (cfg && cfg->struct_size >= sizeof c)
+    if (cfg && cfg->struct_size >= sizeof c) {
         c.timeout_ms = cfg->timeout_ms;
+        c.confine_init = cfg->confine_init;
+    }
     img->timeout_ms = c.timeout_ms;
     if ((rc = glint__layout_compute(elf.image_end, cfg, &img->layout)) || (rc = glint__hv_open()) ||
         (rc = build_memory(img, &elf, bytes)) || (rc = index_writable(img, &elf)) ||
         (rc = glint__exports_from_elf(&elf, &img->exports)) ||
-        (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img)) ||
+        (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img, c.confine_init)) ||
         (rc = index_pages(img))) {
         glint__elf_release(&elf);
         free_image(img);
