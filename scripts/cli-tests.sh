@@ -474,5 +474,14 @@ elif [ "$HAVE_KVM" = 1 ]; then
     note "note: $FAULTS not found or unreadable; NullDeref and Spin cases skipped"
 fi
 
+# ---- issue 7 (items 5, 6, 15): special files, size limits, guest text -------------
+# A FIFO as the guest: glint must fail at once (exit 3), not wait for a writer.
+mkfifo "$TMP/fifo.elf"
+check "inspect a FIFO fails, does not hang" 3 @empty "$GLINT" inspect "$TMP/fifo.elf" &&
+    expect_grep "FIFO: message says not a regular file" "not a regular file" "$TMP/err"
+check "run a FIFO fails, does not hang" 3 @empty "$GLINT" run "$TMP/fifo.elf" Add 2 3 &&
+    expect_grep "run FIFO: message says not a regular file" "not a regular file" "$TMP/err"
+check "inspect /dev/null fails" 3 @empty "$GLINT" inspect /dev/null
+
 echo "cli-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
