@@ -110,7 +110,9 @@ const char *cli_quote(const char *s, char *buf, size_t size)
 
 const char *cli_size_text(uint64_t v, char *buf, size_t size)
 {
-    if (v != 0 && v % (UINT64_C(1) << 20) == 0)
+    if (v != 0 && v % (UINT64_C(1) << 30) == 0)
+        snprintf(buf, size, "%" PRIu64 "G", v >> 30);
+    else if (v != 0 && v % (UINT64_C(1) << 20) == 0)
         snprintf(buf, size, "%" PRIu64 "M", v >> 20);
     else if (v != 0 && v % 1024 == 0)
         snprintf(buf, size, "%" PRIu64 "K", v >> 10);

@@ -22,7 +22,7 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with "..." if it does not fit, for quoting user input in messages. Returns buf. */
 const char *cli_quote(const char *s, char *buf, size_t size);
 
-/* Format a byte count as "128K", "1M" or plain bytes into buf. Returns buf. */
+/* Format a byte count as "128K", "1M", "1G" or plain bytes into buf. Returns buf. */
 const char *cli_size_text(uint64_t v, char *buf, size_t size);
 
 /* Print a call result on stdout followed by a newline (nothing for void).

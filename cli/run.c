@@ -9,10 +9,9 @@
 #include "parse.h"
 #include "report.h"
 
-/* Documented limits of glint_config sizes (see glint.h); checked after rounding. */
-#define PAGE   4096u
-#define KIB(n) ((uint64_t)(n) << 10)
-#define MIB(n) ((uint64_t)(n) << 20)
+/* glint_config sizes: the library's rule and ranges (glint.h), applied here
+ * too so that a bad value is a usage error before anything is loaded. */
+#define PAGE 4096u
 
 struct size_option {
     const char *name;
@@ -21,10 +20,14 @@ struct size_option {
 };
 
 static const struct size_option size_options[] = {
-    {"--heap", offsetof(glint_config, heap_size), KIB(4), MIB(256)},
-    {"--stack", offsetof(glint_config, stack_size), KIB(8), MIB(64)},
-    {"--input-size", offsetof(glint_config, input_size), KIB(4), MIB(16)},
-    {"--output-size", offsetof(glint_config, output_size), KIB(4), MIB(16)},
+    {"--heap", offsetof(glint_config, heap_size), GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX},
+    {"--stack", offsetof(glint_config, stack_size), GLINT_STACK_SIZE_MIN, GLINT_STACK_SIZE_MAX},
+    {"--input-size", offsetof(glint_config, input_size), GLINT_BUFFER_SIZE_MIN,
+     GLINT_BUFFER_SIZE_MAX},
+    {"--output-size", offsetof(glint_config, output_size), GLINT_BUFFER_SIZE_MIN,
+     GLINT_BUFFER_SIZE_MAX},
+    {"--max-image-memory", offsetof(glint_config, max_image_memory), GLINT_IMAGE_MEMORY_MIN,
+     GLINT_IMAGE_MEMORY_MAX},
 };
 
 struct run_cmd {
@@ -49,8 +52,9 @@ static int set_size(glint_config *cfg, const struct size_option *o, const char *
     }
     uint64_t rounded = v > o->max ? v : (v + PAGE - 1) / PAGE * PAGE;
     if (rounded < o->min || rounded > o->max) {
-        cli_error("run: %s: '%s' is out of range (%s..%s)", o->name, cli_quote(value, q, sizeof q),
-                  cli_size_text(o->min, lo, sizeof lo), cli_size_text(o->max, hi, sizeof hi));
+        cli_error("run: %s: '%s' is out of range (%s..%s after rounding up to 4K)", o->name,
+                  cli_quote(value, q, sizeof q), cli_size_text(o->min, lo, sizeof lo),
+                  cli_size_text(o->max, hi, sizeof hi));
         return CLI_USAGE;
     }
     memcpy((char *)cfg + o->offset, &v, sizeof v);

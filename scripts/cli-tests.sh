@@ -483,5 +483,36 @@ check "run a FIFO fails, does not hang" 3 @empty "$GLINT" run "$TMP/fifo.elf" Ad
     expect_grep "run FIFO: message says not a regular file" "not a regular file" "$TMP/err"
 check "inspect /dev/null fails" 3 @empty "$GLINT" inspect /dev/null
 
+# Sizes: the CLI and the library apply one rule (round up to 4K, then the
+# range), so a value the CLI accepts loads and one it refuses is a usage error.
+check "run --max-image-memory 0: usage error" 2 @empty \
+    "$GLINT" run --max-image-memory 0 "$HELLO" Add 2 3
+check "run --max-image-memory 2G: usage error naming the range" 2 @empty \
+    "$GLINT" run --max-image-memory 2G "$HELLO" Add 2 3 &&
+    expect_grep "max-image-memory range named" "64K..1G" "$TMP/err"
+check "run --stack 4K: usage error naming the minimum" 2 @empty \
+    "$GLINT" run --stack 4K "$HELLO" Add 2 3 &&
+    expect_grep "stack minimum named" "8K" "$TMP/err"
+check "help run lists --max-image-memory" 0 - "$GLINT" help run &&
+    expect_grep "run help: --max-image-memory" "--max-image-memory SIZE" "$TMP/out"
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    check "run --heap 1 rounds up and runs" 0 "5" "$GLINT" run --heap 1 "$HELLO" Add 2 3
+    check "run --stack 8191 rounds up and runs" 0 "5" "$GLINT" run --stack 8191 "$HELLO" Add 2 3
+    check "run --output-size 4095 rounds up and runs" 0 "5" \
+        "$GLINT" run --output-size 4095 "$HELLO" Add 2 3
+    check "run --input-size 4095 rounds up and runs" 0 "5" \
+        "$GLINT" run --input-size=4095 "$HELLO" Add 2 3
+    check "run --max-image-memory 1M hello.elf" 0 "5" \
+        "$GLINT" run --max-image-memory 1M "$HELLO" Add 2 3
+fi
+BIGBSS=$BUILD/tests/guests/bigbss.elf
+if [ "$HAVE_KVM" = 1 ] && [ -f "$BIGBSS" ]; then
+    check "run bigbss.elf: over the default max_image_memory" 2 @empty \
+        "$GLINT" run "$BIGBSS" Check 1 &&
+        expect_grep "bigbss: names the limit" "16 MiB max_image_memory" "$TMP/err"
+    check "run --max-image-memory 128M bigbss.elf" 0 "1" \
+        "$GLINT" run --max-image-memory 128M "$BIGBSS" Check 1
+fi
+
 echo "cli-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
