@@ -43,6 +43,11 @@ static const char run_help_head[] =
     "parameter types, and print the result and a newline on stdout (a void result\n"
     "prints nothing). Text the guest prints also goes to stdout.\n"
     "\n"
+    "Guest text (string results and what the guest prints) is written as exact\n"
+    "bytes into a pipe or file. On a terminal, control characters other than\n"
+    "newline and tab (C0, DEL, C1) and bytes that are not valid UTF-8 are shown\n"
+    "as \\xNN so that a guest cannot drive the terminal; valid UTF-8 is kept.\n"
+    "\n"
     "Options (before GUEST.elf; '--' ends them; '--opt=VALUE' also works):\n";
 
 static const char run_help_tail[] =
@@ -58,8 +63,9 @@ static const char run_help_tail[] =
     "  string                used as given (must be valid UTF-8)\n"
     "  bytes                 hex, two digits per byte (e.g. deadbeef; '' is empty)\n"
     "\n"
-    "Results print as: string as is, bytes as lowercase hex, integers in decimal,\n"
-    "bool as true/false, f32 with 9 and f64 with 17 significant digits.\n"
+    "Results print as: string as is (escaped on a terminal, see above), bytes as\n"
+    "lowercase hex, integers in decimal, bool as true/false, f32 with 9 and f64\n"
+    "with 17 significant digits.\n"
     "Use 'glint inspect GUEST.elf' to see the functions and their signatures.\n"
     "\n";
 

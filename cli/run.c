@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "glint.h"
 #include "parse.h"
 #include "report.h"
@@ -279,6 +280,14 @@ static int check_call(const struct run_cmd *cmd, glint_exports **ex, glint_funct
     return parse_args(cmd, fi, args, storage);
 }
 
+/* The guest's `print`: to stdout like the result, escaped on a terminal. */
+static void print_guest_text(void *user, const char *text, size_t len)
+{
+    (void)user;
+    cli_write_text(stdout, text, len, cli_stdout_escapes());
+    fflush(stdout);
+}
+
 /* Load the image, create a sandbox, make the call and print the result. */
 static int execute(const struct run_cmd *cmd, const glint_function_info *checked,
                    const glint_value *args)
@@ -286,8 +295,18 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     char pq[CLI_QUOTE_PATH];
     glint_image *img = NULL;
     glint_sandbox *sb = NULL;
+    glint_host_fns *fns = NULL;
     int status;
-    int err = glint_image_load_file(cmd->path, &cmd->cfg, NULL, &img);
+    int err = glint_host_fns_create(&fns);
+    if (err == 0)
+        err = glint_host_fns_set_print(fns, print_guest_text, NULL);
+    if (err != 0) {
+        cli_error("cannot set up host functions: %s", glint_errmsg());
+        glint_host_fns_destroy(fns);
+        return CLI_LOAD;
+    }
+    err = glint_image_load_file(cmd->path, &cmd->cfg, fns, &img);
+    glint_host_fns_destroy(fns); /* the image keeps a copy */
     if (err != 0) {
         report_load_error("cannot load", cmd->path, err);
         return cli_load_status(err);
@@ -371,6 +390,8 @@ int cli_run(int argc, char **argv)
 {
     struct run_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
+    /* Decide now: isatty() is an ioctl, which the seccomp confinement denies. */
+    (void)cli_stdout_escapes();
     int status = parse_command_line(argc, argv, &cmd);
     if (status < 0)
         return CLI_OK; /* help was printed */

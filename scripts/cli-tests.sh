@@ -514,5 +514,50 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$BIGBSS" ]; then
         "$GLINT" run --max-image-memory 128M "$BIGBSS" Check 1
 fi
 
+# Guest text on stdout: exact bytes into a pipe or file, control characters and
+# invalid UTF-8 escaped as \xNN on a terminal (checked through `script`'s pty).
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    ESC=$(printf '\033')
+    check "run Echo into a pipe: exact bytes" 0 "a${ESC}[31mb" \
+        "$GLINT" run "$HELLO" Echo "a${ESC}[31mb"
+    check "run Greet into a pipe: exact bytes" 0 "Hello, ${ESC}]0;x, from inside the sandbox!" \
+        "$GLINT" run "$HELLO" Greet "${ESC}]0;x"
+    if command -v script >/dev/null 2>&1; then
+        cat >"$TMP/tty.sh" <<'TTY'
+#!/bin/sh
+# $1 glint, $2 guest, $3 function; the argument holds ESC, BEL and valid UTF-8.
+arg=$(printf 'a\033[31m\007b\303\274')
+exec "$1" run "$2" "$3" "$arg"
+TTY
+        for fn in Echo Greet; do
+            rc=0
+            timeout 10 script -qec "sh '$TMP/tty.sh' '$GLINT' '$HELLO' $fn" /dev/null \
+                >"$TMP/tty.out" 2>&1 </dev/null || rc=$?
+            if [ "$rc" -ne 0 ]; then
+                bad "run $fn on a terminal" "exit status $rc"
+                show output "$TMP/tty.out"
+            elif grep -q "$ESC" "$TMP/tty.out" || grep -q "$(printf '\007')" "$TMP/tty.out"; then
+                bad "run $fn on a terminal: control characters escaped" "raw ESC or BEL reached the terminal"
+                show output "$TMP/tty.out"
+            else
+                good
+                expect_grep "run $fn on a terminal: shown as \\xNN, UTF-8 kept" \
+                    "$(printf 'a\\x1b[31m\\x07b\303\274')" "$TMP/tty.out"
+            fi
+        done
+    else
+        note "note: script (util-linux) not found; terminal escaping cases skipped"
+    fi
+fi
+
+# Error lines never carry raw control or non-UTF-8 bytes (here from the path).
+check "inspect a path with a raw 0x9b byte" 3 @empty \
+    "$GLINT" inspect "$(printf '/nonexistent/a\233\033b')"
+if LC_ALL=C grep -q "$(printf '[\233\033]')" "$TMP/err"; then
+    bad "error line has no raw 0x9b or ESC byte" "$(od -c "$TMP/err" | head -n 3)"
+else
+    good
+fi
+
 echo "cli-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
