@@ -37,12 +37,13 @@ int raw_prepare(void)
     cfg.heap_size = 4096;
     cfg.stack_size = 8192;
     cfg.input_size = cfg.output_size = 4096;
-    if (glint__layout_compute(CODE_ADDR + 4096, &cfg, &layout) != 0)
-        return -1;
     struct glint__elf elf;
     memset(&elf, 0, sizeof elf);
     elf.nsegs = 1;
     elf.segs[0] = (struct glint__segment){.vaddr = CODE_ADDR, .memsz = 4096, .flags = 5};
+    elf.image_end = CODE_ADDR + 4096;
+    if (glint__layout_compute(&elf, &cfg, &layout) != 0)
+        return -1;
     image = calloc(1, layout.mem_size);
     if (!image)
         return -1;

@@ -43,12 +43,18 @@ static const char run_help_head[] =
     "parameter types, and print the result and a newline on stdout (a void result\n"
     "prints nothing). Text the guest prints also goes to stdout.\n"
     "\n"
+    "Guest text (string results and what the guest prints) is written as exact\n"
+    "bytes into a pipe or file. On a terminal, control characters other than\n"
+    "newline and tab (C0, DEL, C1) and bytes that are not valid UTF-8 are shown\n"
+    "as \\xNN so that a guest cannot drive the terminal; valid UTF-8 is kept.\n"
+    "\n"
     "Options (before GUEST.elf; '--' ends them; '--opt=VALUE' also works):\n";
 
 static const char run_help_tail[] =
     "  -h, --help            show this help\n"
     "SIZE is a number of bytes, optionally followed by K, M or G (e.g. 128K, 1M);\n"
-    "sizes are rounded up to 4K.\n"
+    "sizes are rounded up to 4K, then checked against the range (so --heap 1 means\n"
+    "4K, while --stack 4K is a usage error).\n"
     "\n"
     "ARG by parameter type:\n"
     "  i32 u32 i64 u64       decimal, or hex with 0x; unsigned types take no '-'\n"
@@ -57,8 +63,9 @@ static const char run_help_tail[] =
     "  string                used as given (must be valid UTF-8)\n"
     "  bytes                 hex, two digits per byte (e.g. deadbeef; '' is empty)\n"
     "\n"
-    "Results print as: string as is, bytes as lowercase hex, integers in decimal,\n"
-    "bool as true/false, f32 with 9 and f64 with 17 significant digits.\n"
+    "Results print as: string as is (escaped on a terminal, see above), bytes as\n"
+    "lowercase hex, integers in decimal, bool as true/false, f32 with 9 and f64\n"
+    "with 17 significant digits.\n"
     "Use 'glint inspect GUEST.elf' to see the functions and their signatures.\n"
     "\n";
 
@@ -81,11 +88,21 @@ static const char help_help[] = "Usage: glint help [COMMAND]\n"
                                 "\n"
                                 "Show the help of glint, or of COMMAND (run, inspect, help).\n";
 
+/* "4K..256M" */
+static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)
+{
+    char a[20], b[20];
+    snprintf(buf, size, "%s..%s", cli_size_text(lo, a, sizeof a), cli_size_text(hi, b, sizeof b));
+    return buf;
+}
+
 static void print_run_help(void)
 {
     glint_config cfg;
-    char heap[32], stack[32], in[32], out[32];
+    char heap[32], stack[32], in[32], out[32], img[32];
+    char r1[48], r2[48], r3[48], r4[48], r5[48];
     glint_config_init(&cfg);
+    cli_size_text(cfg.max_image_memory, img, sizeof img);
     cli_size_text(cfg.heap_size, heap, sizeof heap);
     cli_size_text(cfg.stack_size, stack, sizeof stack);
     cli_size_text(cfg.input_size, in, sizeof in);
@@ -94,10 +111,19 @@ static void print_run_help(void)
     printf("  --timeout-ms N        time limit in ms for the call and for the guest's init\n"
            "                        (default %" PRIu32 "; 0 = none)\n",
            cfg.timeout_ms);
-    printf("  --heap SIZE           guest heap (default %s; 4K..256M)\n", heap);
-    printf("  --stack SIZE          guest stack (default %s; 8K..64M)\n", stack);
-    printf("  --input-size SIZE     buffer for the arguments (default %s; 4K..16M)\n", in);
-    printf("  --output-size SIZE    buffer for the result (default %s; 4K..16M)\n", out);
+    printf("  --heap SIZE           guest heap (default %s; %s)\n", heap,
+           range_text(GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX, r1, sizeof r1));
+    printf("  --stack SIZE          guest stack (default %s; %s)\n", stack,
+           range_text(GLINT_STACK_SIZE_MIN, GLINT_STACK_SIZE_MAX, r2, sizeof r2));
+    printf("  --input-size SIZE     buffer for the arguments (default %s; %s)\n", in,
+           range_text(GLINT_BUFFER_SIZE_MIN, GLINT_BUFFER_SIZE_MAX, r3, sizeof r3));
+    printf("  --output-size SIZE    buffer for the result (default %s; %s)\n", out,
+           range_text(GLINT_BUFFER_SIZE_MIN, GLINT_BUFFER_SIZE_MAX, r4, sizeof r4));
+    printf("  --max-image-memory SIZE\n"
+           "                        most memory the guest ELF's own segments (code, data,\n"
+           "                        .bss) may span; a larger guest is refused (exit 2)\n"
+           "                        (default %s; %s)\n",
+           img, range_text(GLINT_IMAGE_MEMORY_MIN, GLINT_IMAGE_MEMORY_MAX, r5, sizeof r5));
     printf("  --no-confine          do not confine the process with seccomp before the call\n"
            "                        (by default only KVM requests, memory management and\n"
            "                        writes are allowed once the sandbox exists)\n");

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "escape.h"
 
 /* Length of the UTF-8 sequence starting at s[0] (at most avail bytes), or 1 if it
  * is not a well-formed lead byte followed by continuation bytes. */
@@ -31,11 +32,12 @@ static size_t utf8_unit(const unsigned char *s, size_t avail)
     return n;
 }
 
-/* True if the unit breaks or controls lines: C0/C1 controls, DEL, U+2028, U+2029. */
+/* True if the unit breaks or controls lines: C0/C1 controls, DEL, U+2028, U+2029, and
+ * bytes that are not UTF-8 (a raw 0x9b is an 8-bit CSI to some terminals). */
 static bool is_line_control(const unsigned char *s, size_t n)
 {
     if (n == 1)
-        return s[0] < 0x20 || s[0] == 0x7f;
+        return s[0] < 0x20 || s[0] >= 0x7f;
     if (n == 2)
         return s[0] == 0xc2 && s[1] < 0xa0;
     return n == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9);
@@ -110,7 +112,9 @@ const char *cli_quote(const char *s, char *buf, size_t size)
 
 const char *cli_size_text(uint64_t v, char *buf, size_t size)
 {
-    if (v != 0 && v % (UINT64_C(1) << 20) == 0)
+    if (v != 0 && v % (UINT64_C(1) << 30) == 0)
+        snprintf(buf, size, "%" PRIu64 "G", v >> 30);
+    else if (v != 0 && v % (UINT64_C(1) << 20) == 0)
         snprintf(buf, size, "%" PRIu64 "M", v >> 20);
     else if (v != 0 && v % 1024 == 0)
         snprintf(buf, size, "%" PRIu64 "K", v >> 10);
@@ -147,8 +151,7 @@ int cli_print_value(const glint_value *v)
         rc = fputs(v->as.b ? "true" : "false", stdout);
         break;
     case GLINT_STRING:
-        if (v->as.str.len > 0 && fwrite(v->as.str.ptr, 1, v->as.str.len, stdout) != v->as.str.len)
-            rc = -1;
+        rc = cli_write_text(stdout, v->as.str.ptr, v->as.str.len, cli_stdout_escapes());
         break;
     case GLINT_BYTES: {
         const unsigned char *p = v->as.bytes.ptr;

@@ -14,18 +14,20 @@
 #define CLI_QUOTE_SHORT 48
 #define CLI_QUOTE_PATH  128
 
-/* Print "glint: <message>" as exactly one line on stderr. Control characters and
- * line breaks in the message become spaces; it is cut to CLI_ERROR_MAX bytes. */
+/* Print "glint: <message>" as exactly one line on stderr. Control characters, line
+ * breaks and bytes that are not UTF-8 in the message become spaces (always, tty or
+ * not); it is cut to CLI_ERROR_MAX bytes. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copy s into buf (size bytes; at least 4), cut at a character boundary and ended
  * with "..." if it does not fit, for quoting user input in messages. Returns buf. */
 const char *cli_quote(const char *s, char *buf, size_t size);
 
-/* Format a byte count as "128K", "1M" or plain bytes into buf. Returns buf. */
+/* Format a byte count as "128K", "1M", "1G" or plain bytes into buf. Returns buf. */
 const char *cli_size_text(uint64_t v, char *buf, size_t size);
 
-/* Print a call result on stdout followed by a newline (nothing for void).
+/* Print a call result on stdout followed by a newline (nothing for void). A
+ * string is written as cli_write_text() does (escaped on a terminal).
  * Returns 0, or -1 if a write failed. */
 int cli_print_value(const glint_value *v);
 

@@ -5,14 +5,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "glint.h"
 #include "parse.h"
 #include "report.h"
 
-/* Documented limits of glint_config sizes (see glint.h); checked after rounding. */
-#define PAGE   4096u
-#define KIB(n) ((uint64_t)(n) << 10)
-#define MIB(n) ((uint64_t)(n) << 20)
+/* glint_config sizes: the library's rule and ranges (glint.h), applied here
+ * too so that a bad value is a usage error before anything is loaded. */
+#define PAGE 4096u
 
 struct size_option {
     const char *name;
@@ -21,10 +21,14 @@ struct size_option {
 };
 
 static const struct size_option size_options[] = {
-    {"--heap", offsetof(glint_config, heap_size), KIB(4), MIB(256)},
-    {"--stack", offsetof(glint_config, stack_size), KIB(8), MIB(64)},
-    {"--input-size", offsetof(glint_config, input_size), KIB(4), MIB(16)},
-    {"--output-size", offsetof(glint_config, output_size), KIB(4), MIB(16)},
+    {"--heap", offsetof(glint_config, heap_size), GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX},
+    {"--stack", offsetof(glint_config, stack_size), GLINT_STACK_SIZE_MIN, GLINT_STACK_SIZE_MAX},
+    {"--input-size", offsetof(glint_config, input_size), GLINT_BUFFER_SIZE_MIN,
+     GLINT_BUFFER_SIZE_MAX},
+    {"--output-size", offsetof(glint_config, output_size), GLINT_BUFFER_SIZE_MIN,
+     GLINT_BUFFER_SIZE_MAX},
+    {"--max-image-memory", offsetof(glint_config, max_image_memory), GLINT_IMAGE_MEMORY_MIN,
+     GLINT_IMAGE_MEMORY_MAX},
 };
 
 struct run_cmd {
@@ -49,8 +53,9 @@ static int set_size(glint_config *cfg, const struct size_option *o, const char *
     }
     uint64_t rounded = v > o->max ? v : (v + PAGE - 1) / PAGE * PAGE;
     if (rounded < o->min || rounded > o->max) {
-        cli_error("run: %s: '%s' is out of range (%s..%s)", o->name, cli_quote(value, q, sizeof q),
-                  cli_size_text(o->min, lo, sizeof lo), cli_size_text(o->max, hi, sizeof hi));
+        cli_error("run: %s: '%s' is out of range (%s..%s after rounding up to 4K)", o->name,
+                  cli_quote(value, q, sizeof q), cli_size_text(o->min, lo, sizeof lo),
+                  cli_size_text(o->max, hi, sizeof hi));
         return CLI_USAGE;
     }
     memcpy((char *)cfg + o->offset, &v, sizeof v);
@@ -275,6 +280,14 @@ static int check_call(const struct run_cmd *cmd, glint_exports **ex, glint_funct
     return parse_args(cmd, fi, args, storage);
 }
 
+/* The guest's `print`: to stdout like the result, escaped on a terminal. */
+static void print_guest_text(void *user, const char *text, size_t len)
+{
+    (void)user;
+    cli_write_text(stdout, text, len, cli_stdout_escapes());
+    fflush(stdout);
+}
+
 /* Load the image, create a sandbox, make the call and print the result. */
 static int execute(const struct run_cmd *cmd, const glint_function_info *checked,
                    const glint_value *args)
@@ -282,10 +295,20 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     char pq[CLI_QUOTE_PATH];
     glint_image *img = NULL;
     glint_sandbox *sb = NULL;
+    glint_host_fns *fns = NULL;
     int status;
+    int err = glint_host_fns_create(&fns);
+    if (err == 0)
+        err = glint_host_fns_set_print(fns, print_guest_text, NULL);
+    if (err != 0) {
+        cli_error("cannot set up host functions: %s", glint_errmsg());
+        glint_host_fns_destroy(fns);
+        return CLI_LOAD;
+    }
     glint_config cfg = cmd->cfg;
     cfg.confine_init = !cmd->no_confine;
-    int err = glint_image_load_file(cmd->path, &cfg, NULL, &img);
+    err = glint_image_load_file(cmd->path, &cfg, fns, &img);
+    glint_host_fns_destroy(fns); /* the image keeps a copy */
     if (err != 0) {
         report_load_error("cannot load", cmd->path, err);
         return cli_load_status(err);
@@ -371,6 +394,8 @@ int cli_run(int argc, char **argv)
 {
     struct run_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
+    /* Decide now: isatty() is an ioctl, which the seccomp confinement denies. */
+    (void)cli_stdout_escapes();
     int status = parse_command_line(argc, argv, &cmd);
     if (status < 0)
         return CLI_OK; /* help was printed */

@@ -216,7 +216,22 @@ typedef struct glint_config {
                                   filter: set false if they need more (files,
                                   sockets) or thread identity. */
 } glint_config;
-/* Sizes are rounded up to 4 KiB; out-of-range values fail with GLINT_EINVAL. */
+/* Sizes are first rounded up to 4 KiB, then checked against these ranges
+ * (inclusive); out-of-range values fail with GLINT_EINVAL naming the field.
+ * So heap_size 1 means 4 KiB, while stack_size 4 KiB is refused. */
+#define GLINT_HEAP_SIZE_MIN    (4ull << 10)
+#define GLINT_HEAP_SIZE_MAX    (256ull << 20)
+#define GLINT_STACK_SIZE_MIN   (8ull << 10)
+#define GLINT_STACK_SIZE_MAX   (64ull << 20)
+#define GLINT_BUFFER_SIZE_MIN  (4ull << 10) /* input_size and output_size */
+#define GLINT_BUFFER_SIZE_MAX  (16ull << 20)
+#define GLINT_IMAGE_MEMORY_MIN (64ull << 10) /* max_image_memory */
+#define GLINT_IMAGE_MEMORY_MAX (1ull << 30)
+/* struct_size compatibility: a struct_size from an older header (at least
+ * the 0.1.0 size, offsetof(glint_config, max_image_memory)) is accepted and
+ * the fields it lacks get their defaults; anything smaller, or larger than
+ * this library's sizeof(glint_config) (a newer header than the library),
+ * fails with GLINT_EINVAL. The same holds for glint_pool_config. */
 
 GLINT_API void glint_config_init(glint_config *cfg);
 

@@ -536,5 +536,90 @@ elif [ "$HAVE_KVM" = 1 ]; then
     note "note: $INITSPIN not found; init confinement case skipped"
 fi
 
+# ---- issue 7 (items 5, 6, 15): special files, size limits, guest text -------------
+# A FIFO as the guest: glint must fail at once (exit 3), not wait for a writer.
+mkfifo "$TMP/fifo.elf"
+check "inspect a FIFO fails, does not hang" 3 @empty "$GLINT" inspect "$TMP/fifo.elf" &&
+    expect_grep "FIFO: message says not a regular file" "not a regular file" "$TMP/err"
+check "run a FIFO fails, does not hang" 3 @empty "$GLINT" run "$TMP/fifo.elf" Add 2 3 &&
+    expect_grep "run FIFO: message says not a regular file" "not a regular file" "$TMP/err"
+check "inspect /dev/null fails" 3 @empty "$GLINT" inspect /dev/null
+
+# Sizes: the CLI and the library apply one rule (round up to 4K, then the
+# range), so a value the CLI accepts loads and one it refuses is a usage error.
+check "run --max-image-memory 0: usage error" 2 @empty \
+    "$GLINT" run --max-image-memory 0 "$HELLO" Add 2 3
+check "run --max-image-memory 2G: usage error naming the range" 2 @empty \
+    "$GLINT" run --max-image-memory 2G "$HELLO" Add 2 3 &&
+    expect_grep "max-image-memory range named" "64K..1G" "$TMP/err"
+check "run --stack 4K: usage error naming the minimum" 2 @empty \
+    "$GLINT" run --stack 4K "$HELLO" Add 2 3 &&
+    expect_grep "stack minimum named" "8K" "$TMP/err"
+check "help run lists --max-image-memory" 0 - "$GLINT" help run &&
+    expect_grep "run help: --max-image-memory" "--max-image-memory SIZE" "$TMP/out"
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    check "run --heap 1 rounds up and runs" 0 "5" "$GLINT" run --heap 1 "$HELLO" Add 2 3
+    check "run --stack 8191 rounds up and runs" 0 "5" "$GLINT" run --stack 8191 "$HELLO" Add 2 3
+    check "run --output-size 4095 rounds up and runs" 0 "5" \
+        "$GLINT" run --output-size 4095 "$HELLO" Add 2 3
+    check "run --input-size 4095 rounds up and runs" 0 "5" \
+        "$GLINT" run --input-size=4095 "$HELLO" Add 2 3
+    check "run --max-image-memory 1M hello.elf" 0 "5" \
+        "$GLINT" run --max-image-memory 1M "$HELLO" Add 2 3
+fi
+BIGBSS=$BUILD/tests/guests/bigbss.elf
+if [ "$HAVE_KVM" = 1 ] && [ -f "$BIGBSS" ]; then
+    check "run bigbss.elf: over the default max_image_memory" 2 @empty \
+        "$GLINT" run "$BIGBSS" Check 1 &&
+        expect_grep "bigbss: names the limit" "16 MiB max_image_memory" "$TMP/err"
+    check "run --max-image-memory 128M bigbss.elf" 0 "1" \
+        "$GLINT" run --max-image-memory 128M "$BIGBSS" Check 1
+fi
+
+# Guest text on stdout: exact bytes into a pipe or file, control characters and
+# invalid UTF-8 escaped as \xNN on a terminal (checked through `script`'s pty).
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    ESC=$(printf '\033')
+    check "run Echo into a pipe: exact bytes" 0 "a${ESC}[31mb" \
+        "$GLINT" run "$HELLO" Echo "a${ESC}[31mb"
+    check "run Greet into a pipe: exact bytes" 0 "Hello, ${ESC}]0;x, from inside the sandbox!" \
+        "$GLINT" run "$HELLO" Greet "${ESC}]0;x"
+    if command -v script >/dev/null 2>&1; then
+        cat >"$TMP/tty.sh" <<'TTY'
+#!/bin/sh
+# $1 glint, $2 guest, $3 function; the argument holds ESC, BEL and valid UTF-8.
+arg=$(printf 'a\033[31m\007b\303\274')
+exec "$1" run "$2" "$3" "$arg"
+TTY
+        for fn in Echo Greet; do
+            rc=0
+            timeout 10 script -qec "sh '$TMP/tty.sh' '$GLINT' '$HELLO' $fn" /dev/null \
+                >"$TMP/tty.out" 2>&1 </dev/null || rc=$?
+            if [ "$rc" -ne 0 ]; then
+                bad "run $fn on a terminal" "exit status $rc"
+                show output "$TMP/tty.out"
+            elif grep -q "$ESC" "$TMP/tty.out" || grep -q "$(printf '\007')" "$TMP/tty.out"; then
+                bad "run $fn on a terminal: control characters escaped" "raw ESC or BEL reached the terminal"
+                show output "$TMP/tty.out"
+            else
+                good
+                expect_grep "run $fn on a terminal: shown as \\xNN, UTF-8 kept" \
+                    "$(printf 'a\\x1b[31m\\x07b\303\274')" "$TMP/tty.out"
+            fi
+        done
+    else
+        note "note: script (util-linux) not found; terminal escaping cases skipped"
+    fi
+fi
+
+# Error lines never carry raw control or non-UTF-8 bytes (here from the path).
+check "inspect a path with a raw 0x9b byte" 3 @empty \
+    "$GLINT" inspect "$(printf '/nonexistent/a\233\033b')"
+if LC_ALL=C grep -q "$(printf '[\233\033]')" "$TMP/err"; then
+    bad "error line has no raw 0x9b or ESC byte" "$(od -c "$TMP/err" | head -n 3)"
+else
+    good
+fi
+
 echo "cli-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -36,7 +36,9 @@ struct glint__elf {
 int glint__elf_parse(const void *data, size_t len, struct glint__elf *out);
 void glint__elf_release(struct glint__elf *elf);
 
-/* Read a whole file into malloc'd memory (at most max bytes). */
+/* Read a whole regular file into malloc'd memory (at most max bytes). Never
+ * blocks on a FIFO or device: anything but a regular file fails with
+ * GLINT_EIO naming its type; so does a file that changes size while read. */
 int glint__read_file(const char *path, size_t max, void **data, size_t *len);
 
 #endif

@@ -202,13 +202,11 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
     atomic_init(&img->refs, 1);
     img->entry = elf.entry;
     glint_config c;
-    glint_config_init(&c);
-    if (cfg && cfg->struct_size >= sizeof c) {
-        c.timeout_ms = cfg->timeout_ms;
-        c.confine_init = cfg->confine_init;
-    }
+    rc = glint__config_read(cfg, &c);
     img->timeout_ms = c.timeout_ms;
-    if ((rc = glint__layout_compute(elf.image_end, cfg, &img->layout)) || (rc = glint__hv_open()) ||
+    /* The layout (with the ELF's size checked against max_image_memory)
+     * comes before any guest memory is mapped. */
+    if (rc || (rc = glint__layout_compute(&elf, &c, &img->layout)) || (rc = glint__hv_open()) ||
         (rc = build_memory(img, &elf, bytes)) || (rc = index_writable(img, &elf)) ||
         (rc = glint__exports_from_elf(&elf, &img->exports)) ||
         (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img, c.confine_init)) ||

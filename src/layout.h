@@ -2,6 +2,7 @@
 #ifndef GLINT_LAYOUT_H
 #define GLINT_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "elf.h"
@@ -18,8 +19,21 @@ struct glint__layout {
     uint32_t pt_pages; /* page-table pages at GLINT_ABI_PT_ADDR */
 };
 
-/* Validate cfg (sizes rounded up to pages) and place the regions after the
- * image. Returns 0 or GLINT_EINVAL naming the offending setting. */
-int glint__layout_compute(uint64_t image_end, const glint_config *cfg, struct glint__layout *l);
+/* Read the caller's config (NULL: defaults) into *out: struct_size checked
+ * (an older, smaller struct gets defaults for the fields it lacks), sizes
+ * rounded up to pages and range-checked. Returns 0 or GLINT_EINVAL naming
+ * the offending field. */
+int glint__config_read(const glint_config *cfg, glint_config *out);
+
+/* Check a public config struct's struct_size: min (the oldest supported
+ * size) .. max (this library's sizeof). GLINT_EINVAL naming `what` if not. */
+int glint__struct_size_check(const char *what, uint32_t struct_size, size_t min, size_t max);
+
+/* Place the regions after the image of elf (parsed, nsegs > 0) for a config
+ * from glint__config_read. Fails with GLINT_EINVAL, before anything is
+ * mapped, if the ELF's segments span more than cfg->max_image_memory or the
+ * total exceeds GLINT_ABI_MEMORY_LIMIT. */
+int glint__layout_compute(const struct glint__elf *elf, const glint_config *cfg,
+                          struct glint__layout *l);
 
 #endif

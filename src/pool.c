@@ -138,10 +138,11 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
     glint_pool_config c;
     glint_pool_config_init(&c);
     if (cfg) {
-        if (cfg->struct_size < sizeof c)
-            return glint__fail(GLINT_EINVAL, "pool config: struct_size %u, want %zu",
-                               cfg->struct_size, sizeof c);
-        c = *cfg;
+        /* Every field existed in 0.1.0: the oldest size is today's. */
+        int rc = glint__struct_size_check("pool config", cfg->struct_size, sizeof c, sizeof c);
+        if (rc)
+            return rc;
+        memcpy(&c, cfg, cfg->struct_size);
     }
     if (c.size < 1 || c.size > 4096)
         return glint__fail(GLINT_EINVAL, "pool config: size %u is out of range 1..4096", c.size);

@@ -218,6 +218,16 @@ static int report_abort(glint_sandbox *sb)
 }
 
 /* Say what a page fault most likely was, from its address and error code. */
+/* Page-fault error code bits (SDM Vol. 3A 4.7). */
+#define PF_ERR_P    0x01u /* the page was present: a protection violation */
+#define PF_ERR_W    0x02u /* write access */
+#define PF_ERR_U    0x04u /* CPL3 access */
+#define PF_ERR_RSVD 0x08u /* reserved bit set in a paging entry */
+#define PF_ERR_I    0x10u /* instruction fetch */
+
+/* Why a #PF happened, from the page's real rights in the guest's own page
+ * tables (the ones at CR3, GLINT_ABI_PT_ADDR, which CPL3 code cannot
+ * change) together with the access the error code describes. */
 static const char *pf_cause(const glint_sandbox *sb, uint64_t addr, uint64_t err)
 {
     const struct glint__layout *l = &sb->img->layout;
@@ -225,13 +235,37 @@ static const char *pf_cause(const glint_sandbox *sb, uint64_t addr, uint64_t err
         return "null pointer dereference";
     if (addr >= l->guard_addr && addr < l->guard_addr + PAGE)
         return "stack overflow into the guard page";
-    if (err & 0x10)
-        return "instruction fetch from non-executable memory";
-    if ((err & 0x1) && (err & 0x2))
-        return "write to read-only memory";
-    if (err & 0x1)
-        return "access to supervisor-only memory";
-    return "access to unmapped memory";
+    if (err & PF_ERR_RSVD)
+        return "reserved bit set in a page-table entry";
+    bool fetch = err & PF_ERR_I, write = err & PF_ERR_W, user = err & PF_ERR_U;
+    int perms = glint__x86_page_perms(sb->mem, l->mem_size, GLINT_ABI_PT_ADDR, addr);
+    if (perms < 0) { /* tables unreadable: fall back on the error code */
+        if (!(err & PF_ERR_P))
+            return "access to unmapped memory";
+        return fetch   ? "instruction fetch from protected memory"
+               : write ? "write to protected memory"
+                       : "read of protected memory";
+    }
+    static const char *const msgs[3][4] = {
+        /* unmapped, supervisor-only, read-only, non-executable */
+        {"instruction fetch from unmapped memory", "instruction fetch from supervisor-only memory",
+         NULL, "instruction fetch from non-executable memory"},
+        {"write to unmapped memory", "write to supervisor-only memory", "write to read-only memory",
+         NULL},
+        {"read of unmapped memory", "read of supervisor-only memory", NULL, NULL},
+    };
+    int row = fetch ? 0 : write ? 1 : 2;
+    if (!(perms & GLINT__PAGE_PRESENT))
+        return msgs[row][0];
+    if (user && !(perms & GLINT__PAGE_USER))
+        return msgs[row][1];
+    if (write && !(perms & GLINT__PAGE_WRITE))
+        return msgs[row][2];
+    if (fetch && !(perms & GLINT__PAGE_EXEC))
+        return msgs[row][3];
+    /* The tables allow the access now: a hypervisor-side write (e.g. KVM
+     * patching an instruction) or a fault on a page the tables allow. */
+    return "fault on a page the page tables allow (not caused by its permissions)";
 }
 
 static int report_fault(glint_sandbox *sb, uint32_t vector)

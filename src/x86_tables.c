@@ -142,3 +142,38 @@ void glint__x86_build(uint8_t *mem, const struct glint__layout *l, const struct 
     build_tss(mem);
     build_boot(mem, l, seed);
 }
+
+/* Page-walk entry bits beyond those above (SDM Vol. 3A 4.5, table 4-15..4-20). */
+#define PTE_PS   (1ull << 7)
+#define PTE_ADDR 0x000ffffffffff000ull /* bits 51:12 */
+
+int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr)
+{
+    /* Canonical: bits 63:47 all equal (48-bit linear addresses). */
+    uint64_t top = addr >> 47;
+    if (top != 0 && top != 0x1ffff)
+        return 0;
+    int perms = GLINT__PAGE_PRESENT | GLINT__PAGE_WRITE | GLINT__PAGE_USER | GLINT__PAGE_EXEC;
+    uint64_t table = cr3 & PTE_ADDR;
+    for (int level = 3; level >= 0; level--) {
+        /* The 4 KiB table must lie wholly inside guest memory. */
+        if (mem_size < PAGE || table > mem_size - PAGE)
+            return -1;
+        uint64_t index = (addr >> (12 + 9 * level)) & 511;
+        uint64_t e;
+        memcpy(&e, mem + table + index * 8, sizeof e);
+        if (!(e & PTE_P))
+            return 0;
+        if (!(e & PTE_RW))
+            perms &= ~GLINT__PAGE_WRITE;
+        if (!(e & PTE_US))
+            perms &= ~GLINT__PAGE_USER;
+        if (e & PTE_NX)
+            perms &= ~GLINT__PAGE_EXEC;
+        /* PS in a PDPT (1 GiB) or PD (2 MiB) entry maps the page itself. */
+        if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS)))
+            return perms;
+        table = e & PTE_ADDR;
+    }
+    return perms; /* not reached */
+}

@@ -55,4 +55,20 @@ void glint__x86_build(uint8_t *mem, const struct glint__layout *l, const struct 
 /* Does this vector push an error code? */
 int glint__x86_has_error_code(uint32_t vector);
 
+/* Effective rights of a page, from glint__x86_page_perms. */
+enum {
+    GLINT__PAGE_PRESENT = 1, /* mapped at every level */
+    GLINT__PAGE_WRITE = 2,   /* RW at every level */
+    GLINT__PAGE_USER = 4,    /* U/S at every level: CPL3 may access */
+    GLINT__PAGE_EXEC = 8,    /* NX clear at every level */
+};
+
+/* Walk the 4-level page tables rooted at cr3 in guest memory mem[0, mem_size)
+ * (guest physical == host offset) for addr, as the CPU would (4 KiB, 2 MiB
+ * and 1 GiB pages). Returns the GLINT__PAGE_* bits (0 if not mapped or addr
+ * is non-canonical), or -1 if a table the walk needs lies outside guest
+ * memory. Reads only; every table address is bounds-checked, since the
+ * tables are guest memory and could hold anything. */
+int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr);
+
 #endif

@@ -275,3 +275,36 @@ static int Ok(const glint_val *a, glint_val *r)
     return 0;
 }
 GLINT_EXPORT(Ok, GLINT_I32);
+
+/* ---- page faults on system pages, for the reported cause ---------------------------- */
+
+/* The exception stack is supervisor-only but writable: a CPL3 write is refused because it
+ * is supervisor-only, not because it is read-only. */
+static int WriteExceptionStack(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    *(volatile uint64_t *)(uintptr_t)GLINT_ABI_XSTACK_ADDR = 0;
+    r->i32 = 0;
+    return 0;
+}
+GLINT_EXPORT(WriteExceptionStack, GLINT_I32);
+
+/* The exception stubs are supervisor-only executable code. */
+static int ExecSupervisor(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    (void)r;
+    ((void_fn)(uintptr_t)GLINT_ABI_STUBS_ADDR)();
+    return 0;
+}
+GLINT_EXPORT(ExecSupervisor, GLINT_I32);
+
+/* 0x15000: the not-present guard between the stubs and the exception stack. */
+static int WriteUnmapped(const glint_val *a, glint_val *r)
+{
+    (void)a;
+    *(volatile uint64_t *)(uintptr_t)(GLINT_ABI_STUBS_ADDR + GLINT_ABI_PAGE_SIZE) = 0;
+    r->i32 = 0;
+    return 0;
+}
+GLINT_EXPORT(WriteUnmapped, GLINT_I32);
