@@ -164,7 +164,15 @@ GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
  * Callbacks run on the thread that called glint_sandbox_call(). A timeout or
  * glint_sandbox_interrupt() during a callback delivers GLINT_SIGNAL to that
  * thread (handler without SA_RESTART): blocking system calls in the callback
- * may then fail with EINTR; the guest call ends as soon as it returns. */
+ * may then fail with EINTR; the guest call ends as soon as it returns. A
+ * callback doing pure computation cannot be stopped: the call ends (with
+ * GLINT_ETIMEDOUT or GLINT_EINTR) when the callback returns.
+ * A callback may call other sandboxes (not its own: GLINT_EBUSY). Every
+ * deadline keeps working then: when the outer call's timeout passes (or it
+ * is interrupted), the nested calls running inside it on this thread stop
+ * too, failing with GLINT_ETIMEDOUT (or GLINT_EINTR) and a message naming the
+ * enclosing call; once the callback returns, the outer call fails with its
+ * own timeout. A nested call's own, shorter timeout stops only that call. */
 typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs, glint_value *ret);
 
 /* Called for each guest `print`; text is valid UTF-8 of len bytes. */
@@ -301,7 +309,9 @@ GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
 /* Stop the call running in sb as soon as possible; it fails with
  * GLINT_EINTR and poisons the sandbox. Callable from any thread at any time;
  * if no call is running it does nothing (it never affects a later call).
- * Uses GLINT_SIGNAL to kick the vCPU thread out of KVM_RUN. */
+ * Uses GLINT_SIGNAL to kick the vCPU thread out of KVM_RUN. Calls that a
+ * host function of sb made on other sandboxes, and that are running, are
+ * stopped too (GLINT_EINTR, "an enclosing call ... was interrupted"). */
 GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
 
 /* The real-time signal glint uses for timeouts and interrupts. Its handler

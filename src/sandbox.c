@@ -294,7 +294,9 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
 static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
 {
     pthread_mutex_lock(&sb->lock);
-    *kick = 0; /* nothing from an earlier call may stop this one */
+    /* Nothing from an earlier call may stop this one. Kick flags are
+     * atomic bytes: the signal handler reads them (src/deadline.c). */
+    __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
     sb->interrupted = false;
     sb->thread = pthread_self();
     sb->running = true;
@@ -306,7 +308,7 @@ static void end_running(glint_sandbox *sb, volatile uint8_t *kick)
     pthread_mutex_lock(&sb->lock);
     sb->running = false;
     sb->interrupted = false;
-    *kick = 0;
+    __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&sb->lock);
 }
 
@@ -319,8 +321,11 @@ void glint_sandbox_interrupt(glint_sandbox *sb)
      * signal ends the current one; repeating it would only flood the thread. */
     if (sb->running && !sb->interrupted) {
         sb->interrupted = true;
-        *glint__vm_kick_flag(sb->vm) = 1;       /* a run about to start returns at once */
-        pthread_kill(sb->thread, GLINT_SIGNAL); /* a run in progress exits */
+        /* A run about to start returns at once; a run in progress exits on
+         * the signal, whose handler also stops the calls nested in this one
+         * (a host function of sb calling other sandboxes). */
+        __atomic_store_n(glint__vm_kick_flag(sb->vm), 1, __ATOMIC_RELAXED);
+        pthread_kill(sb->thread, GLINT_SIGNAL);
     }
     pthread_mutex_unlock(&sb->lock);
 }
@@ -340,7 +345,9 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
     volatile uint8_t *kick = glint__vm_kick_flag(sb->vm);
     int rc = 0;
     begin_running(sb, kick);
-    if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
+    /* Always on the thread's stack of running calls, so that an enclosing
+     * call's deadline or interrupt stops this one too (src/deadline.h). */
+    if ((rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
         end_running(sb, kick);
         sb->in_call = false;
         return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
@@ -363,6 +370,15 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
             else if (timeout && sb->deadline.expired)
                 rc = glint__record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
                                    "guest call exceeded its %u ms timeout", timeout);
+            else if (sb->deadline.stop == GLINT__STOP_OUTER_TIMEOUT)
+                rc = glint__record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
+                                   "guest call stopped: the %u ms timeout of an enclosing call "
+                                   "(whose host function made this call) passed",
+                                   sb->deadline.outer_ms);
+            else if (sb->deadline.stop == GLINT__STOP_OUTER_INTERRUPT)
+                rc = glint__record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
+                                   "guest call stopped: an enclosing call (whose host function "
+                                   "made this call) was interrupted by glint_sandbox_interrupt()");
             break; /* another signal: resume */
         case GLINT__EXIT_SHUTDOWN:
             rc = glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
@@ -379,8 +395,7 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
             break;
         }
     }
-    if (timeout)
-        glint__deadline_disarm(&sb->deadline);
+    glint__deadline_disarm(&sb->deadline);
     end_running(sb, kick);
     sb->in_call = false;
     return rc;
