@@ -356,8 +356,12 @@ typedef struct glint_pool glint_pool;
 typedef struct glint_pool_config {
     uint32_t struct_size; /* sizeof(glint_pool_config), set by the init */
     uint32_t size;        /* sandboxes kept; default 4, 1..4096 */
-    uint32_t wait_ms;     /* when all are busy, wait this long for one, then
-                             fail with GLINT_EBUSY; default 1000 */
+    uint32_t wait_ms;     /* when all sandboxes (or, with workers, all
+                             workers) are busy, wait this long, counted
+                             from the start of glint_pool_call, then fail
+                             with GLINT_EBUSY; default 1000. Bounds only the
+                             wait: a call that started runs to the guest
+                             timeout. */
     uint32_t workers;     /* 0 (default): calls run on the caller's thread;
                              N: on N pool threads (0..256), which the caller
                              waits for */
@@ -380,7 +384,10 @@ GLINT_API void glint_pool_destroy(glint_pool *pool);
 /* Call `name` in a pristine sandbox. A string/bytes result is copied into
  * memory owned by the calling thread, valid until its next glint_pool_call.
  * If failure is non-NULL it receives the failure details (kind NONE on
- * success). Sandboxes that fail are restored (or replaced) automatically. */
+ * success). Sandboxes that fail are restored (or replaced) automatically.
+ * A host function may call other pools, but not a pool whose call it is
+ * inside (directly, or through a chain of pools in either mode): that fails
+ * at once with GLINT_EBUSY instead of waiting for itself. */
 GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_value *args,
                               size_t nargs, glint_value *ret, glint_failure *failure);
 
