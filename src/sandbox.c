@@ -290,6 +290,42 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
     }
 }
 
+int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex)
+{
+    switch (ex->kind) {
+    case GLINT__EXIT_SHUTDOWN:
+        return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
+                             "triple fault: the guest faulted while handling a fault");
+    case GLINT__EXIT_MMIO:
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "guest accessed 0x%llx outside its memory",
+                             (unsigned long long)ex->addr);
+    case GLINT__EXIT_FAIL_ENTRY:
+        /* The vCPU state is the host's (the guest runs at CPL3 and cannot
+         * change it): not the guest's fault. */
+        return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
+                             "the hypervisor could not enter the guest: exit %s (%u), hardware "
+                             "entry failure reason 0x%llx",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+    case GLINT__EXIT_INTERNAL:
+        /* Suberror 1: KVM could not emulate an instruction. Under PVM it
+         * emulates the guest's port I/O (and the CPL0 exception stubs), so
+         * an odd instruction of the guest's can cause it: a protocol error.
+         * Any other internal error is the hypervisor's. */
+        if (ex->hw_reason == 1)
+            return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                                 "the hypervisor could not emulate a guest instruction "
+                                 "(exit %s (%u), suberror 1)",
+                                 ex->reason_name, ex->reason);
+        return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
+                             "hypervisor internal error: exit %s (%u), suberror %llu",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+    default:
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
+                             ex->reason_name, ex->reason);
+    }
+}
+
 /* Interrupts see a call only between these two. */
 static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
 {
@@ -380,18 +416,8 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
                                    "guest call stopped: an enclosing call (whose host function "
                                    "made this call) was interrupted by glint_sandbox_interrupt()");
             break; /* another signal: resume */
-        case GLINT__EXIT_SHUTDOWN:
-            rc = glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
-                               "triple fault: the guest faulted while handling a fault");
-            break;
-        case GLINT__EXIT_MMIO:
-            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                               "guest accessed 0x%llx outside its memory",
-                               (unsigned long long)ex.addr);
-            break;
         default:
-            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
-                               ex.reason_name, ex.reason);
+            rc = glint__report_exit(sb, &ex);
             break;
         }
     }
