@@ -170,7 +170,15 @@ GLINT_API glint_value glint_string(const char *s); /* s NUL-terminated */
  * Callbacks run on the thread that called glint_sandbox_call(). A timeout or
  * glint_sandbox_interrupt() during a callback delivers GLINT_SIGNAL to that
  * thread (handler without SA_RESTART): blocking system calls in the callback
- * may then fail with EINTR; the guest call ends as soon as it returns. */
+ * may then fail with EINTR; the guest call ends as soon as it returns. A
+ * callback doing pure computation cannot be stopped: the call ends (with
+ * GLINT_ETIMEDOUT or GLINT_EINTR) when the callback returns.
+ * A callback may call other sandboxes (not its own: GLINT_EBUSY). Every
+ * deadline keeps working then: when the outer call's timeout passes (or it
+ * is interrupted), the nested calls running inside it on this thread stop
+ * too, failing with GLINT_ETIMEDOUT (or GLINT_EINTR) and a message naming the
+ * enclosing call; once the callback returns, the outer call fails with its
+ * own timeout. A nested call's own, shorter timeout stops only that call. */
 typedef int (*glint_host_fn)(void *user, const glint_value *args, size_t nargs, glint_value *ret);
 
 /* Called for each guest `print`; text is valid UTF-8 of len bytes. */
@@ -328,7 +336,9 @@ GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
 /* Stop the call running in sb as soon as possible; it fails with
  * GLINT_EINTR and poisons the sandbox. Callable from any thread at any time;
  * if no call is running it does nothing (it never affects a later call).
- * Uses GLINT_SIGNAL to kick the vCPU thread out of KVM_RUN. */
+ * Uses GLINT_SIGNAL to kick the vCPU thread out of KVM_RUN. Calls that a
+ * host function of sb made on other sandboxes, and that are running, are
+ * stopped too (GLINT_EINTR, "an enclosing call ... was interrupted"). */
 GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
 
 /* The real-time signal glint uses for timeouts and interrupts. Its handler
@@ -384,8 +394,12 @@ typedef struct glint_pool glint_pool;
 typedef struct glint_pool_config {
     uint32_t struct_size; /* sizeof(glint_pool_config), set by the init */
     uint32_t size;        /* sandboxes kept; default 4, 1..4096 */
-    uint32_t wait_ms;     /* when all are busy, wait this long for one, then
-                             fail with GLINT_EBUSY; default 1000 */
+    uint32_t wait_ms;     /* when all sandboxes (or, with workers, all
+                             workers) are busy, wait this long, counted
+                             from the start of glint_pool_call, then fail
+                             with GLINT_EBUSY; default 1000. Bounds only the
+                             wait: a call that started runs to the guest
+                             timeout. */
     uint32_t workers;     /* 0 (default): calls run on the caller's thread;
                              N: on N pool threads (0..256), which the caller
                              waits for */
@@ -408,7 +422,10 @@ GLINT_API void glint_pool_destroy(glint_pool *pool);
 /* Call `name` in a pristine sandbox. A string/bytes result is copied into
  * memory owned by the calling thread, valid until its next glint_pool_call.
  * If failure is non-NULL it receives the failure details (kind NONE on
- * success). Sandboxes that fail are restored (or replaced) automatically. */
+ * success). Sandboxes that fail are restored (or replaced) automatically.
+ * A host function may call other pools, but not a pool whose call it is
+ * inside (directly, or through a chain of pools in either mode): that fails
+ * at once with GLINT_EBUSY instead of waiting for itself. */
 GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_value *args,
                               size_t nargs, glint_value *ret, glint_failure *failure);
 

@@ -14,12 +14,16 @@ typedef struct glint__vm glint__vm;
 typedef struct glint__vcpu_state glint__vcpu_state;
 
 enum glint__exit_kind {
-    GLINT__EXIT_IO,       /* port I/O: port, size, out, data */
-    GLINT__EXIT_SHUTDOWN, /* triple fault */
-    GLINT__EXIT_INTR,     /* run interrupted (signal or kick) */
-    GLINT__EXIT_HLT,      /* guest halted */
-    GLINT__EXIT_MMIO,     /* access to an address outside memory */
-    GLINT__EXIT_OTHER,    /* anything else: see reason */
+    GLINT__EXIT_IO,         /* port I/O: port, size, out, data */
+    GLINT__EXIT_SHUTDOWN,   /* triple fault */
+    GLINT__EXIT_INTR,       /* run interrupted (signal or kick) */
+    GLINT__EXIT_HLT,        /* guest halted */
+    GLINT__EXIT_MMIO,       /* access to an address outside memory */
+    GLINT__EXIT_FAIL_ENTRY, /* the hypervisor could not enter the guest:
+                               hw_reason = hardware entry failure reason */
+    GLINT__EXIT_INTERNAL,   /* the hypervisor failed internally: hw_reason =
+                               its suberror (1: emulation failure) */
+    GLINT__EXIT_OTHER,      /* anything else: see reason */
 };
 
 struct glint__exit {
@@ -27,9 +31,10 @@ struct glint__exit {
     uint16_t port;
     uint8_t size;
     bool out;
-    uint32_t data;   /* first value written by an OUT */
-    uint64_t addr;   /* MMIO address */
-    uint32_t reason; /* raw backend exit reason, for messages */
+    uint32_t data;      /* first value written by an OUT */
+    uint64_t addr;      /* MMIO address */
+    uint64_t hw_reason; /* FAIL_ENTRY / INTERNAL: see the kinds */
+    uint32_t reason;    /* raw backend exit reason, for messages */
     const char *reason_name;
 };
 

@@ -565,6 +565,14 @@ int glint__vm_run(glint__vm *vm, struct glint__exit *ex)
         ex->kind = GLINT__EXIT_MMIO;
         ex->addr = run->mmio.phys_addr;
         break;
+    case KVM_EXIT_FAIL_ENTRY:
+        ex->kind = GLINT__EXIT_FAIL_ENTRY;
+        ex->hw_reason = run->fail_entry.hardware_entry_failure_reason;
+        break;
+    case KVM_EXIT_INTERNAL_ERROR:
+        ex->kind = GLINT__EXIT_INTERNAL;
+        ex->hw_reason = run->internal.suberror;
+        break;
     default:
         ex->kind = GLINT__EXIT_OTHER;
         break;

@@ -93,6 +93,10 @@ void glint__image_ref(glint_image *img);
  * the ELF entry (used once, to run the guest's initialisation). */
 int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out);
 
+/* Record the failure an exit other than I/O or an interrupt means (triple
+ * fault, access outside memory, failed entry, ...); returns its GLINT_E*. */
+int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex);
+
 /* Run the guest until it reports a result (used for init; calls use it too).
  * ret_type is the declared return type; ret may be NULL. */
 int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret);

@@ -33,7 +33,19 @@ struct glint_pool {
     pthread_t *workers;
     pthread_cond_t requests; /* a request was queued, or stopping */
     struct request *head, *tail;
+    uint32_t idle;   /* workers waiting for a request */
+    uint32_t queued; /* requests in the queue */
 };
+
+/* The pools whose calls this thread is inside, innermost first: a host
+ * function may not call a pool it is (directly or through a chain of pools,
+ * on this or the calling threads) already inside: the call could only wait
+ * for itself. A worker serving a request continues its caller's chain. */
+struct inside {
+    const glint_pool *pool;
+    const struct inside *up;
+};
+static _Thread_local const struct inside *inside;
 
 /* A call handed to a worker; lives on the caller's stack until done. */
 struct request {
@@ -42,9 +54,11 @@ struct request {
     size_t nargs;
     glint_value *ret;
     glint_failure *failure;
-    char *buf; /* the caller's result buffer */
+    char *buf;               /* the caller's result buffer */
+    struct timespec until;   /* the caller's wait_ms ends */
+    const struct inside *up; /* the caller's chain of pools */
     int rc;
-    bool done;
+    bool taken, done;
     char msg[512]; /* the worker's glint_errmsg() */
     pthread_cond_t cv;
     struct request *next;
@@ -256,10 +270,10 @@ static char *result_buffer(size_t need)
     return b->data;
 }
 
-static int take(glint_pool *p, glint_sandbox **out)
+/* Wait until `until` (the caller's wait_ms, counted from its call) for a
+ * free sandbox. */
+static int take(glint_pool *p, const struct timespec *until, glint_sandbox **out)
 {
-    struct timespec until;
-    deadline_after(&until, p->wait_ms);
     int rc = 0;
     pthread_mutex_lock(&p->lock);
     while (p->nfree == 0) {
@@ -267,7 +281,7 @@ static int take(glint_pool *p, glint_sandbox **out)
             rc = glint__fail(p->create_rc, "pool has no sandboxes: %s", p->create_msg);
             break;
         }
-        if (pthread_cond_timedwait(&p->ready, &p->lock, &until) == ETIMEDOUT && p->nfree == 0) {
+        if (pthread_cond_timedwait(&p->ready, &p->lock, until) == ETIMEDOUT && p->nfree == 0) {
             rc = glint__fail(GLINT_EBUSY, "all %u pool sandboxes stayed busy for %u ms", p->size,
                              p->wait_ms);
             break;
@@ -308,11 +322,12 @@ static int usage_failure(glint_failure *failure, int rc)
 
 /* Take a sandbox, call, copy a string/bytes result into buf, restore, give
  * back. Runs on the caller's thread or on a worker. */
-static int pooled_call(glint_pool *p, const char *name, const glint_value *args, size_t nargs,
-                       glint_value *ret, glint_failure *failure, char *buf)
+static int pooled_call(glint_pool *p, const struct timespec *until, const char *name,
+                       const glint_value *args, size_t nargs, glint_value *ret,
+                       glint_failure *failure, char *buf)
 {
     glint_sandbox *sb = NULL;
-    int rc = take(p, &sb);
+    int rc = take(p, until, &sb);
     if (rc)
         return usage_failure(failure, rc);
     glint_value r;
@@ -354,16 +369,23 @@ static void *work(void *arg)
     }
     pthread_cond_broadcast(&p->ready);
     while (rc == 0) {
+        p->idle++;
         while (!p->head && !p->stopping)
             pthread_cond_wait(&p->requests, &p->lock);
+        p->idle--;
         if (!p->head)
             break; /* stopping and nothing left */
         struct request *r = p->head;
         p->head = r->next;
         if (!p->head)
             p->tail = NULL;
+        p->queued--;
+        r->taken = true;
         pthread_mutex_unlock(&p->lock);
-        r->rc = pooled_call(p, r->name, r->args, r->nargs, r->ret, r->failure, r->buf);
+        struct inside self = {p, r->up};
+        inside = &self;
+        r->rc = pooled_call(p, &r->until, r->name, r->args, r->nargs, r->ret, r->failure, r->buf);
+        inside = NULL;
         snprintf(r->msg, sizeof r->msg, "%s", r->rc ? glint_errmsg() : "");
         pthread_mutex_lock(&p->lock);
         r->done = true;
@@ -400,20 +422,69 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
         rc = glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument");
     else if (!(buf = result_buffer(p->img->layout.output_size + 1)))
         rc = glint__fail(GLINT_ENOMEM, "out of memory for the call result");
+    for (const struct inside *in = inside; in && rc == 0; in = in->up)
+        if (in->pool == p)
+            rc = glint__fail(GLINT_EBUSY,
+                             "glint_pool_call: this thread is already inside a call on this pool "
+                             "(a host function called its own pool, directly or through other "
+                             "pools); refused, as it could only wait for itself");
     if (rc)
         return usage_failure(failure, rc);
-    if (!p->nworkers)
-        return pooled_call(p, name, args, nargs, ret, failure, buf);
-    struct request r = {
-        .name = name, .args = args, .nargs = nargs, .ret = ret, .failure = failure, .buf = buf};
-    pthread_cond_init(&r.cv, NULL);
+    /* Every wait below ends wait_ms after this point. */
+    struct timespec until;
+    deadline_after(&until, p->wait_ms);
+    if (!p->nworkers) {
+        struct inside self = {p, inside};
+        inside = &self;
+        rc = pooled_call(p, &until, name, args, nargs, ret, failure, buf);
+        inside = self.up;
+        return rc;
+    }
+    struct request r = {.name = name,
+                        .args = args,
+                        .nargs = nargs,
+                        .ret = ret,
+                        .failure = failure,
+                        .buf = buf,
+                        .until = until,
+                        .up = inside};
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r.cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_lock(&p->lock);
+    /* An idle worker for every queued request, this one included: it will
+     * be taken at once, so it is not given up at wait_ms (which may be 0). */
+    bool assured = p->idle > p->queued;
     if (p->tail)
         p->tail->next = &r;
     else
         p->head = &r;
     p->tail = &r;
+    p->queued++;
     pthread_cond_signal(&p->requests);
+    /* Until a worker takes it, the request waits at most until `until`;
+     * afterwards the worker's take() keeps to the same limit, and the guest
+     * call to the guest timeout. */
+    while (!r.taken && !assured) {
+        if (pthread_cond_timedwait(&r.cv, &p->lock, &until) == ETIMEDOUT && !r.taken) {
+            struct request **pp = &p->head, *prev = NULL;
+            while (*pp != &r) {
+                prev = *pp;
+                pp = &(*pp)->next;
+            }
+            *pp = r.next;
+            if (p->tail == &r)
+                p->tail = prev;
+            p->queued--;
+            pthread_mutex_unlock(&p->lock);
+            pthread_cond_destroy(&r.cv);
+            rc = glint__fail(GLINT_EBUSY, "all %u pool workers stayed busy for %u ms", p->nworkers,
+                             p->wait_ms);
+            return usage_failure(failure, rc);
+        }
+    }
     while (!r.done)
         pthread_cond_wait(&r.cv, &p->lock);
     pthread_mutex_unlock(&p->lock);

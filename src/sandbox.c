@@ -324,11 +324,49 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
     }
 }
 
+int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex)
+{
+    switch (ex->kind) {
+    case GLINT__EXIT_SHUTDOWN:
+        return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
+                             "triple fault: the guest faulted while handling a fault");
+    case GLINT__EXIT_MMIO:
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                             "guest accessed 0x%llx outside its memory",
+                             (unsigned long long)ex->addr);
+    case GLINT__EXIT_FAIL_ENTRY:
+        /* The vCPU state is the host's (the guest runs at CPL3 and cannot
+         * change it): not the guest's fault. */
+        return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
+                             "the hypervisor could not enter the guest: exit %s (%u), hardware "
+                             "entry failure reason 0x%llx",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+    case GLINT__EXIT_INTERNAL:
+        /* Suberror 1: KVM could not emulate an instruction. Under PVM it
+         * emulates the guest's port I/O (and the CPL0 exception stubs), so
+         * an odd instruction of the guest's can cause it: a protocol error.
+         * Any other internal error is the hypervisor's. */
+        if (ex->hw_reason == 1)
+            return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                                 "the hypervisor could not emulate a guest instruction "
+                                 "(exit %s (%u), suberror 1)",
+                                 ex->reason_name, ex->reason);
+        return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
+                             "hypervisor internal error: exit %s (%u), suberror %llu",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+    default:
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
+                             ex->reason_name, ex->reason);
+    }
+}
+
 /* Interrupts see a call only between these two. */
 static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
 {
     pthread_mutex_lock(&sb->lock);
-    *kick = 0; /* nothing from an earlier call may stop this one */
+    /* Nothing from an earlier call may stop this one. Kick flags are
+     * atomic bytes: the signal handler reads them (src/deadline.c). */
+    __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
     sb->interrupted = false;
     sb->thread = pthread_self();
     sb->running = true;
@@ -340,7 +378,7 @@ static void end_running(glint_sandbox *sb, volatile uint8_t *kick)
     pthread_mutex_lock(&sb->lock);
     sb->running = false;
     sb->interrupted = false;
-    *kick = 0;
+    __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&sb->lock);
 }
 
@@ -353,8 +391,11 @@ void glint_sandbox_interrupt(glint_sandbox *sb)
      * signal ends the current one; repeating it would only flood the thread. */
     if (sb->running && !sb->interrupted) {
         sb->interrupted = true;
-        *glint__vm_kick_flag(sb->vm) = 1;       /* a run about to start returns at once */
-        pthread_kill(sb->thread, GLINT_SIGNAL); /* a run in progress exits */
+        /* A run about to start returns at once; a run in progress exits on
+         * the signal, whose handler also stops the calls nested in this one
+         * (a host function of sb calling other sandboxes). */
+        __atomic_store_n(glint__vm_kick_flag(sb->vm), 1, __ATOMIC_RELAXED);
+        pthread_kill(sb->thread, GLINT_SIGNAL);
     }
     pthread_mutex_unlock(&sb->lock);
 }
@@ -374,7 +415,9 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
     volatile uint8_t *kick = glint__vm_kick_flag(sb->vm);
     int rc = 0;
     begin_running(sb, kick);
-    if (timeout && (rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
+    /* Always on the thread's stack of running calls, so that an enclosing
+     * call's deadline or interrupt stops this one too (src/deadline.h). */
+    if ((rc = glint__deadline_arm(&sb->deadline, timeout, kick))) {
         end_running(sb, kick);
         sb->in_call = false;
         return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "%s", glint_errmsg());
@@ -397,24 +440,22 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
             else if (timeout && sb->deadline.expired)
                 rc = glint__record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
                                    "guest call exceeded its %u ms timeout", timeout);
+            else if (sb->deadline.stop == GLINT__STOP_OUTER_TIMEOUT)
+                rc = glint__record(sb, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT,
+                                   "guest call stopped: the %u ms timeout of an enclosing call "
+                                   "(whose host function made this call) passed",
+                                   sb->deadline.outer_ms);
+            else if (sb->deadline.stop == GLINT__STOP_OUTER_INTERRUPT)
+                rc = glint__record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
+                                   "guest call stopped: an enclosing call (whose host function "
+                                   "made this call) was interrupted by glint_sandbox_interrupt()");
             break; /* another signal: resume */
-        case GLINT__EXIT_SHUTDOWN:
-            rc = glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
-                               "triple fault: the guest faulted while handling a fault");
-            break;
-        case GLINT__EXIT_MMIO:
-            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                               "guest accessed 0x%llx outside its memory",
-                               (unsigned long long)ex.addr);
-            break;
         default:
-            rc = glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
-                               ex.reason_name, ex.reason);
+            rc = glint__report_exit(sb, &ex);
             break;
         }
     }
-    if (timeout)
-        glint__deadline_disarm(&sb->deadline);
+    glint__deadline_disarm(&sb->deadline);
     end_running(sb, kick);
     sb->in_call = false;
     return rc;

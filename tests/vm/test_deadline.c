@@ -1,11 +1,19 @@
 /* VM tests: per-call deadlines across consecutive calls, threads and nested calls. */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -175,4 +183,276 @@ Test(vm_deadline, nested_call_keeps_outer_deadline, .timeout = 30)
                  glint_strerror(rc), ms);
     cr_expect(ms < 2000, "outer call took %.0f ms (deadline 200 ms)", ms);
     glint_sandbox_destroy(outer);
+}
+
+/* ---- an outer deadline stops a nested call -------------------------------------------------- */
+
+struct nested_spin {
+    glint_sandbox *inner;
+    int rc;
+    glint_failure f;
+    double ms;
+};
+
+/* NestedSpin(i64, i64) -> i64: spin forever in the inner sandbox. */
+static int nested_spin(void *user, const glint_value *args, size_t nargs, glint_value *ret)
+{
+    (void)args;
+    (void)nargs;
+    struct nested_spin *n = user;
+    glint_value a = glint_u64(~0ull), r;
+    double t0 = vm_now_ms();
+    n->rc = glint_sandbox_call(n->inner, "SpinLoops", &a, 1, &r);
+    n->ms = vm_now_ms() - t0;
+    glint_sandbox_last_failure(n->inner, &n->f);
+    ret->as.i64 = n->rc;
+    return 0;
+}
+
+/* A host function of A (100 ms) calls B, which spins: A's deadline must stop B's run and then A,
+ * whatever B's own timeout (longer, or none). Before the fix A returned only when B's 1500 ms
+ * deadline fired, and never with B's timeout 0. */
+static void outer_deadline_stops_inner(uint32_t inner_timeout)
+{
+    struct nested_spin n = {.rc = 1};
+    glint_host_fns *f = NULL;
+    cr_assert_eq(glint_host_fns_create(&f), 0);
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
+    cr_assert_eq(glint_host_fns_add(f, "NestedSpin", GLINT_I64, ii, 2, nested_spin, &n), 0);
+    glint_sandbox *outer = vm_sandbox(img, f);
+    glint_host_fns_destroy(f);
+    n.inner = sb;
+    glint_sandbox_set_timeout(outer, 100);
+    glint_sandbox_set_timeout(sb, inner_timeout);
+    glint_value a[2] = {glint_string("NestedSpin"), glint_u64(0)}, r;
+    char what[100];
+    snprintf(what, sizeof what, "A (100 ms) -> host fn -> B (%u ms) spinning", inner_timeout);
+    vm_watchdog_start(8000, what);
+    double t0 = vm_now_ms();
+    int rc = glint_sandbox_call(outer, "CallHostThenSpin", a, 2, &r);
+    double ms = vm_now_ms() - t0;
+    vm_watchdog_stop();
+    glint_failure fo;
+    glint_sandbox_last_failure(outer, &fo);
+    fprintf(stderr, "vm_deadline: %s: A %s after %.0f ms (%s); B %s after %.0f ms (%s)\n", what,
+            glint_strerror(rc), ms, fo.message, glint_strerror(n.rc), n.ms, n.f.message);
+    cr_assert_eq(rc, GLINT_ETIMEDOUT, "%s: A returned %s after %.0f ms", what, glint_strerror(rc),
+                 ms);
+    cr_assert_eq(fo.kind, GLINT_FAIL_TIMEOUT);
+    cr_assert(vm_contains(fo.message, "100 ms"), "A's message '%s'", fo.message);
+    cr_assert(ms < 1000, "%s: A returned after %.0f ms", what, ms);
+    cr_assert(n.rc == GLINT_ETIMEDOUT || n.rc == GLINT_EINTR, "B returned %s",
+              glint_strerror(n.rc));
+    cr_assert(vm_contains(n.f.message, "enclosing"), "B's message '%s'", n.f.message);
+    cr_assert(glint_sandbox_poisoned(sb));
+    cr_assert(glint_sandbox_poisoned(outer));
+    /* Both come back, and their deadlines work alone again. */
+    for (int i = 0; i < 2; i++) {
+        glint_sandbox *s = i ? outer : sb;
+        cr_assert_eq(glint_sandbox_restore(s, NULL), 0, "%s", glint_errmsg());
+        glint_sandbox_set_timeout(s, 100);
+        glint_value spin = glint_u64(~0ull);
+        vm_watchdog_start(5000, "a spin with a 100 ms deadline after the nested timeout");
+        rc = glint_sandbox_call(s, "SpinLoops", &spin, 1, NULL);
+        vm_watchdog_stop();
+        vm_expect_failure(s, rc, GLINT_ETIMEDOUT, GLINT_FAIL_TIMEOUT);
+        cr_assert(!vm_contains(glint_errmsg(), "enclosing"), "%s", glint_errmsg());
+        cr_assert_eq(glint_sandbox_restore(s, NULL), 0, "%s", glint_errmsg());
+        glint_sandbox_set_timeout(s, 0);
+        cr_assert_eq(glint_sandbox_call(s, "Counter", NULL, 0, &r), 0, "%s", glint_errmsg());
+    }
+    glint_sandbox_destroy(outer);
+}
+
+Test(vm_deadline, outer_deadline_stops_a_longer_nested_call, .timeout = 30)
+{
+    outer_deadline_stops_inner(1500);
+}
+
+Test(vm_deadline, outer_deadline_stops_a_nested_call_without_deadline, .timeout = 30)
+{
+    outer_deadline_stops_inner(0);
+}
+
+/* The inner deadline, shorter, still fires first and only stops the inner call. */
+Test(vm_deadline, inner_deadline_fires_before_the_outer, .timeout = 30)
+{
+    struct nested_spin n = {.rc = 1};
+    glint_host_fns *f = NULL;
+    cr_assert_eq(glint_host_fns_create(&f), 0);
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
+    cr_assert_eq(glint_host_fns_add(f, "NestedSpin", GLINT_I64, ii, 2, nested_spin, &n), 0);
+    glint_sandbox *outer = vm_sandbox(img, f);
+    glint_host_fns_destroy(f);
+    n.inner = sb;
+    glint_sandbox_set_timeout(outer, 3000);
+    glint_sandbox_set_timeout(sb, 100);
+    glint_value a[2] = {glint_string("NestedSpin"), glint_u64(1000)}, r;
+    vm_watchdog_start(8000, "A (3000 ms) -> host fn -> B (100 ms) spinning");
+    double t0 = vm_now_ms();
+    int rc = glint_sandbox_call(outer, "CallHostThenSpin", a, 2, &r);
+    double ms = vm_now_ms() - t0;
+    vm_watchdog_stop();
+    cr_assert_eq(rc, 0, "A: %s", glint_errmsg());
+    cr_assert_eq(r.as.u64, 1000);
+    cr_assert_eq(n.rc, GLINT_ETIMEDOUT, "B: %s", glint_strerror(n.rc));
+    cr_assert_eq(n.f.kind, GLINT_FAIL_TIMEOUT);
+    cr_assert(vm_contains(n.f.message, "100 ms") && !vm_contains(n.f.message, "enclosing"),
+              "B's message '%s'", n.f.message);
+    cr_assert(n.ms >= 90 && ms < 2500, "B stopped after %.0f ms, A after %.0f ms", n.ms, ms);
+    cr_assert(!glint_sandbox_poisoned(outer));
+    glint_sandbox_destroy(outer);
+}
+
+/* ---- a thread id reused by a later thread ---------------------------------------------------
+ *
+ * A sandbox keeps its POSIX timer between calls. If it recognised "the same thread" by its tid,
+ * a new thread that got a dead thread's tid would reuse a timer that still targets the dead
+ * thread: the deadline would never fire and a spinning guest would run forever. The test reuses
+ * a tid for real: in a private PID namespace (the grandchild is its pid 1), thread T1 makes a
+ * timed call, exits and is joined; /proc/sys/kernel/ns_last_pid (which acts on the writer's
+ * namespace) then makes the next thread, T2, get T1's tid; T2 spins with a 100 ms timeout. */
+
+struct tid_reuse {
+    glint_sandbox *sb;
+    pid_t tid, want_tid;
+    int rc, fd;
+    char msg[256];
+    double ms;
+};
+
+static void *tid_reuse_thread(void *arg)
+{
+    struct tid_reuse *t = arg;
+    t->tid = gettid();
+    if (t->want_tid)
+        dprintf(t->fd, "T2 has tid %d (T1 had %d)\n", (int)t->tid, (int)t->want_tid);
+    glint_value a = glint_u64(t->rc ? ~0ull : 1000), r;
+    double t0 = vm_now_ms();
+    t->rc = glint_sandbox_call(t->sb, "SpinLoops", &a, 1, &r);
+    t->ms = vm_now_ms() - t0;
+    snprintf(t->msg, sizeof t->msg, "%s", glint_errmsg());
+    return NULL;
+}
+
+/* Runs as pid 1 of the new namespace; reports on fd and returns its exit status. */
+static int tid_reuse_grandchild(int fd)
+{
+    char path[4096];
+    vm_test_guest_path(path, sizeof path, "types");
+    glint_image *im = NULL;
+    glint_sandbox *s = NULL;
+    if (glint_image_load_file(path, NULL, NULL, &im) || glint_sandbox_create(im, NULL, &s)) {
+        dprintf(fd, "FAIL: cannot load the types guest: %s\n", glint_errmsg());
+        return 1;
+    }
+    glint_sandbox_set_timeout(s, 5000);
+    struct tid_reuse t1 = {.sb = s, .rc = 0};
+    pthread_t th;
+    if (pthread_create(&th, NULL, tid_reuse_thread, &t1) || pthread_join(th, NULL)) {
+        dprintf(fd, "FAIL: pthread_create T1\n");
+        return 1;
+    }
+    if (t1.rc != 0) {
+        dprintf(fd, "FAIL: T1's timed call failed: %s\n", t1.msg);
+        return 1;
+    }
+    int k = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+    if (k < 0 || dprintf(k, "%d", (int)t1.tid - 1) < 0) {
+        dprintf(fd, "SKIP: cannot write /proc/sys/kernel/ns_last_pid: %s\n", strerror(errno));
+        return 77;
+    }
+    close(k);
+    glint_sandbox_set_timeout(s, 100);
+    struct tid_reuse t2 = {.sb = s, .rc = 1, .fd = fd, .want_tid = t1.tid}; /* rc 1: spin */
+    if (pthread_create(&th, NULL, tid_reuse_thread, &t2) || pthread_join(th, NULL)) {
+        dprintf(fd, "FAIL: pthread_create T2\n");
+        return 1;
+    }
+    dprintf(fd, "T1 tid %d, T2 tid %d; T2's call: rc %d (%s) after %.0f ms: %s\n", (int)t1.tid,
+            (int)t2.tid, t2.rc, glint_strerror(t2.rc), t2.ms, t2.msg);
+    if (t2.tid != t1.tid) {
+        dprintf(fd, "FAIL: the tid was not reused, the test proves nothing\n");
+        return 1;
+    }
+    if (t2.rc != GLINT_ETIMEDOUT) {
+        dprintf(fd, "FAIL: the call on the reused tid did not time out\n");
+        return 1;
+    }
+    glint_sandbox_destroy(s);
+    glint_image_destroy(im);
+    return 0;
+}
+
+/* Waits up to ms for pid; SIGKILLs it after that. Returns its wait status, or -1 if killed. */
+static int wait_bounded(pid_t pid, double ms)
+{
+    double t0 = vm_now_ms();
+    int st;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            return st;
+        if (w < 0)
+            return -2;
+        if (vm_now_ms() - t0 > ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+}
+
+TestSuite(vm_deadline_tid, .timeout = 40);
+
+Test(vm_deadline_tid, timeout_fires_on_a_reused_thread_id)
+{
+    vm_require_kvm();
+    if (geteuid() != 0) {
+        fprintf(stderr,
+                "*** vm_deadline_tid: not root, cannot make a PID namespace: SKIPPED ***\n");
+        cr_skip_test("not root: cannot create a PID namespace to reuse a tid");
+    }
+    int p[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    cr_assert(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        close(p[0]);
+        if (unshare(CLONE_NEWPID) != 0) {
+            dprintf(p[1], "SKIP: unshare(CLONE_NEWPID): %s\n", strerror(errno));
+            _exit(77);
+        }
+        pid_t g = fork();
+        if (g < 0) {
+            dprintf(p[1], "FAIL: fork in the new namespace: %s\n", strerror(errno));
+            _exit(1);
+        }
+        if (g == 0)
+            _exit(tid_reuse_grandchild(p[1]));
+        int st = wait_bounded(g, 15000);
+        if (st == -1) {
+            dprintf(p[1], "FAIL: hung for 15 s: the 100 ms timeout never fired on the reused "
+                          "tid (grandchild killed)\n");
+            _exit(1);
+        }
+        _exit(st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+    }
+    close(p[1]);
+    int st = wait_bounded(child, 25000);
+    char out[2048] = "";
+    ssize_t n = read(p[0], out, sizeof out - 1);
+    out[n > 0 ? n : 0] = 0;
+    close(p[0]);
+    cr_log_info("%s", out);
+    fprintf(stderr, "vm_deadline_tid: %s", out);
+    cr_assert(st >= 0, "the test child hung (killed after 25 s): %s", out);
+    cr_assert(WIFEXITED(st), "the test child died (status 0x%x): %s", st, out);
+    if (WEXITSTATUS(st) == 77) {
+        fprintf(stderr, "*** vm_deadline_tid: SKIPPED: %s", out);
+        cr_skip_test("%s", out);
+    }
+    cr_assert_eq(WEXITSTATUS(st), 0, "%s", out);
 }

@@ -332,7 +332,7 @@ struct pool_call {
     int rc;
     glint_value ret;
     glint_failure failure;
-    double ms;
+    double ms, t_end; /* duration; when it returned (vm_now_ms) */
 };
 
 static void *pool_call_thread(void *arg)
@@ -340,7 +340,8 @@ static void *pool_call_thread(void *arg)
     struct pool_call *c = arg;
     double t0 = vm_now_ms();
     c->rc = glint_pool_call(c->pool, c->name, c->args, c->nargs, &c->ret, &c->failure);
-    c->ms = vm_now_ms() - t0;
+    c->t_end = vm_now_ms();
+    c->ms = c->t_end - t0;
     return NULL;
 }
 
@@ -419,6 +420,188 @@ Test(vm_pool, busy_pool_fails_with_ebusy_after_wait_ms)
     glint_host_fns_destroy(fns);
 }
 
+/* Worker mode: with one worker busy in a long call, a second caller must not wait for that
+ * worker beyond wait_ms although sandboxes are idle; it fails with GLINT_EBUSY. (Before the fix
+ * it waited for the busy worker: until the long call ended, forever with guest timeout 0.) */
+Test(vm_pool, busy_worker_fails_with_ebusy_after_wait_ms, .timeout = 30)
+{
+    vm_require_kvm();
+    glint_config cfg;
+    glint_config_init(&cfg);
+    cfg.timeout_ms = 10000;
+    glint_host_fns *fns = block_fns();
+    glint_image *img = vm_load_test("types", &cfg, fns);
+    glint_pool_config pc;
+    glint_pool_config_init(&pc);
+    pc.size = 2;
+    pc.wait_ms = 100;
+    pc.workers = 1;
+    pc.confine = false;
+    glint_pool *pool = NULL;
+    cr_assert_eq(glint_pool_create(img, NULL, &pc, &pool), 0, "%s", glint_errmsg());
+    wait_ready(pool, 2, 5000);
+    blk.entered = 0;
+    blk.release = false;
+    struct pool_call holder;
+    pthread_t th;
+    start_blocking_call(&holder, pool, &th);
+    wait_entered(1);
+    cr_assert_eq(glint_pool_ready(pool), 1, "an idle sandbox is left");
+
+    /* Both outcomes end the wait: EBUSY here, or the release after 5 s (the unfixed wait). */
+    for (int i = 0; i < 3; i++) {
+        glint_value a = glint_i64(5), r;
+        glint_failure f;
+        struct pool_call waiter = {.pool = pool, .name = "EchoI64", .nargs = 1};
+        waiter.args[0] = a;
+        pthread_t tw;
+        cr_assert_eq(pthread_create(&tw, NULL, pool_call_thread, &waiter), 0);
+        double t0 = vm_now_ms();
+        while (pthread_tryjoin_np(tw, NULL) != 0) {
+            if (vm_now_ms() - t0 > 5000) {
+                release_blocked();
+                pthread_join(tw, NULL);
+                break;
+            }
+            sleep_ms(5);
+        }
+        (void)r;
+        f = waiter.failure;
+        cr_assert_eq(waiter.rc, GLINT_EBUSY,
+                     "caller with wait_ms 100 while the only worker is busy: %s after %.0f ms (%s)",
+                     glint_strerror(waiter.rc), waiter.ms, f.message);
+        cr_assert(waiter.ms < 1000, "EBUSY only after %.0f ms (wait_ms 100)", waiter.ms);
+        cr_assert_eq(f.error, GLINT_EBUSY);
+        cr_assert_eq(f.kind, GLINT_FAIL_USAGE, "kind %s", glint_failure_kind_name(f.kind));
+        cr_assert(vm_contains(f.message, "100 ms"), "message '%s'", f.message);
+        if (i == 0)
+            fprintf(stderr, "vm_pool: worker mode: EBUSY after %.1f ms (wait_ms 100): %s\n",
+                    waiter.ms, f.message);
+    }
+    release_blocked();
+    pthread_join(th, NULL);
+    cr_assert_eq(holder.rc, 0, "blocked call: %s", holder.failure.message);
+    cr_assert_eq(holder.ret.as.i64, 42);
+    /* The removed requests left nothing behind: the pool works as before. */
+    for (int i = 0; i < 5; i++) {
+        glint_value a = glint_i64(i), r;
+        cr_assert_eq(glint_pool_call(pool, "EchoI64", &a, 1, &r, NULL), 0, "%s", glint_errmsg());
+        cr_assert_eq(r.as.i64, i);
+    }
+    glint_pool_destroy(pool);
+    glint_image_destroy(img);
+    glint_host_fns_destroy(fns);
+}
+
+/* ---- a host function calling its own pool ------------------------------------------------ */
+
+struct recurse {
+    glint_pool *target; /* the pool the host function calls */
+    const char *name;   /* and the guest function (CallHost: a chain of pools) */
+    const char *host;   /* CallHost's host function */
+    int rc;
+    double ms;
+    char msg[300];
+};
+
+/* Recurse(i64, i64) -> i64: glint_pool_call(target, ...) from inside a pooled call. */
+static int host_recurse(void *user, const glint_value *args, size_t nargs, glint_value *ret)
+{
+    (void)nargs;
+    struct recurse *c = user;
+    glint_value a[3] = {glint_string(c->host ? c->host : ""), args[0], args[1]}, r;
+    bool chain = c->host != NULL;
+    glint_failure f;
+    double t0 = vm_now_ms();
+    int rc = glint_pool_call(c->target, chain ? "CallHost" : "EchoI64", chain ? a : &args[0],
+                             chain ? 3 : 1, &r, &f);
+    c->ms = vm_now_ms() - t0;
+    c->rc = rc;
+    snprintf(c->msg, sizeof c->msg, "%s", rc ? glint_errmsg() : "");
+    ret->as.i64 = rc == 0 ? r.as.i64 : rc;
+    return 0;
+}
+
+static glint_pool *recurse_pool(glint_image *img, const char *fn, struct recurse *c,
+                                uint32_t workers)
+{
+    glint_host_fns *fns = NULL;
+    cr_assert_eq(glint_host_fns_create(&fns), 0);
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
+    cr_assert_eq(glint_host_fns_add(fns, fn, GLINT_I64, ii, 2, host_recurse, c), 0);
+    glint_pool_config pc;
+    glint_pool_config_init(&pc);
+    pc.size = 2; /* a second sandbox is idle: only the recursion itself is refused */
+    pc.wait_ms = 3000;
+    pc.workers = workers;
+    pc.confine = false;
+    glint_pool *pool = NULL;
+    cr_assert_eq(glint_pool_create(img, fns, &pc, &pool), 0, "%s", glint_errmsg());
+    glint_host_fns_destroy(fns);
+    wait_ready(pool, 2, 5000);
+    return pool;
+}
+
+static void expect_refused(const struct recurse *c, const char *what)
+{
+    cr_assert_eq(c->rc, GLINT_EBUSY, "%s: inner glint_pool_call returned %s after %.0f ms (%s)",
+                 what, glint_strerror(c->rc), c->ms, c->msg);
+    cr_assert(c->ms < 1000, "%s: refused only after %.0f ms (wait_ms 3000)", what, c->ms);
+    cr_assert(vm_contains(c->msg, "inside"), "%s: message '%s'", what, c->msg);
+}
+
+static void recurse_once(glint_pool *pool, const char *host, const char *what)
+{
+    glint_value a[3] = {glint_string(host), glint_i64(1), glint_i64(2)}, r;
+    vm_watchdog_start(10000, what);
+    int rc = glint_pool_call(pool, "CallHost", a, 3, &r, NULL);
+    vm_watchdog_stop();
+    cr_assert_eq(rc, 0, "%s: outer call: %s", what, glint_errmsg());
+    cr_assert_eq(r.as.i64, GLINT_EBUSY, "%s: the host function saw %ld", what, (long)r.as.i64);
+}
+
+Test(vm_pool, host_function_calling_its_own_pool_is_refused, .timeout = 60)
+{
+    vm_require_kvm();
+    glint_image *img = vm_load_test("types", NULL, NULL);
+    for (uint32_t workers = 0; workers <= 1; workers++) {
+        struct recurse c = {.rc = 1};
+        glint_pool *pool = recurse_pool(img, "Recurse", &c, workers);
+        c.target = pool;
+        const char *what = workers ? "worker mode" : "caller-thread mode";
+        recurse_once(pool, "Recurse", what);
+        expect_refused(&c, what);
+        /* Outside a call, the same thread may call the pool again. */
+        glint_value a = glint_i64(7), r;
+        cr_assert_eq(glint_pool_call(pool, "EchoI64", &a, 1, &r, NULL), 0, "%s", glint_errmsg());
+        cr_assert_eq(r.as.i64, 7);
+        glint_pool_destroy(pool);
+    }
+    glint_image_destroy(img);
+}
+
+/* P1 -> host fn -> P2 -> host fn -> P1, for each mix of modes. */
+Test(vm_pool, chain_of_pools_back_to_the_first_is_refused, .timeout = 60)
+{
+    vm_require_kvm();
+    glint_image *img = vm_load_test("types", NULL, NULL);
+    for (uint32_t mode = 0; mode < 4; mode++) {
+        struct recurse to2 = {.rc = 1, .host = "ToP1"}, to1 = {.rc = 1};
+        glint_pool *p1 = recurse_pool(img, "ToP2", &to2, mode & 1);
+        glint_pool *p2 = recurse_pool(img, "ToP1", &to1, mode >> 1);
+        to2.target = p2;
+        to1.target = p1;
+        char what[80];
+        snprintf(what, sizeof what, "P1 %s, P2 %s", mode & 1 ? "workers" : "caller-thread",
+                 mode >> 1 ? "workers" : "caller-thread");
+        recurse_once(p1, "ToP2", what);
+        expect_refused(&to1, what);
+        glint_pool_destroy(p2);
+        glint_pool_destroy(p1);
+    }
+    glint_image_destroy(img);
+}
+
 Test(vm_pool, waiting_caller_gets_the_returned_sandbox)
 {
     vm_require_kvm();
@@ -440,6 +623,7 @@ Test(vm_pool, waiting_caller_gets_the_returned_sandbox)
     wait_entered(1);
     cr_assert_eq(pthread_create(&tw, NULL, pool_call_thread, &waiter), 0);
     sleep_ms(150);
+    double t_release = vm_now_ms();
     release_blocked();
     pthread_join(th, NULL);
     pthread_join(tw, NULL);
@@ -448,8 +632,9 @@ Test(vm_pool, waiting_caller_gets_the_returned_sandbox)
     cr_assert_eq(waiter.rc, 0, "waiter: %s (%s)", glint_strerror(waiter.rc),
                  waiter.failure.message);
     cr_assert_eq(waiter.ret.as.i64, -9);
-    cr_assert(waiter.ms >= 140, "waiter finished after %.1f ms, before the sandbox was free",
-              waiter.ms);
+    /* (Not waiter.ms >= 150: the waiter's thread may start late and measure from then.) */
+    cr_assert(waiter.t_end >= t_release, "waiter finished %.1f ms before the sandbox was free",
+              t_release - waiter.t_end);
     glint_pool_destroy(pool);
     glint_image_destroy(img);
 }
