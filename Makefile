@@ -171,7 +171,7 @@ check:
 		kvm 'scripts/check-kvm.sh' \
 		malformed 'BUILD=$(BUILD) scripts/gen-malformed.sh --check' \
 		unit '$(UNIT) --jobs=2' \
-		vm '$(VM_ENV) $(VMT) --jobs=2' \
+		vm '$(VM_ENV) $(VMT) --jobs=2 $(VM_ARGS)' \
 		cli 'scripts/cli-tests.sh $(BUILD)' \
 		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
 		scripts 'scripts/selftest.sh' \
