@@ -68,6 +68,13 @@ VMT := $(BUILD)/tests/vm-tests
 
 all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
+# `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+ifneq ($(filter-out clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+endif
+
 # Safe under -j: every compile waits for the package check (order-only prerequisites: the
 # check runs once per make, before any compiler, and never forces a rebuild). Test objects
 # wait for the test packages too. ensure-deps.sh serialises concurrent installs itself.

@@ -101,5 +101,15 @@ expect "make -j2: no compile before the dependency step" "$T/events" \
 expect "make -j2: the dependency step ran once, then the compiles" "$T/events" sh -c \
     "test \$(grep -c '^install-start' '$T/events') -eq 1 && grep -n -e '^install-end' -e '^compile' '$T/events' | head -1 | grep -q install-end"
 
+# ---- the vendored KVM UAPI headers are the ones every <linux/kvm.h> user compiles with ---
+# (-MMD lists non-system headers only: the vendored files must appear in each .d file.)
+B=$T/kvm
+for src in $(cd "$SRCDIR" && grep -l '#include <linux/kvm.h>' src/*.c tests/*/*.c bench/*.c); do
+    obj=$B/obj/${src%.c}.o
+    $MAKE --no-print-directory -s -C "$SRCDIR" BUILD="$B" "$obj" >"$T/kvm.out" 2>&1
+    expect "$src compiles with the vendored linux/kvm.h and asm/kvm.h" "$T/kvm.out" sh -c \
+        "grep -q 'third_party/linux/include/linux/kvm.h' '${obj%.o}.d' && grep -q 'third_party/linux/include/asm/kvm.h' '${obj%.o}.d'"
+done
+
 echo "selftest: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
