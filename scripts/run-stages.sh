@@ -23,8 +23,10 @@ mkdir -p "$logs" || exit 2
 summary_of() {
     sed 's/\x1b\[[0-9;]*m//g' "$1" |
         grep -E 'Synthesis|[0-9]+ (passed|failed|cases)|[0-9]+ report|clean|SKIP|skipp|usable|: ok|FAIL' |
-        tail -n 1 | sed 's/^[[:space:]]*//; s/^\[====\] //' | cut -c1-90
+        tail -n 1 | sed 's/^[[:space:]]*//; s/[[:space:]]*$//; s/^\[====\] //' | cut -c1-90
 }
+# For a failed stage without such a line: its last non-empty line.
+last_line() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-90; }
 
 names=() results=() summaries=() seconds=()
 failed=()
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
         failed+=("$name")
     fi
     s=$(summary_of "$log")
+    [ -z "$s" ] && [ "$rc" -ne 0 ] && s=$(last_line "$log")
     summaries+=("${s:--}")
     printf '==== stage %s: %s\n' "$name" "${results[-1]}"
 done
