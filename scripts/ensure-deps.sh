@@ -50,6 +50,7 @@ find_missing() {
         command -v pkg-config >/dev/null || need+=(pkg-config)
         ;;
     esac
+    # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose
     case "$mode" in
     asan) can_link -fsanitize=address,undefined || need+=($(san_pkgs asan)) ;;
     tsan)
