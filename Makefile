@@ -16,20 +16,26 @@ say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
 VERSION := 0.1.0
+SOVERSION := 0
+# Vendored KVM UAPI headers (see third_party/linux/README.md), searched before the system's.
+KVM_UAPI := third_party/linux/include
 WARN := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -fPIC -fvisibility=hidden \
-	-fstack-protector-strong -Iinclude -Isrc $(EXTRA_CFLAGS)
+	-fstack-protector-strong -Iinclude -Isrc -I$(KVM_UAPI) $(EXTRA_CFLAGS)
 HOST_LDFLAGS := -Wl,-z,noexecstack -Wl,-z,relro -Wl,-z,now $(EXTRA_LDFLAGS)
 HOST_LIBS := -lseccomp -lpthread -lrt
 
 # Guest code: freestanding, no libc, CPL3, no red zone, static, non-PIE.
 GCC_INCLUDE := $(shell $(GUEST_CC) -print-file-name=include)
-GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
-	-isystem $(GCC_INCLUDE) -Iguest/include -Iinclude -Isrc -mno-red-zone \
-	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-exceptions -mcmodel=small -fcf-protection=none -mno-avx
-GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/glint-guest.ld \
-	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+# GUEST_ARCH_CFLAGS and GUEST_LINK_FLAGS are also what the installed glint-guest.pc gives users.
+GUEST_ARCH_CFLAGS := -ffreestanding -fno-builtin -mno-red-zone -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-exceptions -mcmodel=small \
+	-fcf-protection=none -mno-avx
+GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) $(GUEST_ARCH_CFLAGS) -nostdinc \
+	-isystem $(GCC_INCLUDE) -Iguest/include -Iinclude -Isrc
+GUEST_LINK_FLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
+	-Wl,-z,max-page-size=4096
+GUEST_LDFLAGS := $(GUEST_LINK_FLAGS) -Wl,-T,guest/glint-guest.ld
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
 # ---- sources ---------------------------------------------------------------
@@ -57,10 +63,21 @@ SOAK_CYCLES ?= 100000
 UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 
-.PHONY: deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz format format-check install clean deps
+.PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
+	format format-check install uninstall clean
 
-all: deps $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
+# `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+ifneq ($(filter-out clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+endif
+
+# Safe under -j: every compile waits for the package check (order-only prerequisites: the
+# check runs once per make, before any compiler, and never forces a rebuild). Test objects
+# wait for the test packages too. ensure-deps.sh serialises concurrent installs itself.
 deps:
 	@scripts/ensure-deps.sh build
 
@@ -68,7 +85,7 @@ deps-check:
 	@scripts/ensure-deps.sh check
 
 # ---- host library -------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | deps
 	$(call say,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
@@ -81,15 +98,15 @@ $(LIBA): $(LIB_OBJS)
 $(LIBSO): $(LIB_OBJS)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -shared -Wl,-soname,libglint.so.0 $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libglint.so.$(SOVERSION) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # ---- guest library and guests ---------------------------------------------------
-$(BUILD)/gobj/%.o: %.c
+$(BUILD)/gobj/%.o: %.c | deps
 	$(call say,GUESTCC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/gobj/%.o: %.S
+$(BUILD)/gobj/%.o: %.S | deps
 	$(call say,GUESTAS,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
@@ -131,10 +148,12 @@ $(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # Guest libc compiled for the host under test names (see guest/libc/names.h).
-$(BUILD)/obj/libctest/%.o: %.c
+$(BUILD)/obj/libctest/%.o: %.c | deps-check
 	$(call say,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -fno-builtin -DGLINT_LIBC_HOST_TEST -MMD -MP -c $< -o $@
+
+$(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/soak/soak.o: | deps-check
 
 $(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(LIBA)
 	$(call say,LD,$@)
@@ -150,21 +169,34 @@ $(VMT): $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 demo: all
 	$(DEMO) $(BUILD)/guests/hello.elf
 
-check: deps-check all $(UNIT) $(VMT)
-	@scripts/check-kvm.sh
-	@scripts/gen-malformed.sh --check
-	$(UNIT) --jobs=2
-	GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests $(VMT) --jobs=2
-	@scripts/cli-tests.sh $(BUILD)
-	@$(MAKE) --no-print-directory format-check
+# Every stage runs even when an earlier one fails; a table of results ends the output and
+# the exit status is non-zero if any stage failed (scripts/run-stages.sh).
+VM_ENV = GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests
+check:
+	@scripts/run-stages.sh \
+		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT)' \
+		kvm 'scripts/check-kvm.sh' \
+		malformed 'BUILD=$(BUILD) scripts/gen-malformed.sh --check' \
+		unit '$(UNIT) --jobs=2' \
+		vm '$(VM_ENV) $(VMT) --jobs=2 $(VM_ARGS)' \
+		cli 'scripts/cli-tests.sh $(BUILD)' \
+		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
+		scripts 'scripts/selftest.sh' \
+		format '$(MAKE) --no-print-directory format-check'
 
-# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
+ASAN_BUILD := build/asan
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+	EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
+	EXTRA_LDFLAGS="-fsanitize=address,undefined"
 check-asan:
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	@scripts/ensure-deps.sh asan
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	$(MAKE) --no-print-directory BUILD=build/asan \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-unit check-vm
+	scripts/run-stages.sh \
+		build '$(ASAN_MAKE) all $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/tests/vm-tests' \
+		unit '$(ASAN_BUILD)/tests/unit-tests --jobs=2' \
+		vm 'GLINT_GUESTS=$(ASAN_BUILD)/guests GLINT_TEST_GUESTS=$(ASAN_BUILD)/tests/guests $(ASAN_BUILD)/tests/vm-tests --jobs=2'
 
 # Pools and interrupts under ThreadSanitizer (see the script for a Criterion quirk).
 check-tsan:
@@ -179,7 +211,7 @@ check-unit: all $(UNIT)
 	$(UNIT) --jobs=2
 
 check-vm: all $(VMT)
-	GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests $(VMT) --jobs=2
+	$(VM_ENV) $(VMT) --jobs=2
 
 bench: all $(BENCH)
 	$(BENCH) --guest $(BUILD)/guests/hello.elf --json $(BUILD)/bench.json --iters $(BENCH_ITERS)
@@ -195,15 +227,60 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "  FORMAT  clean"
 
+# ---- install: an SDK usable through pkg-config (scripts/install-test.sh proves it) ------
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The guest's only include root (-nostdinc): guest libc headers and glint/guest.h, glint/abi.h.
+GUEST_INCLUDEDIR := $(INCLUDEDIR)/glint/guest-include
+GUEST_LDSCRIPT := $(LIBDIR)/glint/glint-guest.ld
+EXAMPLEDIR := $(DATADIR)/glint/examples
+SONAME := libglint.so.$(SOVERSION)
+SOFILE := libglint.so.$(VERSION)
+D := $(DESTDIR)
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@GUEST_INCLUDEDIR@|$(GUEST_INCLUDEDIR)|g' -e 's|@GCC_INCLUDE@|$(GCC_INCLUDE)|g' \
+	-e 's|@GUEST_LDSCRIPT@|$(GUEST_LDSCRIPT)|g' -e 's|@GUEST_ARCH_CFLAGS@|$(GUEST_ARCH_CFLAGS)|g' \
+	-e 's|@GUEST_LINK_FLAGS@|$(GUEST_LINK_FLAGS)|g'
+GUEST_HEADERS := $(wildcard guest/include/*.h)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/glint $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/glint
-	install -m 644 $(LIBA) $(GUEST_LIBA) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/glint.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 include/glint/abi.h include/glint/guest.h $(DESTDIR)$(PREFIX)/include/glint/
-	install -m 644 guest/glint-guest.ld $(DESTDIR)$(PREFIX)/share/glint/
-	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	$(call say,INSTALL,$(D)$(PREFIX))
+	$(Q)install -d $(D)$(BINDIR) $(D)$(LIBDIR)/glint $(D)$(PKGCONFIGDIR) $(D)$(INCLUDEDIR)/glint \
+		$(D)$(GUEST_INCLUDEDIR)/glint $(D)$(EXAMPLEDIR)
+	$(Q)install -m 755 $(CLI) $(D)$(BINDIR)/
+	$(Q)install -m 644 $(LIBA) $(GUEST_LIBA) $(D)$(LIBDIR)/
+	$(Q)install -m 755 $(LIBSO) $(D)$(LIBDIR)/$(SOFILE)
+	$(Q)ln -sf $(SOFILE) $(D)$(LIBDIR)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(D)$(LIBDIR)/libglint.so
+	$(Q)install -m 644 guest/glint-guest.ld $(D)$(GUEST_LDSCRIPT)
+	$(Q)install -m 644 include/glint.h $(D)$(INCLUDEDIR)/
+	$(Q)install -m 644 include/glint/abi.h include/glint/guest.h $(D)$(INCLUDEDIR)/glint/
+	$(Q)install -m 644 $(GUEST_HEADERS) $(D)$(GUEST_INCLUDEDIR)/
+	$(Q)install -m 644 include/glint/abi.h include/glint/guest.h $(D)$(GUEST_INCLUDEDIR)/glint/
+	$(Q)install -m 644 examples/guests/hello.c $(D)$(EXAMPLEDIR)/hello-guest.c
+	$(Q)install -m 644 examples/demo.c $(D)$(EXAMPLEDIR)/demo-host.c
+	$(Q)sed $(PC_SED) pkgconfig/glint.pc.in >$(D)$(PKGCONFIGDIR)/glint.pc
+	$(Q)sed $(PC_SED) pkgconfig/glint-guest.pc.in >$(D)$(PKGCONFIGDIR)/glint-guest.pc
+	$(Q)chmod 644 $(D)$(PKGCONFIGDIR)/glint.pc $(D)$(PKGCONFIGDIR)/glint-guest.pc
+
+# Removes exactly what install wrote, then the directories it made if they are now empty.
+uninstall:
+	$(call say,RM,$(D)$(PREFIX))
+	$(Q)rm -f $(D)$(BINDIR)/glint $(D)$(LIBDIR)/libglint.a $(D)$(LIBDIR)/libglint-guest.a \
+		$(D)$(LIBDIR)/$(SOFILE) $(D)$(LIBDIR)/$(SONAME) $(D)$(LIBDIR)/libglint.so \
+		$(D)$(GUEST_LDSCRIPT) $(D)$(INCLUDEDIR)/glint.h $(D)$(INCLUDEDIR)/glint/abi.h \
+		$(D)$(INCLUDEDIR)/glint/guest.h $(GUEST_HEADERS:guest/include/%=$(D)$(GUEST_INCLUDEDIR)/%) \
+		$(D)$(GUEST_INCLUDEDIR)/glint/abi.h $(D)$(GUEST_INCLUDEDIR)/glint/guest.h \
+		$(D)$(EXAMPLEDIR)/hello-guest.c $(D)$(EXAMPLEDIR)/demo-host.c \
+		$(D)$(PKGCONFIGDIR)/glint.pc $(D)$(PKGCONFIGDIR)/glint-guest.pc
+	$(Q)for d in $(GUEST_INCLUDEDIR)/glint $(GUEST_INCLUDEDIR) $(INCLUDEDIR)/glint $(LIBDIR)/glint \
+		$(EXAMPLEDIR) $(DATADIR)/glint $(PKGCONFIGDIR); do \
+		[ ! -d "$(D)$$d" ] || rmdir --ignore-fail-on-non-empty "$(D)$$d"; done
 
 clean:
 	rm -rf build

@@ -4,6 +4,7 @@
 # Exit status: 0 if the tests pass and TSan reports nothing, 1 otherwise.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+scripts/ensure-deps.sh tsan || exit 1
 B=build/tsan
 make --no-print-directory BUILD=$B EXTRA_CFLAGS="-fsanitize=thread -O1 -g" \
     EXTRA_LDFLAGS="-fsanitize=thread" all $B/tests/vm-tests || exit 1

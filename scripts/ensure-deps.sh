@@ -1,30 +1,103 @@
 #!/usr/bin/env bash
 # Checks the Debian packages a build needs; installs them when run as root, else says how.
-# Usage: ensure-deps.sh build|check|fuzz
+# Usage: ensure-deps.sh build|check|asan|tsan|fuzz
+#   build: compile the libraries, guests and programs; check: also the test suites (make check);
+#   asan/tsan: check plus the sanitizer runtimes; fuzz: clang and libFuzzer.
+# Safe to run concurrently (make -j, several makes at once): the install step holds a lock
+# (flock on $GLINT_DEPS_LOCK, default /tmp/glint-ensure-deps.lock) and re-checks under it, so
+# two runs never start two apt-get, and the second finds the first one's packages.
+# Hooks for scripts/selftest.sh: GLINT_DEPS_EXTRA="HEADER:PACKAGE ..." requires more headers;
+# GLINT_DEPS_INSTALL="CMD" installs with `CMD PACKAGE...` instead of apt-get (root not needed).
 set -u
-need=()
-have_header() { printf '#include <%s>\n' "$1" | ${CC:-cc} -E -x c - >/dev/null 2>&1; }
-command -v gcc >/dev/null || need+=(gcc)
-command -v make >/dev/null || need+=(make)
-have_header linux/kvm.h || need+=(linux-libc-dev)
-have_header seccomp.h || need+=(libseccomp-dev)
-case "${1:-build}" in
-check)
-    have_header criterion/criterion.h || need+=(libcriterion-dev)
-    command -v clang-format >/dev/null || need+=(clang-format)
-    ;;
-fuzz)
-    command -v clang >/dev/null || need+=(clang)
-    [ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer*' 2>/dev/null | head -1)" ] ||
-        need+=(libclang-rt-14-dev)
+mode=${1:-build}
+case "$mode" in
+build | check | asan | tsan | fuzz) ;;
+*)
+    echo "usage: $0 build|check|asan|tsan|fuzz" >&2
+    exit 2
     ;;
 esac
+lock=${GLINT_DEPS_LOCK:-/tmp/glint-ensure-deps.lock}
+
+have_header() { printf '#include <%s>\n' "$1" | ${CC:-cc} -E -x c - >/dev/null 2>&1; }
+can_link() {
+    printf 'int main(void) { return 0; }\n' |
+        ${CC:-cc} "$@" -x c - -o /dev/null >/dev/null 2>&1
+}
+# Debian names of gcc's sanitizer runtimes (gcc 12: libasan8, libubsan1, libtsan2). They
+# come with gcc through libgcc-N-dev; checked anyway, as a partial install breaks the link.
+san_pkgs() {
+    local major
+    major=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
+    case "$major:$1" in
+    12:asan) echo libasan8 libubsan1 ;;
+    12:tsan) echo libtsan2 ;;
+    *) echo "libgcc-${major:-12}-dev" ;;
+    esac
+}
+
+find_missing() {
+    need=()
+    command -v gcc >/dev/null || need+=(gcc)
+    command -v make >/dev/null || need+=(make)
+    # linux/kvm.h is vendored (third_party/linux); the base UAPI headers are the host's.
+    have_header linux/ioctl.h || need+=(linux-libc-dev)
+    have_header seccomp.h || need+=(libseccomp-dev)
+    case "$mode" in
+    check | asan | tsan)
+        have_header criterion/criterion.h || need+=(libcriterion-dev)
+        command -v clang-format >/dev/null || need+=(clang-format)
+        command -v pkg-config >/dev/null || need+=(pkg-config)
+        ;;
+    esac
+    # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose
+    case "$mode" in
+    asan) can_link -fsanitize=address,undefined || need+=($(san_pkgs asan)) ;;
+    tsan)
+        can_link -fsanitize=thread || need+=($(san_pkgs tsan))
+        command -v setarch >/dev/null || need+=(util-linux)
+        ;;
+    fuzz)
+        command -v clang >/dev/null || need+=(clang)
+        [ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer*' 2>/dev/null | head -1)" ] ||
+            need+=(libclang-rt-14-dev)
+        ;;
+    esac
+    local pair
+    for pair in ${GLINT_DEPS_EXTRA:-}; do
+        have_header "${pair%%:*}" || need+=("${pair#*:}")
+    done
+}
+
+find_missing
 [ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" \
+        >/dev/null ||
+        { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@"; }
+}
+installer=
+if [ -n "${GLINT_DEPS_INSTALL:-}" ]; then
+    installer=$GLINT_DEPS_INSTALL
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    installer=apt_install
+fi
+if [ -n "$installer" ]; then
+    exec 9>>"$lock" || { echo "glint: cannot open lock $lock" >&2; exit 1; }
+    if ! flock -w 900 9; then
+        echo "glint: waited 15 min for another package install (lock $lock); giving up" >&2
+        exit 1
+    fi
+    find_missing # another run may have installed them while this one waited
+    [ ${#need[@]} -eq 0 ] && exit 0
     echo "glint: installing missing packages: ${need[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; }
-    exit $?
+    $installer "${need[@]}" || exit 1
+    find_missing
+    [ ${#need[@]} -eq 0 ] && exit 0
+    echo "glint: still missing after the install: ${need[*]}" >&2
+    exit 1
 fi
 echo "glint: missing Debian packages: ${need[*]}" >&2
 echo "glint: install them with: sudo apt-get install -y ${need[*]}" >&2

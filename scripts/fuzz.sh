@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc -Ithird_party/linux/include"
 SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 LIB_SRCS="src/elf.c src/codec.c src/error.c"
 
