@@ -32,39 +32,48 @@ static const struct syscall_rule {
     enum arg_rule arg;
     long code;
     const char *name, *why;
+    bool host_dependent; /* whether it is made at all depends on the host or build */
 } syscalls[] = {
-    {SCMP_SYS(futex), ANY_ARGS, 0, "futex", "mutexes and condition variables (sandbox, pool)"},
-    {SCMP_SYS(timer_create), ANY_ARGS, 0, "timer_create", "a thread's per-call deadline timer"},
-    {SCMP_SYS(timer_settime), ANY_ARGS, 0, "timer_settime", "arming and disarming a deadline"},
-    {SCMP_SYS(timer_delete), ANY_ARGS, 0, "timer_delete", "destroying a sandbox's timer"},
-    {SCMP_SYS(gettid), ANY_ARGS, 0, "gettid", "deadline timers are aimed at the calling thread"},
-    {SCMP_SYS(rt_sigreturn), ANY_ARGS, 0, "rt_sigreturn", "return from the timeout signal"},
+    {SCMP_SYS(futex), ANY_ARGS, 0, "futex", "mutexes and condition variables (sandbox, pool)",
+     false},
+    {SCMP_SYS(timer_create), ANY_ARGS, 0, "timer_create", "a thread's per-call deadline timer",
+     false},
+    {SCMP_SYS(timer_settime), ANY_ARGS, 0, "timer_settime", "arming and disarming a deadline",
+     false},
+    {SCMP_SYS(timer_delete), ANY_ARGS, 0, "timer_delete", "destroying a sandbox's timer", false},
+    {SCMP_SYS(gettid), ANY_ARGS, 0, "gettid", "deadline timers are aimed at the calling thread",
+     false},
+    {SCMP_SYS(rt_sigreturn), ANY_ARGS, 0, "rt_sigreturn", "return from the timeout signal", false},
     {SCMP_SYS(clock_gettime), ANY_ARGS, 0, "clock_gettime",
-     "pool waits and deadlines, where the vDSO cannot read the clock"},
+     "pool waits and deadlines, where the vDSO cannot read the clock", true},
     {SCMP_SYS(mmap), NO_EXEC, 0, "mmap",
      "malloc of large blocks and thread arenas (glibc falls back to brk; sanitizer and other "
-     "allocators do not)"},
-    {SCMP_SYS(munmap), ANY_ARGS, 0, "munmap", "free of large blocks; destroying a sandbox"},
+     "allocators do not)",
+     true},
+    {SCMP_SYS(munmap), ANY_ARGS, 0, "munmap", "free of large blocks; destroying a sandbox", false},
     {SCMP_SYS(mprotect), NO_EXEC, 0, "mprotect",
-     "malloc grows thread arenas this way (glibc falls back to the main arena)"},
-    {SCMP_SYS(brk), ANY_ARGS, 0, "brk", "malloc on the main heap (a refused brk corrupts it)"},
-    {SCMP_SYS(write), ANY_ARGS, 0, "write", "guest print to stdout"},
-    {SCMP_SYS(close), ANY_ARGS, 0, "close", "closing vCPU/VM descriptors of a destroyed sandbox"},
-    {SCMP_SYS(getpid), ANY_ARGS, 0, "getpid", "pthread_kill names the process"},
+     "malloc grows thread arenas this way (glibc falls back to the main arena)", true},
+    {SCMP_SYS(brk), ANY_ARGS, 0, "brk",
+     "malloc on the main heap (a refused brk corrupts it; sanitizer allocators never use it)",
+     true},
+    {SCMP_SYS(write), ANY_ARGS, 0, "write", "guest print to stdout", false},
+    {SCMP_SYS(close), ANY_ARGS, 0, "close", "closing vCPU/VM descriptors of a destroyed sandbox",
+     false},
+    {SCMP_SYS(getpid), ANY_ARGS, 0, "getpid", "pthread_kill names the process", true},
     /* (tgkill and getpid: where KVM notices immediate_exit only when KVM_RUN
      * starts; PVM here also notices it in a running KVM_RUN.) */
-    {SCMP_SYS(tgkill), OWN_PID, 0, "tgkill", "glint_sandbox_interrupt() of another thread"},
+    {SCMP_SYS(tgkill), OWN_PID, 0, "tgkill", "glint_sandbox_interrupt() of another thread", true},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_GET_FS, "arch_prctl(ARCH_GET_FS)",
-     "repairing FS after a guest loaded it (PVM), src/host_segments.c"},
-    {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_SET_FS, "arch_prctl(ARCH_SET_FS)", "the same"},
+     "repairing FS after a guest loaded it (PVM), src/host_segments.c", true},
+    {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_SET_FS, "arch_prctl(ARCH_SET_FS)", "the same", true},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_GET_GS, "arch_prctl(ARCH_GET_GS)",
-     "repairing GS after a guest loaded it (PVM)"},
-    {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_SET_GS, "arch_prctl(ARCH_SET_GS)", "the same"},
+     "repairing GS after a guest loaded it (PVM)", true},
+    {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_SET_GS, "arch_prctl(ARCH_SET_GS)", "the same", true},
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    {SCMP_SYS(sigaltstack), ANY_ARGS, 0, "sigaltstack", "sanitizer runtimes, at thread exit"},
+    {SCMP_SYS(sigaltstack), ANY_ARGS, 0, "sigaltstack", "sanitizer runtimes, at thread exit", true},
 #endif
-    {SCMP_SYS(exit), ANY_ARGS, 0, "exit", "thread exit"},
-    {SCMP_SYS(exit_group), ANY_ARGS, 0, "exit_group", "process exit"},
+    {SCMP_SYS(exit), ANY_ARGS, 0, "exit", "thread exit", false},
+    {SCMP_SYS(exit_group), ANY_ARGS, 0, "exit_group", "process exit", false},
 };
 
 /* When an ioctl request is needed, from what this host's KVM offers. */
@@ -144,12 +153,8 @@ const char *glint__confine_rule(size_t i, bool *host_dependent)
     if (host_dependent)
         *host_dependent = false;
     if (i < NSYSCALLS) {
-        int nr = syscalls[i].nr;
         if (host_dependent)
-            *host_dependent = nr == SCMP_SYS(clock_gettime) || nr == SCMP_SYS(arch_prctl) ||
-                              nr == SCMP_SYS(sigaltstack) || nr == SCMP_SYS(mmap) ||
-                              nr == SCMP_SYS(mprotect) || nr == SCMP_SYS(tgkill) ||
-                              nr == SCMP_SYS(getpid);
+            *host_dependent = syscalls[i].host_dependent;
         return syscalls[i].name;
     }
     if (i < NSYSCALLS + NIOCTLS && ioctl_needed(&ioctls[i - NSYSCALLS]))

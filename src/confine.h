@@ -24,8 +24,9 @@ int glint__confine(const struct glint__kvm_fds *fds, size_t n);
  * applies registers without it). *host_dependent (may be NULL) is set if
  * whether the system call is made at all depends on the host or the build
  * (clock_gettime: the vDSO; arch_prctl: PVM's segment leak; sigaltstack:
- * sanitizer runtimes; mmap, mprotect: the allocator, as glibc's malloc
- * falls back to brk and the main arena when they are refused; tgkill,
+ * sanitizer runtimes; mmap, mprotect, brk: the allocator, as glibc's malloc
+ * falls back to brk and the main arena when mmap is refused, and
+ * sanitizer allocators never use brk; tgkill,
  * getpid: whether the kick flag alone stops a running KVM_RUN). */
 size_t glint__confine_rules(void);
 const char *glint__confine_rule(size_t i, bool *host_dependent);
