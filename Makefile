@@ -21,7 +21,7 @@ SOVERSION := 0
 KVM_UAPI := third_party/linux/include
 WARN := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -fPIC -fvisibility=hidden \
-	-fstack-protector-strong -Iinclude -Isrc -I$(KVM_UAPI) $(EXTRA_CFLAGS)
+	-fstack-protector-strong -Iinclude -Icommon -Isrc -I$(KVM_UAPI) $(EXTRA_CFLAGS)
 HOST_LDFLAGS := -Wl,-z,noexecstack -Wl,-z,relro -Wl,-z,now $(EXTRA_LDFLAGS)
 HOST_LIBS := -lseccomp -lpthread -lrt
 
@@ -32,16 +32,16 @@ GUEST_ARCH_CFLAGS := -ffreestanding -fno-builtin -mno-red-zone -fno-pic -fno-pie
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-exceptions -mcmodel=small \
 	-fcf-protection=none -mno-avx
 GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) $(GUEST_ARCH_CFLAGS) -nostdinc \
-	-isystem $(GCC_INCLUDE) -Iguest/include -Iinclude -Isrc
+	-isystem $(GCC_INCLUDE) -Iguest/include -Iinclude -Icommon
 GUEST_LINK_FLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,-z,max-page-size=4096
 GUEST_LDFLAGS := $(GUEST_LINK_FLAGS) -Wl,-T,guest/glint-guest.ld
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
 # ---- sources ---------------------------------------------------------------
-LIB_SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(wildcard src/*/*.c common/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-GUEST_LIB_SRCS := $(wildcard guest/*.c guest/libc/*.c) src/codec.c
+GUEST_LIB_SRCS := $(wildcard guest/*.c guest/libc/*.c common/*.c)
 GUEST_LIB_ASMS := $(wildcard guest/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(BUILD)/gobj/%.o) $(GUEST_LIB_ASMS:%.S=$(BUILD)/gobj/%.o)
 LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc/*.c))
@@ -49,7 +49,12 @@ EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(wildcar
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-VM_SRCS := $(wildcard tests/vm/*.c)
+# Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through
+# tests/whitebox/whitebox.h), hostile (hostile guests); tests/support is shared by the last three.
+SUPPORT_SRCS := $(wildcard tests/support/*.c)
+VM_SRCS := $(wildcard tests/vm/*.c) $(SUPPORT_SRCS)
+WB_SRCS := $(wildcard tests/whitebox/*.c) $(SUPPORT_SRCS)
+HOSTILE_SRCS := $(wildcard tests/hostile/*.c) tests/whitebox/integrity.c $(SUPPORT_SRCS)
 BENCH_SRCS := $(wildcard bench/*.c)
 
 LIBA := $(BUILD)/lib/libglint.a
@@ -62,6 +67,8 @@ SOAK := $(BUILD)/bin/glint-soak
 SOAK_CYCLES ?= 100000
 UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
+WBT := $(BUILD)/tests/whitebox-tests
+HOSTT := $(BUILD)/tests/hostile-tests
 
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
@@ -153,7 +160,10 @@ $(BUILD)/obj/libctest/%.o: %.c | deps-check
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -fno-builtin -DGLINT_LIBC_HOST_TEST -MMD -MP -c $< -o $@
 
-$(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/soak/soak.o: | deps-check
+TEST_OBJS := $(sort $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(VM_SRCS:%.c=$(BUILD)/obj/%.o) \
+	$(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(HOSTILE_SRCS:%.c=$(BUILD)/obj/%.o))
+$(TEST_OBJS) $(BUILD)/obj/tests/soak/soak.o: | deps-check
+$(TEST_OBJS): HOST_CFLAGS += -Itests/support -Itests/whitebox
 
 $(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(LIBA)
 	$(call say,LD,$@)
@@ -161,6 +171,9 @@ $(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(LIBA)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion $(HOST_LIBS) -lm
 
 $(VMT): $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(WBT): $(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(HOSTT): $(HOSTILE_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(VMT) $(WBT) $(HOSTT):
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion $(HOST_LIBS) -lm
@@ -174,11 +187,13 @@ demo: all
 VM_ENV = GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests
 check:
 	@scripts/run-stages.sh \
-		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT)' \
+		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT) $(WBT) $(HOSTT)' \
 		kvm 'scripts/check-kvm.sh' \
 		malformed 'BUILD=$(BUILD) scripts/gen-malformed.sh --check' \
 		unit '$(UNIT) --jobs=2' \
 		vm '$(VM_ENV) $(VMT) --jobs=2 $(VM_ARGS)' \
+		whitebox '$(VM_ENV) $(WBT) --jobs=2 $(VM_ARGS)' \
+		hostile '$(VM_ENV) $(HOSTT) --jobs=2 $(VM_ARGS)' \
 		cli 'scripts/cli-tests.sh $(BUILD)' \
 		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
 		scripts 'scripts/selftest.sh' \
@@ -186,6 +201,7 @@ check:
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
 ASAN_BUILD := build/asan
+ASAN_VM_ENV := GLINT_GUESTS=$(ASAN_BUILD)/guests GLINT_TEST_GUESTS=$(ASAN_BUILD)/tests/guests
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
 	EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
 	EXTRA_LDFLAGS="-fsanitize=address,undefined"
@@ -194,9 +210,11 @@ check-asan:
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	scripts/run-stages.sh \
-		build '$(ASAN_MAKE) all $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/tests/vm-tests' \
+		build '$(ASAN_MAKE) all $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/tests/vm-tests $(ASAN_BUILD)/tests/whitebox-tests $(ASAN_BUILD)/tests/hostile-tests' \
 		unit '$(ASAN_BUILD)/tests/unit-tests --jobs=2' \
-		vm 'GLINT_GUESTS=$(ASAN_BUILD)/guests GLINT_TEST_GUESTS=$(ASAN_BUILD)/tests/guests $(ASAN_BUILD)/tests/vm-tests --jobs=2'
+		vm '$(ASAN_VM_ENV) $(ASAN_BUILD)/tests/vm-tests --jobs=2' \
+		whitebox '$(ASAN_VM_ENV) $(ASAN_BUILD)/tests/whitebox-tests --jobs=2' \
+		hostile '$(ASAN_VM_ENV) $(ASAN_BUILD)/tests/hostile-tests --jobs=2'
 
 # Pools and interrupts under ThreadSanitizer (see the script for a Criterion quirk).
 check-tsan:
@@ -210,8 +228,10 @@ soak: all $(SOAK)
 check-unit: all $(UNIT)
 	$(UNIT) --jobs=2
 
-check-vm: all $(VMT)
+check-vm: all $(VMT) $(WBT) $(HOSTT)
 	$(VM_ENV) $(VMT) --jobs=2
+	$(VM_ENV) $(WBT) --jobs=2
+	$(VM_ENV) $(HOSTT) --jobs=2
 
 bench: all $(BENCH)
 	$(BENCH) --guest $(BUILD)/guests/hello.elf --json $(BUILD)/bench.json --iters $(BENCH_ITERS)
@@ -220,7 +240,7 @@ fuzz:
 	@scripts/ensure-deps.sh fuzz
 	scripts/fuzz.sh
 
-FORMAT_FILES := $(shell find include src guest cli examples tests bench -name '*.[ch]' 2>/dev/null)
+FORMAT_FILES := $(shell find include common src guest cli examples tests bench -name '*.[ch]' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 

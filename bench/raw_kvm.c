@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "layout.h"
-#include "x86_tables.h"
+#include "mem/layout.h"
+#include "x86/tables.h"
 
 #define CODE_ADDR GLINT_ABI_IMAGE_BASE
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 scripts/ensure-deps.sh tsan || exit 1
 B=build/tsan
 make --no-print-directory BUILD=$B EXTRA_CFLAGS="-fsanitize=thread -O1 -g" \
-    EXTRA_LDFLAGS="-fsanitize=thread" all $B/tests/vm-tests || exit 1
+    EXTRA_LDFLAGS="-fsanitize=thread" all $B/tests/vm-tests $B/tests/whitebox-tests || exit 1
 
 # Criterion's runner (BoxFort) maps two "arenas" with MAP_FIXED at random addresses in
 # 0x2000'0000'0000..0x6000'0000'0000, three tries each. ThreadSanitizer (v2) only allows
@@ -36,18 +36,19 @@ export GLINT_GUESTS=$B/guests GLINT_TEST_GUESTS=$B/tests/guests
 EXTRA=("$@")
 PREFIX=()
 
+# suite BINARY FILTER
 suite() {
     # (The extra `exit` keeps the subshell, which then reports a crash into the log.)
-    ("${PREFIX[@]}" env LD_PRELOAD="$PWD/$shim" $B/tests/vm-tests --jobs=2 --filter="$1" \
+    ("${PREFIX[@]}" env LD_PRELOAD="$PWD/$shim" $B/tests/$1 --jobs=2 --filter="$2" \
         "${EXTRA[@]}"
         exit $?) >>"$log" 2>&1
 }
 
 run() {
     local ok=0
-    suite 'vm_pool/*' || ok=1
-    suite 'vm_interrupt/*' || ok=1
-    suite 'vm_deadline/*' || ok=1
+    suite vm-tests 'vm_pool/*' || ok=1
+    suite whitebox-tests 'vm_interrupt/*' || ok=1
+    suite vm-tests 'vm_deadline/*' || ok=1
     # (not vm_deadline_tid: it forks after starting threads, which TSan does not support)
     return $ok
 }

@@ -14,9 +14,9 @@ cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc -Ithird_party/linux/include"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Icommon -Isrc -Ithird_party/linux/include"
 SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-LIB_SRCS="src/elf.c src/codec.c src/error.c"
+LIB_SRCS="src/load/elf.c common/codec.c src/runtime/error.c"
 
 mkdir -p "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/artifacts"
 
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 }
 EOF
 # shellcheck disable=SC2086
-$CLANG $CFLAGS -Itests/unit "$OUT/gen_seeds.c" tests/unit/elf_builder.c src/codec.c \
+$CLANG $CFLAGS -Itests/unit "$OUT/gen_seeds.c" tests/unit/elf_builder.c common/codec.c \
     -o "$OUT/gen_seeds"
 "$OUT/gen_seeds" "$OUT/corpus/elf" "$OUT/corpus/codec"
 nguests=0

@@ -28,7 +28,7 @@ esac
 mkdir -p "$BUILD"
 echo "  CC      $GEN"
 # shellcheck disable=SC2086
-$CC -std=c11 -D_GNU_SOURCE -O2 $WARN -Iinclude -Isrc -Ithird_party/linux/include \
+$CC -std=c11 -D_GNU_SOURCE -O2 $WARN -Iinclude -Icommon -Isrc -Ithird_party/linux/include \
     tests/data/gen-malformed.c tests/unit/elf_builder.c -o "$GEN"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-gen-malformed.XXXXXX")

@@ -104,7 +104,7 @@ expect "make -j2: the dependency step ran once, then the compiles" "$T/events" s
 # ---- the vendored KVM UAPI headers are the ones every <linux/kvm.h> user compiles with ---
 # (-MMD lists non-system headers only: the vendored files must appear in each .d file.)
 B=$T/kvm
-for src in $(cd "$SRCDIR" && grep -l '#include <linux/kvm.h>' src/*.c tests/*/*.c bench/*.c); do
+for src in $(cd "$SRCDIR" && grep -rl '#include <linux/kvm.h>' src tests bench --include='*.c'); do
     obj=$B/obj/${src%.c}.o
     $MAKE --no-print-directory -s -C "$SRCDIR" BUILD="$B" "$obj" >"$T/kvm.out" 2>&1
     expect "$src compiles with the vendored linux/kvm.h and asm/kvm.h" "$T/kvm.out" sh -c \

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
-#include "elf.h"
+#include "load/elf.h"
 #include "glint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf.h"
+#include "load/elf.h"
 #include "elf_builder.h"
-#include "error.h"
+#include "runtime/error.h"
 #include "glint.h"
-#include "layout.h"
+#include "mem/layout.h"
 
 #define MIB (1ull << 20)
 

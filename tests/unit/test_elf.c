@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elf.h"
+#include "load/elf.h"
 #include "elf_builder.h"
-#include "error.h"
+#include "runtime/error.h"
 #include "glint.h"
 
 /* ---- helpers --------------------------------------------------------------- */

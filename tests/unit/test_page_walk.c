@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "x86_tables.h"
+#include "x86/tables.h"
 
 #define P    (1ull << 0)
 #define RW   (1ull << 1)

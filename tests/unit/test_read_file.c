@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elf.h"
-#include "error.h"
+#include "load/elf.h"
+#include "runtime/error.h"
 #include "glint.h"
 
 /* A FIFO nobody writes to: a blocking open() of it never returns. The

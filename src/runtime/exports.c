@@ -1,0 +1,93 @@
+/* The list of functions a guest exports, read from its ELF; shared by images and inspect. */
+#include "runtime/exports.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/error.h"
+
+int glint__exports_from_elf(const struct glint__elf *elf, glint_exports **out)
+{
+    glint_exports *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    ex->e = calloc(elf->nexports ? elf->nexports : 1, sizeof *ex->e);
+    if (!ex->e) {
+        free(ex);
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
+    ex->count = elf->nexports;
+    for (size_t i = 0; i < ex->count; i++) {
+        const struct glint_abi_export *x = &elf->exports[i];
+        struct glint__export *e = &ex->e[i];
+        memcpy(e->name, x->name, sizeof e->name);
+        e->ret = (glint_type)x->ret_type;
+        e->nparams = x->nparams;
+        for (size_t k = 0; k < e->nparams; k++)
+            e->params[k] = (glint_type)x->params[k];
+    }
+    *out = ex;
+    return 0;
+}
+
+int glint_exports_read_file(const char *path, glint_exports **out)
+{
+    if (!path || !out)
+        return glint__fail(GLINT_EINVAL, "glint_exports_read_file: NULL argument");
+    void *data;
+    size_t len;
+    int rc = glint__read_file(path, GLINT_ABI_IMAGE_LIMIT, &data, &len);
+    if (rc)
+        return rc;
+    struct glint__elf elf;
+    rc = glint__elf_parse(data, len, &elf);
+    free(data);
+    if (rc)
+        return rc;
+    rc = glint__exports_from_elf(&elf, out);
+    glint__elf_release(&elf);
+    return rc;
+}
+
+void glint_exports_destroy(glint_exports *ex)
+{
+    if (!ex)
+        return;
+    free(ex->e);
+    free(ex);
+}
+
+size_t glint_exports_count(const glint_exports *ex)
+{
+    return ex ? ex->count : 0;
+}
+
+int glint_exports_get(const glint_exports *ex, size_t i, glint_function_info *info)
+{
+    if (!ex || !info || i >= ex->count)
+        return glint__fail(GLINT_EINVAL, "glint_exports_get: index %zu out of range", i);
+    const struct glint__export *e = &ex->e[i];
+    info->name = e->name;
+    info->ret = e->ret;
+    info->nparams = e->nparams;
+    info->params = e->params;
+    return 0;
+}
+
+long glint__exports_index(const glint_exports *ex, const char *name)
+{
+    for (size_t i = 0; i < ex->count; i++)
+        if (strcmp(ex->e[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+int glint_exports_find(const glint_exports *ex, const char *name, glint_function_info *info)
+{
+    if (!ex || !name || !info)
+        return glint__fail(GLINT_EINVAL, "glint_exports_find: NULL argument");
+    long i = glint__exports_index(ex, name);
+    if (i < 0)
+        return glint__fail(GLINT_ENOFUNC, "the guest exports no function named '%.80s'", name);
+    return glint_exports_get(ex, (size_t)i, info);
+}

@@ -1,0 +1,186 @@
+/* Snapshots and restore: put back exactly the pages the guest (or host) wrote, and the vCPU. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/error.h"
+#include "runtime/internal.h"
+
+#define PAGE GLINT_ABI_PAGE_SIZE
+
+static void mark_words(glint_sandbox *sb, size_t lo, size_t hi)
+{
+    if (sb->host_lo == sb->host_hi) {
+        sb->host_lo = lo;
+        sb->host_hi = hi;
+    }
+    if (lo < sb->host_lo)
+        sb->host_lo = lo;
+    if (hi > sb->host_hi)
+        sb->host_hi = hi;
+}
+
+void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
+{
+    if (!len)
+        return;
+    uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE;
+    for (uint64_t p = first; p <= last; p++)
+        sb->host_dirty[p / 64] |= 1ull << (p % 64);
+    mark_words(sb, first / 64, last / 64 + 1);
+}
+
+/* Fill sb->dirty with every page that may differ from the image: written by
+ * the guest (hypervisor-tracked, never guest-reported) or by the host. */
+static int collect_dirty(glint_sandbox *sb)
+{
+    const glint_image *img = sb->img;
+    int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) /* no tracking here: assume everything writable changed */
+        memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
+    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
+        sb->dirty[i] |= sb->host_dirty[i];
+    return 0;
+}
+
+int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
+{
+    if (!sb || !out)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_snapshot: NULL argument");
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "cannot snapshot a sandbox during a call");
+    if (sb->poisoned)
+        return glint__fail(GLINT_EPOISONED, "cannot snapshot a poisoned sandbox: %s",
+                           sb->failure.message);
+    glint_snapshot *s = calloc(1, sizeof *s);
+    if (!s)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    const glint_image *img = sb->img;
+    int rc;
+    if ((rc = glint__vm_save(sb->vm, &s->state)) || (rc = collect_dirty(sb)))
+        goto fail;
+    s->set = malloc(img->bitmap_words * sizeof *s->set);
+    if (!s->set) {
+        rc = glint__fail(GLINT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(s->set, sb->dirty, img->bitmap_words * sizeof *s->set);
+    for (size_t i = 0; i < img->bitmap_words; i++)
+        s->npages += (uint32_t)__builtin_popcountll(s->set[i]);
+    s->pages = malloc((s->npages ? s->npages : 1) * sizeof *s->pages);
+    s->data = malloc((s->npages ? s->npages : 1) * (size_t)PAGE);
+    if (!s->pages || !s->data) {
+        rc = glint__fail(GLINT_ENOMEM, "out of memory for a %u-page snapshot", s->npages);
+        goto fail;
+    }
+    uint32_t k = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++) {
+        for (uint64_t w = s->set[i]; w; w &= w - 1) {
+            uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+            s->pages[k] = (uint32_t)p;
+            memcpy(s->data + (size_t)k * PAGE, sb->mem + p * PAGE, PAGE);
+            k++;
+        }
+    }
+    glint__image_ref(sb->img);
+    s->img = sb->img;
+    *out = s;
+    return 0;
+fail:
+    glint_snapshot_destroy(s);
+    return rc;
+}
+
+void glint_snapshot_destroy(glint_snapshot *s)
+{
+    if (!s)
+        return;
+    glint__vcpu_state_free(s->state);
+    free(s->set);
+    free(s->pages);
+    free(s->data);
+    glint_image_destroy(s->img);
+    free(s);
+}
+
+/* Record a restore that failed after it began to change the sandbox: its
+ * memory and vCPU are neither the old state nor the target. */
+static int restore_failed(glint_sandbox *sb, int rc)
+{
+    return glint__record(sb, rc, GLINT_FAIL_HYPERVISOR, "restore failed halfway: %s",
+                         glint_errmsg());
+}
+
+int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
+{
+    if (!sb)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_restore: NULL sandbox");
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "cannot restore a sandbox during a call");
+    const glint_image *img = sb->img;
+    if (snap && snap->img != img)
+        return glint__fail(GLINT_EINVAL, "snapshot belongs to another image");
+    int rc;
+    /* A failed call may have left an exit half done (an `in` on a glint
+     * port, say): finish it first, so that its effects are tracked and then
+     * undone instead of landing on the restored state. A successful call
+     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. Only a
+     * poisoned sandbox runs here, so a failure leaves it poisoned. */
+    if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
+        return restore_failed(sb, rc);
+    if ((rc = collect_dirty(sb)))
+        return rc; /* nothing changed yet */
+    /* Pages copied from the snapshot differ from the image: count them as
+     * host-written before the first copy, so that even a restore failing
+     * below leaves them accounted for the next one. */
+    if (snap && snap->npages) {
+        for (size_t i = 0; i < img->bitmap_words; i++)
+            sb->host_dirty[i] |= snap->set[i];
+        mark_words(sb, snap->pages[0] / 64, snap->pages[snap->npages - 1] / 64 + 1);
+    }
+    /* Pages the snapshot holds may differ from the image even if nobody
+     * wrote them since: copy those too. */
+    uint32_t k = 0, count = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++) {
+        uint64_t w = sb->dirty[i] | (snap ? snap->set[i] : 0);
+        for (; w; w &= w - 1) {
+            uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+            const uint8_t *src = NULL;
+            while (snap && k < snap->npages && snap->pages[k] < p)
+                k++;
+            if (snap && k < snap->npages && snap->pages[k] == p)
+                src = snap->data + (size_t)k * PAGE;
+            else if (img->nonzero[i] & (1ull << (p % 64)))
+                src = img->mem + p * PAGE;
+            if (src)
+                memcpy(sb->mem + p * PAGE, src, PAGE);
+            else
+                memset(sb->mem + p * PAGE, 0, PAGE); /* no need to read a zero page */
+            count++;
+        }
+    }
+    /* From here on memory is the target's, the vCPU not yet: any failure
+     * poisons until a restore succeeds. */
+    if ((rc = glint__vm_load(sb->vm, snap ? snap->state : img->state)))
+        return restore_failed(sb, rc);
+    if (!snap) {
+        /* Memory equals the image again. If the working set grew too big,
+         * write-protect it so that only pages written from now on count. */
+        memset(sb->host_dirty + sb->host_lo, 0,
+               (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
+        sb->host_lo = sb->host_hi = 0;
+        if (sb->measure_next) {
+            uint32_t limit = 2 * count + 64;
+            sb->sticky_limit = limit > GLINT__STICKY_MIN_PAGES ? limit : GLINT__STICKY_MIN_PAGES;
+            sb->measure_next = false;
+        } else if (count > sb->sticky_limit) {
+            if ((rc = glint__vm_reprotect(sb->vm, sb->dirty)))
+                return restore_failed(sb, rc);
+            sb->measure_next = true;
+        }
+    }
+    sb->poisoned = false;
+    memset(&sb->failure, 0, sizeof sb->failure);
+    return 0;
+}
