@@ -2,29 +2,46 @@
 #ifndef GLINT_ABI_H
 #define GLINT_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
  * GLINT_ABI_VERSION is carried by every guest in an ELF note and checked by
- * the host before anything is loaded. Bump rule: any change to a layout,
- * address, port, type code or encoding rule in this file bumps the version;
- * the host accepts exactly its own version.
+ * the host before anything is loaded.
+ * Bump rule: any change to a layout, field offset, address, port, type code,
+ * message kind or encoding rule in this file bumps the version (the
+ * sizeof/offsetof asserts below fail on an accidental layout change); the
+ * host accepts exactly its own version. Comments and new names for the same
+ * bytes do not bump it.
  */
 #define GLINT_ABI_VERSION 1u
+
+/*
+ * Direction of every field, written next to it:
+ *   IN   host -> guest: written by the host, read (and trusted) by the guest;
+ *   OUT  guest -> host: written by the guest or its build, read by the host,
+ *        which validates it as hostile input;
+ *   IN/OUT  written by whichever side sends the message (see its kind).
+ */
 
 /* ---- ELF note ---------------------------------------------------------- */
 
 #define GLINT_ABI_NOTE_NAME "glint"     /* n_name, NUL included: namesz 6 */
 #define GLINT_ABI_NOTE_TYPE 0x676c6e31u /* "gln1" */
 
-/* The note descriptor. IN to host (read from the file, never from memory). */
+/* The note descriptor: OUT, written by the guest build; the host reads it
+ * from the file, never from guest memory. */
 struct glint_abi_note {
-    uint32_t abi_version;  /* GLINT_ABI_VERSION the guest was built for */
-    uint32_t export_size;  /* sizeof(struct glint_abi_export) */
-    uint64_t exports_addr; /* guest address of the first export record */
-    uint64_t exports_end;  /* guest address one past the last record */
+    uint32_t abi_version;  /* OUT: GLINT_ABI_VERSION the guest was built for */
+    uint32_t export_size;  /* OUT: sizeof(struct glint_abi_export) */
+    uint64_t exports_addr; /* OUT: guest address of the first export record */
+    uint64_t exports_end;  /* OUT: guest address one past the last record */
 };
 _Static_assert(sizeof(struct glint_abi_note) == 24, "note size");
+_Static_assert(offsetof(struct glint_abi_note, abi_version) == 0, "note.abi_version");
+_Static_assert(offsetof(struct glint_abi_note, export_size) == 4, "note.export_size");
+_Static_assert(offsetof(struct glint_abi_note, exports_addr) == 8, "note.exports_addr");
+_Static_assert(offsetof(struct glint_abi_note, exports_end) == 16, "note.exports_end");
 
 /* ---- guest memory map (guest physical == guest virtual) ---------------- */
 
@@ -52,17 +69,33 @@ _Static_assert(sizeof(struct glint_abi_note) == 24, "note size");
  * and describes them in the boot info page.
  */
 struct glint_abi_boot {
-    uint32_t magic; /* GLINT_ABI_BOOT_MAGIC */
-    uint32_t abi_version;
-    uint64_t heap_addr, heap_size;
-    uint64_t stack_addr, stack_size;   /* stack grows down from addr+size */
-    uint64_t input_addr, input_size;   /* host -> guest messages */
-    uint64_t output_addr, output_size; /* guest -> host messages */
-    uint64_t memory_size;              /* end of guest memory */
-    uint64_t seed;                     /* random per image, for guest hash seeds */
+    uint32_t magic;       /* IN: GLINT_ABI_BOOT_MAGIC */
+    uint32_t abi_version; /* IN: GLINT_ABI_VERSION of the host */
+    uint64_t heap_addr;   /* IN: heap start, page aligned */
+    uint64_t heap_size;   /* IN: heap bytes */
+    uint64_t stack_addr;  /* IN: lowest stack address; the stack grows down from addr+size */
+    uint64_t stack_size;  /* IN: stack bytes */
+    uint64_t input_addr;  /* IN: input buffer (host -> guest messages) */
+    uint64_t input_size;  /* IN: input buffer bytes */
+    uint64_t output_addr; /* IN: output buffer (guest -> host messages and host replies) */
+    uint64_t output_size; /* IN: output buffer bytes */
+    uint64_t memory_size; /* IN: end of guest memory */
+    uint64_t seed;        /* IN: random per image, for guest hash seeds */
 };
 #define GLINT_ABI_BOOT_MAGIC 0x746e6c67u /* "glnt" */
 _Static_assert(sizeof(struct glint_abi_boot) == 88, "boot size");
+_Static_assert(offsetof(struct glint_abi_boot, magic) == 0, "boot.magic");
+_Static_assert(offsetof(struct glint_abi_boot, abi_version) == 4, "boot.abi_version");
+_Static_assert(offsetof(struct glint_abi_boot, heap_addr) == 8, "boot.heap_addr");
+_Static_assert(offsetof(struct glint_abi_boot, heap_size) == 16, "boot.heap_size");
+_Static_assert(offsetof(struct glint_abi_boot, stack_addr) == 24, "boot.stack_addr");
+_Static_assert(offsetof(struct glint_abi_boot, stack_size) == 32, "boot.stack_size");
+_Static_assert(offsetof(struct glint_abi_boot, input_addr) == 40, "boot.input_addr");
+_Static_assert(offsetof(struct glint_abi_boot, input_size) == 48, "boot.input_size");
+_Static_assert(offsetof(struct glint_abi_boot, output_addr) == 56, "boot.output_addr");
+_Static_assert(offsetof(struct glint_abi_boot, output_size) == 64, "boot.output_size");
+_Static_assert(offsetof(struct glint_abi_boot, memory_size) == 72, "boot.memory_size");
+_Static_assert(offsetof(struct glint_abi_boot, seed) == 80, "boot.seed");
 
 /* ---- exits: `out %al, $port` from CPL3 ------------------------------------ */
 
@@ -91,16 +124,23 @@ enum glint_abi_type {
 #define GLINT_ABI_MAX_PARAMS 16u
 #define GLINT_ABI_NAME_MAX   64u /* bytes including the terminating NUL */
 
-/* One exported guest function, in the guest's .glint_exports section. */
+/* One exported guest function, in the guest's .glint_exports section: OUT,
+ * written by the guest build; the host reads it from the file. */
 struct glint_abi_export {
-    char name[GLINT_ABI_NAME_MAX]; /* NUL-terminated, NUL-padded */
-    uint64_t fn;                   /* guest entry (used by the guest only) */
-    uint8_t ret_type;
-    uint8_t nparams;
-    uint8_t params[GLINT_ABI_MAX_PARAMS];
-    uint8_t reserved[6];
+    char name[GLINT_ABI_NAME_MAX];        /* OUT: NUL-terminated, NUL-padded */
+    uint64_t fn;                          /* OUT: guest entry (the host only checks it is code) */
+    uint8_t ret_type;                     /* OUT: enum glint_abi_type */
+    uint8_t nparams;                      /* OUT: <= GLINT_ABI_MAX_PARAMS */
+    uint8_t params[GLINT_ABI_MAX_PARAMS]; /* OUT: types, zero beyond nparams */
+    uint8_t reserved[6];                  /* OUT: zero */
 };
 _Static_assert(sizeof(struct glint_abi_export) == 96, "export size");
+_Static_assert(offsetof(struct glint_abi_export, name) == 0, "export.name");
+_Static_assert(offsetof(struct glint_abi_export, fn) == 64, "export.fn");
+_Static_assert(offsetof(struct glint_abi_export, ret_type) == 72, "export.ret_type");
+_Static_assert(offsetof(struct glint_abi_export, nparams) == 73, "export.nparams");
+_Static_assert(offsetof(struct glint_abi_export, params) == 74, "export.params");
+_Static_assert(offsetof(struct glint_abi_export, reserved) == 90, "export.reserved");
 
 /* ---- messages in the shared buffers -------------------------------------- */
 /*
@@ -108,6 +148,9 @@ _Static_assert(sizeof(struct glint_abi_export) == 96, "export size");
  * to 8 bytes, then `count` values. All integers little-endian. Every value is
  * an 8-byte value header and `len` payload bytes, padded with zeros to a
  * multiple of 8; a string's padding always holds at least one NUL.
+ * Direction: CALL and HOSTRESULT are IN (host-written), RESULT, HOSTCALL and
+ * ABORT are OUT (guest-written, decoded by the host as hostile); every field of
+ * the header and of each value is written by the sender of the message.
  */
 enum glint_abi_msg_kind {
     GLINT_ABI_MSG_CALL = 1,       /* host -> guest, input buffer */
@@ -118,23 +161,33 @@ enum glint_abi_msg_kind {
 };
 
 struct glint_abi_msg {
-    uint32_t size; /* total bytes, header included, multiple of 8 */
-    uint8_t kind;  /* enum glint_abi_msg_kind */
-    uint8_t count; /* number of values that follow */
-    uint8_t type;  /* CALL/HOSTCALL: expected return type */
-    uint8_t reserved;
-    int32_t status;    /* CALL: function index; RESULT/HOSTRESULT: 0 or error
+    uint32_t size;     /* IN/OUT: total bytes, header included, multiple of 8 */
+    uint8_t kind;      /* IN/OUT: enum glint_abi_msg_kind */
+    uint8_t count;     /* IN/OUT: number of values that follow */
+    uint8_t type;      /* IN/OUT: CALL (IN)/HOSTCALL (OUT): expected return type; else 0 */
+    uint8_t reserved;  /* IN/OUT: zero */
+    int32_t status;    /* IN/OUT: CALL: function index; RESULT/HOSTRESULT: 0 or error
                           code (then one STRING value: the message); ABORT: code */
-    uint32_t name_len; /* HOSTCALL: name length without NUL; else 0 */
+    uint32_t name_len; /* IN/OUT: HOSTCALL (OUT): name length without NUL; else 0 */
 };
 _Static_assert(sizeof(struct glint_abi_msg) == 16, "msg size");
+_Static_assert(offsetof(struct glint_abi_msg, size) == 0, "msg.size");
+_Static_assert(offsetof(struct glint_abi_msg, kind) == 4, "msg.kind");
+_Static_assert(offsetof(struct glint_abi_msg, count) == 5, "msg.count");
+_Static_assert(offsetof(struct glint_abi_msg, type) == 6, "msg.type");
+_Static_assert(offsetof(struct glint_abi_msg, reserved) == 7, "msg.reserved");
+_Static_assert(offsetof(struct glint_abi_msg, status) == 8, "msg.status");
+_Static_assert(offsetof(struct glint_abi_msg, name_len) == 12, "msg.name_len");
 
 struct glint_abi_value {
-    uint8_t type; /* enum glint_abi_type, never VOID */
-    uint8_t reserved[3];
-    uint32_t len; /* payload bytes: 4 (i32,u32,f32), 8 (i64,u64,f64),
-                     1 (bool: 0 or 1), n (string, bytes) */
+    uint8_t type;        /* IN/OUT: enum glint_abi_type, never VOID */
+    uint8_t reserved[3]; /* IN/OUT: zero */
+    uint32_t len;        /* IN/OUT: payload bytes: 4 (i32,u32,f32), 8 (i64,u64,f64),
+                            1 (bool: 0 or 1), n (string, bytes) */
 };
 _Static_assert(sizeof(struct glint_abi_value) == 8, "value size");
+_Static_assert(offsetof(struct glint_abi_value, type) == 0, "value.type");
+_Static_assert(offsetof(struct glint_abi_value, reserved) == 1, "value.reserved");
+_Static_assert(offsetof(struct glint_abi_value, len) == 4, "value.len");
 
 #endif
