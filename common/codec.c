@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "ident.h"
+#include "utf8.h"
+
 #define ALIGN8(x) (((x) + 7u) & ~(uint64_t)7u)
 
 int glint__scalar_len(uint8_t type)
@@ -30,56 +33,6 @@ uint64_t glint__value_wire_size(uint8_t type, uint64_t len)
 {
     /* A string always keeps one NUL in its padding. */
     return sizeof(struct glint_abi_value) + ALIGN8(len + (type == GLINT_ABI_STRING ? 1 : 0));
-}
-
-int glint__name_valid(const char *name, uint64_t len)
-{
-    if (len == 0 || len >= GLINT_ABI_NAME_MAX)
-        return 0;
-    for (uint64_t i = 0; i < len; i++) {
-        char c = name[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '.';
-        if (!ok)
-            return 0;
-    }
-    return 1;
-}
-
-int glint__utf8_valid(const uint8_t *s, uint64_t len)
-{
-    uint64_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            if (c == 0)
-                return 0;
-            i++;
-            continue;
-        }
-        uint32_t need, cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            need = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            need = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i <= need)
-            return 0;
-        for (uint32_t k = 1; k <= need; k++) {
-            uint8_t cc = s[i + k];
-            if ((cc & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
 }
 
 static void put_bytes(glint__writer *w, const void *src, uint64_t n)
@@ -221,91 +174,144 @@ static int zeros(const uint8_t *b, uint64_t from, uint64_t to)
     return 1;
 }
 
+/* The fixed header: size within the buffer and a multiple of 8, known kind and
+ * return type, count in range, reserved byte zero. Copies it to *h and the
+ * header fields to m (no name yet). */
+static int decode_header(const uint8_t *b, uint32_t cap, struct glint_abi_msg *h, glint__msg *m,
+                         const char **why)
+{
+    if (cap < sizeof *h)
+        return fail(why, "buffer smaller than a message header");
+    memcpy(h, b, sizeof *h);
+    if (h->size < sizeof *h)
+        return fail(why, "message size smaller than its header");
+    if (h->size > cap)
+        return fail(why, "message size exceeds the buffer");
+    if (h->size % 8)
+        return fail(why, "message size not a multiple of 8");
+    if (h->kind < GLINT_ABI_MSG_CALL || h->kind > GLINT_ABI_MSG_ABORT)
+        return fail(why, "unknown message kind");
+    if (h->count > GLINT_ABI_MAX_PARAMS)
+        return fail(why, "too many values in message");
+    if (h->type > GLINT_ABI_TYPE_MAX)
+        return fail(why, "unknown return type in message");
+    if (h->reserved)
+        return fail(why, "reserved header byte not zero");
+    m->kind = h->kind;
+    m->type = h->type;
+    m->count = h->count;
+    m->status = h->status;
+    m->size = h->size;
+    m->name = NULL;
+    m->name_len = 0;
+    return 0;
+}
+
+/* The HOSTCALL name at *pos: in range, inside the message, NUL-terminated, an
+ * identifier, zero padding to 8. Any other kind must have name_len 0. Advances
+ * *pos past the padding. */
+static int decode_name(const uint8_t *b, const struct glint_abi_msg *h, uint64_t *pos,
+                       glint__msg *m, const char **why)
+{
+    if (h->kind != GLINT_ABI_MSG_HOSTCALL)
+        return h->name_len ? fail(why, "name length set on a message without a name") : 0;
+    if (h->name_len == 0 || h->name_len >= GLINT_ABI_NAME_MAX)
+        return fail(why, "host function name length out of range");
+    if ((uint64_t)h->name_len + 1 > h->size - *pos)
+        return fail(why, "host function name extends past the message");
+    if (b[*pos + h->name_len] != 0)
+        return fail(why, "host function name not NUL-terminated");
+    if (!glint__name_valid((const char *)b + *pos, h->name_len))
+        return fail(why, "host function name has invalid characters");
+    m->name = (const char *)b + *pos;
+    m->name_len = h->name_len;
+    uint64_t end = ALIGN8(*pos + h->name_len + 1);
+    if (!zeros(b, *pos + h->name_len + 1, end))
+        return fail(why, "host function name padding not zero");
+    *pos = end;
+    return 0;
+}
+
+/* A value header at *pos: inside the message, reserved bytes zero, known type,
+ * scalar length exact, padded payload inside the message. Advances *pos past
+ * the header; *padded is the payload's size with its padding. */
+static int decode_value_header(const uint8_t *b, uint32_t size, uint64_t *pos,
+                               struct glint_abi_value *vh, uint64_t *padded, const char **why)
+{
+    if (size - *pos < sizeof *vh)
+        return fail(why, "value header extends past the message");
+    memcpy(vh, b + *pos, sizeof *vh);
+    *pos += sizeof *vh;
+    if (vh->reserved[0] | vh->reserved[1] | vh->reserved[2])
+        return fail(why, "reserved value bytes not zero");
+    int slen = glint__scalar_len(vh->type);
+    if (slen < 0)
+        return fail(why, "unknown value type");
+    if (slen > 0 && vh->len != (uint32_t)slen)
+        return fail(why, "scalar value has the wrong length");
+    *padded = ALIGN8((uint64_t)vh->len + (vh->type == GLINT_ABI_STRING ? 1 : 0));
+    if (*padded > size - *pos)
+        return fail(why, "value payload extends past the message");
+    return 0;
+}
+
+/* A scalar payload of v->len bytes at p into v->bits; a bool must be 0 or 1. */
+static int decode_scalar(const uint8_t *p, glint__cval *v, const char **why)
+{
+    memcpy(&v->bits, p, v->len);
+    if (v->type == GLINT_ABI_BOOL && v->bits > 1)
+        return fail(why, "bool value not 0 or 1");
+    return 0;
+}
+
+/* A string or bytes payload at p: v->ptr points at it; a string must have a
+ * NUL right after it and be NUL-free valid UTF-8. */
+static int decode_payload(const uint8_t *p, glint__cval *v, const char **why)
+{
+    v->ptr = p;
+    if (v->type != GLINT_ABI_STRING)
+        return 0;
+    if (p[v->len] != 0)
+        return fail(why, "string not NUL-terminated");
+    if (!glint__utf8_valid(p, v->len))
+        return fail(why, "string is not NUL-free valid UTF-8");
+    return 0;
+}
+
+/* One value at *pos into v: header, payload, zero padding; advances *pos. */
+static int decode_value(const uint8_t *b, uint32_t size, uint64_t *pos, glint__cval *v,
+                        const char **why)
+{
+    struct glint_abi_value vh;
+    uint64_t padded;
+    if (decode_value_header(b, size, pos, &vh, &padded, why))
+        return -1;
+    v->type = vh.type;
+    v->len = vh.len;
+    v->bits = 0;
+    v->ptr = NULL;
+    int rc = glint__scalar_len(vh.type) > 0 ? decode_scalar(b + *pos, v, why)
+                                            : decode_payload(b + *pos, v, why);
+    if (rc)
+        return rc;
+    if (!zeros(b, *pos + vh.len, *pos + padded))
+        return fail(why, "value padding not zero");
+    *pos += padded;
+    return 0;
+}
+
 int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char **why)
 {
     const uint8_t *b = buf;
     struct glint_abi_msg h;
-    if (cap < sizeof h)
-        return fail(why, "buffer smaller than a message header");
-    memcpy(&h, b, sizeof h);
-    if (h.size < sizeof h)
-        return fail(why, "message size smaller than its header");
-    if (h.size > cap)
-        return fail(why, "message size exceeds the buffer");
-    if (h.size % 8)
-        return fail(why, "message size not a multiple of 8");
-    if (h.kind < GLINT_ABI_MSG_CALL || h.kind > GLINT_ABI_MSG_ABORT)
-        return fail(why, "unknown message kind");
-    if (h.count > GLINT_ABI_MAX_PARAMS)
-        return fail(why, "too many values in message");
-    if (h.type > GLINT_ABI_TYPE_MAX)
-        return fail(why, "unknown return type in message");
-    if (h.reserved)
-        return fail(why, "reserved header byte not zero");
-    m->kind = h.kind;
-    m->type = h.type;
-    m->count = h.count;
-    m->status = h.status;
-    m->size = h.size;
-    m->name = NULL;
-    m->name_len = 0;
+    if (decode_header(b, cap, &h, m, why))
+        return -1;
     uint64_t pos = sizeof h;
-    if (h.kind == GLINT_ABI_MSG_HOSTCALL) {
-        if (h.name_len == 0 || h.name_len >= GLINT_ABI_NAME_MAX)
-            return fail(why, "host function name length out of range");
-        if ((uint64_t)h.name_len + 1 > h.size - pos)
-            return fail(why, "host function name extends past the message");
-        if (b[pos + h.name_len] != 0)
-            return fail(why, "host function name not NUL-terminated");
-        if (!glint__name_valid((const char *)b + pos, h.name_len))
-            return fail(why, "host function name has invalid characters");
-        m->name = (const char *)b + pos;
-        m->name_len = h.name_len;
-        uint64_t end = ALIGN8(pos + h.name_len + 1);
-        if (!zeros(b, pos + h.name_len + 1, end))
-            return fail(why, "host function name padding not zero");
-        pos = end;
-    } else if (h.name_len != 0) {
-        return fail(why, "name length set on a message without a name");
-    }
-    for (uint32_t i = 0; i < h.count; i++) {
-        struct glint_abi_value vh;
-        if (h.size - pos < sizeof vh)
-            return fail(why, "value header extends past the message");
-        memcpy(&vh, b + pos, sizeof vh);
-        pos += sizeof vh;
-        if (vh.reserved[0] | vh.reserved[1] | vh.reserved[2])
-            return fail(why, "reserved value bytes not zero");
-        int slen = glint__scalar_len(vh.type);
-        if (slen < 0)
-            return fail(why, "unknown value type");
-        if (slen > 0 && vh.len != (uint32_t)slen)
-            return fail(why, "scalar value has the wrong length");
-        uint64_t padded = ALIGN8((uint64_t)vh.len + (vh.type == GLINT_ABI_STRING ? 1 : 0));
-        if (padded > h.size - pos)
-            return fail(why, "value payload extends past the message");
-        glint__cval *v = &m->vals[i];
-        v->type = vh.type;
-        v->len = vh.len;
-        v->bits = 0;
-        v->ptr = NULL;
-        if (slen > 0) {
-            memcpy(&v->bits, b + pos, (size_t)slen);
-            if (vh.type == GLINT_ABI_BOOL && v->bits > 1)
-                return fail(why, "bool value not 0 or 1");
-        } else {
-            v->ptr = b + pos;
-            if (vh.type == GLINT_ABI_STRING) {
-                if (b[pos + vh.len] != 0)
-                    return fail(why, "string not NUL-terminated");
-                if (!glint__utf8_valid(b + pos, vh.len))
-                    return fail(why, "string is not NUL-free valid UTF-8");
-            }
-        }
-        if (!zeros(b, pos + vh.len, pos + padded))
-            return fail(why, "value padding not zero");
-        pos += padded;
-    }
+    if (decode_name(b, &h, &pos, m, why))
+        return -1;
+    for (uint32_t i = 0; i < h.count; i++)
+        if (decode_value(b, h.size, &pos, &m->vals[i], why))
+            return -1;
     if (pos != h.size)
         return fail(why, "message size does not match its contents");
     return 0;

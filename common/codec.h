@@ -57,15 +57,9 @@ uint64_t glint__value_wire_size(uint8_t type, uint64_t len);
 
 /* Decode a message from an untrusted buffer of `cap` bytes. Every length,
  * offset and count is checked; strings must be NUL-terminated in the padding,
- * NUL-free and valid UTF-8; names must be identifiers. Returns 0, or -1 with
+ * NUL-free and valid UTF-8 (utf8.h); names must be identifiers (ident.h). Returns 0, or -1 with
  * *why set to a static description of the first problem. */
 int glint__msg_decode(const void *buf, uint32_t cap, glint__msg *m, const char **why);
-
-/* 1 if the len bytes at s are valid UTF-8 without NUL, else 0. */
-int glint__utf8_valid(const uint8_t *s, uint64_t len);
-
-/* 1 if name (len bytes) is a valid function name: [A-Za-z0-9_.]{1,63}. */
-int glint__name_valid(const char *name, uint64_t len);
 
 /* Payload length a scalar type carries (4, 8 or 1), 0 for string/bytes, -1 if
  * not a value type. */

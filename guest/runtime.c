@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "codec.h"
+#include "ident.h"
+#include "utf8.h"
 #include "glint/guest.h"
 
 /* The export table, delimited by the linker script. */

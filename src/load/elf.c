@@ -1,7 +1,7 @@
 /* Guest ELF parser and validator: bytes in, checked segments and exports out; no KVM. */
 #include "load/elf.h"
 
-#include <linux/elf.h> /* not <elf.h>: that name is ours */
+#include <linux/elf.h> /* the kernel UAPI ELF types */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "ident.h"
 #include "runtime/error.h"
 
 #define PAGE         GLINT_ABI_PAGE_SIZE

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "ident.h"
 #include "runtime/error.h"
 
 static void print_stdout(void *user, const char *text, size_t len)

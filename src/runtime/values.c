@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 glint__cval glint__to_cval(const glint_value *v)
 {
     glint__cval c = {.type = (uint8_t)v->type};

@@ -1,4 +1,4 @@
-/* libFuzzer target for the message decoder (src/codec.c): decode, re-encode, decode, compare.
+/* libFuzzer target for the message decoder (common/codec.c): decode, re-encode, decode, compare.
  *
  * The host decodes messages a hostile guest wrote into shared memory, so
  * glint__msg_decode must stay inside the `cap` bytes it is given and accept
@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "codec.h"
+#include "ident.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

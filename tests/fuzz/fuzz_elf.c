@@ -1,4 +1,5 @@
-/* libFuzzer target for the guest ELF parser (src/elf.c): arbitrary bytes into glint__elf_parse.
+/* libFuzzer target for the guest ELF parser (src/load/elf.c): arbitrary bytes into
+ * glint__elf_parse.
  *
  * Guest ELF files are untrusted input to the host, so glint__elf_parse must
  * never read outside the bytes it is given, never crash, and either accept a
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "ident.h"
 #include "load/elf.h"
 #include "glint.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for the message codec (src/codec.c): round trips, hostile inputs, UTF-8 and names. */
+/* Unit tests for the message codec, UTF-8 and name rules (common/): round trips, hostile inputs. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "codec.h"
+#include "ident.h"
+#include "utf8.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 

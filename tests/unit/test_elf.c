@@ -1,7 +1,7 @@
-/* Unit tests for the guest ELF parser/validator (src/elf.c) on synthetic and corrupted images. */
+/* Unit tests for the guest ELF parser/validator (src/load/elf.c) on synthetic, corrupted images. */
 #include <criterion/criterion.h>
 
-#include <linux/elf.h> /* not <elf.h>: with -Isrc that is src/elf.h */
+#include <linux/elf.h> /* the kernel UAPI ELF types, as the loader uses */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
