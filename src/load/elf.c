@@ -2,12 +2,8 @@
 #include "load/elf.h"
 
 #include <linux/elf.h> /* the kernel UAPI ELF types */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "ident.h"
 #include "runtime/error.h"
@@ -205,81 +201,115 @@ static int read_exports(struct glint__elf *e, const uint8_t *b)
     return 0;
 }
 
+/* The ELF header: whole, and naming a static little-endian x86-64 executable
+ * whose program headers lie inside the file. */
+static int read_header(const uint8_t *b, size_t len, Elf64_Ehdr *eh)
+{
+    if (!b || len < sizeof *eh)
+        return glint__fail(GLINT_EELF, "guest ELF: file too short (%zu bytes) for an ELF header",
+                           len);
+    memcpy(eh, b, sizeof *eh);
+    return check_header(eh, len);
+}
+
+/* One program header: PT_LOAD becomes a segment, PT_NOTE is searched for the
+ * glint note; dynamic linking and TLS are refused; anything else is ignored. */
+static int take_program_header(struct glint__elf *out, const uint8_t *b, size_t len,
+                               const Elf64_Phdr *ph, unsigned idx, int *have_note)
+{
+    switch (ph->p_type) {
+    case PT_LOAD:
+        return add_load(out, ph, idx, len);
+    case PT_NOTE:
+        return find_note(out, b, ph, len, have_note);
+    case PT_INTERP:
+    case PT_DYNAMIC:
+        return glint__fail(GLINT_EELF, "guest ELF: dynamically linked (segment %u)", idx);
+    case PT_TLS:
+        return glint__fail(GLINT_EELF, "guest ELF: thread-local storage is not supported");
+    default:
+        return 0;
+    }
+}
+
+/* Every program header in file order; stops at the first bad one. */
+static int read_program_headers(struct glint__elf *out, const uint8_t *b, size_t len,
+                                const Elf64_Ehdr *eh, int *have_note)
+{
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh->e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
+        int rc = take_program_header(out, b, len, &ph, i, have_note);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* At least one segment; sorted by address, no two overlapping or sharing a
+ * page (permissions are per page); sets the image end. */
+static int place_segments(struct glint__elf *out)
+{
+    if (out->nsegs == 0)
+        return glint__fail(GLINT_EELF, "guest ELF: no loadable segments");
+    qsort(out->segs, out->nsegs, sizeof out->segs[0], cmp_seg);
+    for (uint32_t i = 1; i < out->nsegs; i++) {
+        const struct glint__segment *p = &out->segs[i - 1], *s = &out->segs[i];
+        if (PAGE_DOWN(s->vaddr) < PAGE_UP(p->vaddr + p->memsz))
+            return glint__fail(GLINT_EELF,
+                               "guest ELF: segments at 0x%llx and 0x%llx overlap or share a page",
+                               (unsigned long long)p->vaddr, (unsigned long long)s->vaddr);
+    }
+    const struct glint__segment *last = &out->segs[out->nsegs - 1];
+    out->image_end = PAGE_UP(last->vaddr + last->memsz);
+    return 0;
+}
+
+/* The entry point lies in an executable segment. */
+static int check_entry(struct glint__elf *out, uint64_t entry)
+{
+    const struct glint__segment *es = seg_of(out, entry, 1);
+    if (!es || !(es->flags & GLINT__SEG_X))
+        return glint__fail(GLINT_EELF, "guest ELF: entry point 0x%llx is not in a code segment",
+                           (unsigned long long)entry);
+    out->entry = entry;
+    return 0;
+}
+
+/* The glint note was found and names this host's ABI version. */
+static int check_abi_version(const struct glint__elf *out, int have_note)
+{
+    if (!have_note)
+        return glint__fail(GLINT_EABI,
+                           "guest ELF: no glint ABI note (not built with libglint-guest?)");
+    if (out->note.abi_version != GLINT_ABI_VERSION)
+        return glint__fail(GLINT_EABI, "guest ABI version %u, this host supports version %u",
+                           out->note.abi_version, GLINT_ABI_VERSION);
+    return 0;
+}
+
+/* The steps run in this order, each relying on the ones before it: the header
+ * bounds the program headers, the segments bound the entry point and the
+ * export table, and the note (version first) describes the table. */
 int glint__elf_parse(const void *data, size_t len, struct glint__elf *out)
 {
     memset(out, 0, sizeof *out);
     const uint8_t *b = data;
-    if (!data || len < sizeof(Elf64_Ehdr))
-        return glint__fail(GLINT_EELF, "guest ELF: file too short (%zu bytes) for an ELF header",
-                           len);
     Elf64_Ehdr eh;
-    memcpy(&eh, b, sizeof eh);
-    int rc = check_header(&eh, len);
-    if (rc)
-        return rc;
     int have_note = 0;
-    for (unsigned i = 0; i < eh.e_phnum && rc == 0; i++) {
-        Elf64_Phdr ph;
-        memcpy(&ph, b + eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
-        switch (ph.p_type) {
-        case PT_LOAD:
-            rc = add_load(out, &ph, i, len);
-            break;
-        case PT_NOTE:
-            rc = find_note(out, b, &ph, len, &have_note);
-            break;
-        case PT_INTERP:
-        case PT_DYNAMIC:
-            rc = glint__fail(GLINT_EELF, "guest ELF: dynamically linked (segment %u)", i);
-            break;
-        case PT_TLS:
-            rc = glint__fail(GLINT_EELF, "guest ELF: thread-local storage is not supported");
-            break;
-        default:
-            break;
-        }
-    }
+    int rc = read_header(b, len, &eh);
+    if (rc == 0)
+        rc = read_program_headers(out, b, len, &eh, &have_note);
+    if (rc == 0)
+        rc = place_segments(out);
+    if (rc == 0)
+        rc = check_entry(out, eh.e_entry);
+    if (rc == 0)
+        rc = check_abi_version(out, have_note);
+    if (rc == 0)
+        rc = read_exports(out, b);
     if (rc)
-        goto fail;
-    if (out->nsegs == 0) {
-        rc = glint__fail(GLINT_EELF, "guest ELF: no loadable segments");
-        goto fail;
-    }
-    qsort(out->segs, out->nsegs, sizeof out->segs[0], cmp_seg);
-    for (uint32_t i = 1; i < out->nsegs; i++) {
-        const struct glint__segment *p = &out->segs[i - 1], *s = &out->segs[i];
-        if (PAGE_DOWN(s->vaddr) < PAGE_UP(p->vaddr + p->memsz)) {
-            rc = glint__fail(GLINT_EELF,
-                             "guest ELF: segments at 0x%llx and 0x%llx overlap or share a page",
-                             (unsigned long long)p->vaddr, (unsigned long long)s->vaddr);
-            goto fail;
-        }
-    }
-    const struct glint__segment *last = &out->segs[out->nsegs - 1];
-    out->image_end = PAGE_UP(last->vaddr + last->memsz);
-    const struct glint__segment *es = seg_of(out, eh.e_entry, 1);
-    if (!es || !(es->flags & GLINT__SEG_X)) {
-        rc = glint__fail(GLINT_EELF, "guest ELF: entry point 0x%llx is not in a code segment",
-                         (unsigned long long)eh.e_entry);
-        goto fail;
-    }
-    out->entry = eh.e_entry;
-    if (!have_note) {
-        rc = glint__fail(GLINT_EABI,
-                         "guest ELF: no glint ABI note (not built with libglint-guest?)");
-        goto fail;
-    }
-    if (out->note.abi_version != GLINT_ABI_VERSION) {
-        rc = glint__fail(GLINT_EABI, "guest ABI version %u, this host supports version %u",
-                         out->note.abi_version, GLINT_ABI_VERSION);
-        goto fail;
-    }
-    rc = read_exports(out, b);
-    if (rc)
-        goto fail;
-    return 0;
-fail:
-    glint__elf_release(out);
+        glint__elf_release(out);
     return rc;
 }
 
@@ -288,83 +318,4 @@ void glint__elf_release(struct glint__elf *elf)
     free(elf->exports);
     elf->exports = NULL;
     elf->nexports = 0;
-}
-
-/* What a non-regular file is, for the message. */
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "a special file";
-}
-
-int glint__read_file(const char *path, size_t max, void **data, size_t *len)
-{
-    /* O_NONBLOCK: opening a FIFO (or a device such as a tty) must not wait
-     * for a writer before we can see that it is not a regular file. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return glint__fail(GLINT_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    int rc = 0;
-    void *buf = NULL;
-    if (fstat(fd, &st) != 0) {
-        rc = glint__fail(GLINT_EIO, "cannot stat %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = glint__fail(GLINT_EIO, "%s is not a regular file (it is %s)", path,
-                         file_kind(st.st_mode));
-        goto out;
-    }
-    /* A regular file: reads behave the same either way, but be explicit. */
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-        rc = glint__fail(GLINT_EIO, "cannot configure %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-        rc = glint__fail(GLINT_EIO, "%s is too large (%lld bytes, max %zu)", path,
-                         (long long)st.st_size, max);
-        goto out;
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    /* One spare byte to notice a file that grew since fstat. */
-    buf = malloc(size + 1);
-    if (!buf) {
-        rc = glint__fail(GLINT_ENOMEM, "out of memory reading %s", path);
-        goto out;
-    }
-    while (got <= size) {
-        ssize_t n = read(fd, (char *)buf + got, size + 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = glint__fail(GLINT_EIO, "cannot read %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got != size) {
-        rc = glint__fail(GLINT_EIO, "cannot read %s: file %s while reading", path,
-                         got < size ? "shrank" : "grew");
-        goto out;
-    }
-    *data = buf;
-    *len = size;
-    buf = NULL;
-out:
-    free(buf);
-    close(fd);
-    return rc;
 }

@@ -1,4 +1,4 @@
-/* Guest ELF parser and validator: bytes in, checked segments and exports out; no KVM. */
+/* Guest ELF loading: file to bytes (file.c), bytes to checked segments and exports (elf.c). */
 #ifndef GLINT_ELF_H
 #define GLINT_ELF_H
 
@@ -36,7 +36,7 @@ struct glint__elf {
 int glint__elf_parse(const void *data, size_t len, struct glint__elf *out);
 void glint__elf_release(struct glint__elf *elf);
 
-/* Read a whole regular file into malloc'd memory (at most max bytes). Never
+/* file.c: read a whole regular file into malloc'd memory (at most max bytes). Never
  * blocks on a FIFO or device: anything but a regular file fails with
  * GLINT_EIO naming its type; so does a file that changes size while read. */
 int glint__read_file(const char *path, size_t max, void **data, size_t *len);
