@@ -30,7 +30,7 @@ static const struct __attribute__((packed)) {
         },
 };
 
-__attribute__((weak)) int glint_init(void);
+__attribute__((weak)) int glint_guest_init(void);
 void glint__start(void);
 void glint__heap_init(void *base, size_t size);
 void glint__heap_corrupt(const char *what);
@@ -44,7 +44,7 @@ static inline void exit_to_host(uint8_t port)
     __asm__ volatile("outb %%al, %w0" : : "Nd"((uint16_t)port), "a"((uint8_t)0) : "memory");
 }
 
-const struct glint_abi_boot *glint_boot_info(void)
+const struct glint_abi_boot *glint_guest_boot_info(void)
 {
     return boot;
 }
@@ -84,7 +84,7 @@ static int put_formatted(glint__writer *w, const char *fmt, va_list ap)
     return glint__msg_put_reserved(w, len) == 0 ? n : -1;
 }
 
-int glint_error(int code, const char *fmt, ...)
+int glint_guest_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -93,7 +93,7 @@ int glint_error(int code, const char *fmt, ...)
     return code ? code : -1;
 }
 
-void glint_abort(int code, const char *fmt, ...)
+void glint_guest_abort(int code, const char *fmt, ...)
 {
     glint__writer w;
     glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_ABORT, 0, code, NULL, 0);
@@ -108,28 +108,28 @@ void glint_abort(int code, const char *fmt, ...)
 
 void glint__heap_corrupt(const char *what)
 {
-    glint_abort(-2, "heap corruption detected: %s", what);
+    glint_guest_abort(-2, "heap corruption detected: %s", what);
 }
 
-glint_val glint_val_string(const char *s)
+glint_guest_val glint_guest_val_string(const char *s)
 {
-    glint_val v = {.type = GLINT_STRING, .len = (uint32_t)strlen(s), .str = s};
+    glint_guest_val v = {.type = GLINT_GUEST_STRING, .len = (uint32_t)strlen(s), .str = s};
     return v;
 }
 
-const char *glint_host_error_message(void)
+const char *glint_guest_host_error_message(void)
 {
     return host_error;
 }
 
-static glint__cval to_cval(const glint_val *v)
+static glint__cval to_cval(const glint_guest_val *v)
 {
     glint__cval c = {.type = v->type, .bits = v->u64};
     if (glint__scalar_len(v->type) == 4)
         c.bits = v->u32;
-    else if (v->type == GLINT_BOOL)
+    else if (v->type == GLINT_GUEST_BOOL)
         c.bits = v->b ? 1 : 0;
-    else if (v->type == GLINT_STRING || v->type == GLINT_BYTES) {
+    else if (v->type == GLINT_GUEST_STRING || v->type == GLINT_GUEST_BYTES) {
         c.bits = 0;
         c.len = v->len;
         c.ptr = v->bytes;
@@ -137,12 +137,12 @@ static glint__cval to_cval(const glint_val *v)
     return c;
 }
 
-static glint_val from_cval(const glint__cval *c)
+static glint_guest_val from_cval(const glint__cval *c)
 {
-    glint_val v = {.type = c->type, .u64 = c->bits};
-    if (c->type == GLINT_BOOL)
+    glint_guest_val v = {.type = c->type, .u64 = c->bits};
+    if (c->type == GLINT_GUEST_BOOL)
         v.b = c->bits != 0;
-    else if (c->type == GLINT_STRING || c->type == GLINT_BYTES) {
+    else if (c->type == GLINT_GUEST_STRING || c->type == GLINT_GUEST_BYTES) {
         v.len = c->len;
         v.bytes = c->ptr;
     }
@@ -165,7 +165,7 @@ static int host_roundtrip(glint__writer *w, glint__msg *m)
     }
     if (m->status != 0) {
         uint32_t n = 0;
-        if (m->count == 1 && m->vals[0].type == GLINT_STRING) {
+        if (m->count == 1 && m->vals[0].type == GLINT_GUEST_STRING) {
             n = m->vals[0].len < sizeof host_error - 1 ? m->vals[0].len : sizeof host_error - 1;
             memcpy(host_error, m->vals[0].ptr, n);
         }
@@ -176,8 +176,8 @@ static int host_roundtrip(glint__writer *w, glint__msg *m)
     return 0;
 }
 
-int glint_host_call(const char *name, uint8_t ret_type, glint_val *ret, unsigned nargs,
-                    const glint_val *args)
+int glint_guest_host_call(const char *name, uint8_t ret_type, glint_guest_val *ret, unsigned nargs,
+                          const glint_guest_val *args)
 {
     size_t nlen = strlen(name);
     if (!glint__name_valid(name, nlen) || nargs > GLINT_ABI_MAX_PARAMS ||
@@ -189,7 +189,7 @@ int glint_host_call(const char *name, uint8_t ret_type, glint_val *ret, unsigned
     glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_HOSTCALL, ret_type, 0, name,
                      (uint32_t)nlen);
     for (unsigned i = 0; i < nargs; i++) {
-        if (args[i].type == GLINT_STRING &&
+        if (args[i].type == GLINT_GUEST_STRING &&
             !glint__utf8_valid((const uint8_t *)args[i].str, args[i].len)) {
             strcpy(host_error, "bad host call: string argument is not valid UTF-8");
             return -2;
@@ -202,19 +202,21 @@ int glint_host_call(const char *name, uint8_t ret_type, glint_val *ret, unsigned
     int rc = host_roundtrip(&w, &m);
     if (rc)
         return rc;
-    if (m.count != (ret_type == GLINT_VOID ? 0 : 1) || (m.count && m.vals[0].type != ret_type)) {
+    if (m.count != (ret_type == GLINT_GUEST_VOID ? 0 : 1) ||
+        (m.count && m.vals[0].type != ret_type)) {
         strcpy(host_error, "host reply has the wrong type");
         return -1;
     }
     if (ret)
-        *ret = m.count ? from_cval(&m.vals[0]) : (glint_val){.type = GLINT_VOID};
+        *ret = m.count ? from_cval(&m.vals[0]) : (glint_guest_val){.type = GLINT_GUEST_VOID};
     return 0;
 }
 
-int glint_vprint(const char *fmt, va_list ap)
+int glint_guest_vprint(const char *fmt, va_list ap)
 {
     glint__writer w;
-    glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_HOSTCALL, GLINT_VOID, 0, "print", 5);
+    glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_HOSTCALL, GLINT_GUEST_VOID, 0, "print",
+                     5);
     int n = put_formatted(&w, fmt, ap);
     glint__msg m;
     if (n < 0 || host_roundtrip(&w, &m) != 0)
@@ -222,28 +224,29 @@ int glint_vprint(const char *fmt, va_list ap)
     return n;
 }
 
-int glint_print(const char *fmt, ...)
+int glint_guest_print(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = glint_vprint(fmt, ap);
+    int n = glint_guest_vprint(fmt, ap);
     va_end(ap);
     return n;
 }
 
 /* Write the RESULT message for a finished call (or initialisation). */
-static void write_result(int rc, const glint_val *ret)
+static void write_result(int rc, const glint_guest_val *ret)
 {
     glint__writer w;
     if (rc == 0) {
         glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, 0, NULL, 0);
-        if (ret && ret->type != GLINT_VOID) {
+        if (ret && ret->type != GLINT_GUEST_VOID) {
             glint__cval c = to_cval(ret);
-            if (ret->type == GLINT_STRING && !glint__utf8_valid(c.ptr, c.len))
-                rc = glint_error(-1, "function returned a string that is not valid UTF-8");
+            if (ret->type == GLINT_GUEST_STRING && !glint__utf8_valid(c.ptr, c.len))
+                rc = glint_guest_error(-1, "function returned a string that is not valid UTF-8");
             else if (glint__msg_put(&w, &c) != 0 || glint__msg_end(&w) < 0)
-                rc = glint_error(-1, "result of %u bytes does not fit the %u-byte output buffer",
-                                 c.len, out_cap());
+                rc = glint_guest_error(-1,
+                                       "result of %u bytes does not fit the %u-byte output buffer",
+                                       c.len, out_cap());
         } else {
             glint__msg_end(&w);
         }
@@ -252,12 +255,12 @@ static void write_result(int rc, const glint_val *ret)
         glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, rc, NULL, 0);
         uint32_t len = (uint32_t)strlen(error_text);
         make_text(error_text, len);
-        glint__cval c = {.type = GLINT_STRING, .len = len, .ptr = error_text};
+        glint__cval c = {.type = GLINT_GUEST_STRING, .len = len, .ptr = error_text};
         glint__msg_put(&w, &c);
         glint__msg_end(&w);
     }
-    if (ret && (ret->flags & GLINT_VAL_FREE) &&
-        (ret->type == GLINT_STRING || ret->type == GLINT_BYTES))
+    if (ret && (ret->flags & GLINT_GUEST_VAL_FREE) &&
+        (ret->type == GLINT_GUEST_STRING || ret->type == GLINT_GUEST_BYTES))
         free((void *)(uintptr_t)ret->bytes);
 }
 
@@ -270,46 +273,46 @@ static void dispatch(void)
     error_text[0] = 0;
     if (glint__msg_decode(in, (uint32_t)boot->input_size, &m, &why) != 0 ||
         m.kind != GLINT_ABI_MSG_CALL) {
-        write_result(glint_error(-1, "malformed call message"), NULL);
+        write_result(glint_guest_error(-1, "malformed call message"), NULL);
         return;
     }
     size_t count = (size_t)(__glint_exports_end - __glint_exports_start);
     if (m.status < 0 || (size_t)m.status >= count) {
-        write_result(glint_error(-1, "no function with index %d", (int)m.status), NULL);
+        write_result(glint_guest_error(-1, "no function with index %d", (int)m.status), NULL);
         return;
     }
     const struct glint_abi_export *e = &__glint_exports_start[m.status];
-    glint_val args[GLINT_ABI_MAX_PARAMS];
+    glint_guest_val args[GLINT_ABI_MAX_PARAMS];
     if (m.count != e->nparams) {
-        write_result(glint_error(-1, "%s: wrong argument count", e->name), NULL);
+        write_result(glint_guest_error(-1, "%s: wrong argument count", e->name), NULL);
         return;
     }
     for (unsigned i = 0; i < m.count; i++) {
         if (m.vals[i].type != e->params[i]) {
-            write_result(glint_error(-1, "%s: argument %u has the wrong type", e->name, i + 1),
-                         NULL);
+            write_result(
+                glint_guest_error(-1, "%s: argument %u has the wrong type", e->name, i + 1), NULL);
             return;
         }
         args[i] = from_cval(&m.vals[i]);
     }
-    glint_val ret = {.type = e->ret_type};
+    glint_guest_val ret = {.type = e->ret_type};
     int rc = ((glint_guest_fn)(uintptr_t)e->fn)(args, &ret);
     if (rc == 0 && ret.type != e->ret_type)
-        rc = glint_error(-1, "%s: returned a value of the wrong type", e->name);
+        rc = glint_guest_error(-1, "%s: returned a value of the wrong type", e->name);
     if (rc != 0 && !error_text[0])
-        glint_error(rc, "%s failed with code %d", e->name, rc);
+        glint_guest_error(rc, "%s failed with code %d", e->name, rc);
     write_result(rc, &ret);
 }
 
 void glint__start(void)
 {
     if (boot->magic != GLINT_ABI_BOOT_MAGIC || boot->abi_version != GLINT_ABI_VERSION)
-        glint_abort(-3, "boot information has the wrong magic or ABI version");
+        glint_guest_abort(-3, "boot information has the wrong magic or ABI version");
     glint__heap_init((void *)(uintptr_t)boot->heap_addr, (size_t)boot->heap_size);
     error_text[0] = 0;
-    int rc = glint_init ? glint_init() : 0;
+    int rc = glint_guest_init ? glint_guest_init() : 0;
     if (rc != 0 && !error_text[0])
-        glint_error(rc, "glint_init failed with code %d", rc);
+        glint_guest_error(rc, "glint_guest_init failed with code %d", rc);
     write_result(rc, NULL);
     for (;;) {
         exit_to_host(GLINT_ABI_PORT_DONE);

@@ -9,24 +9,33 @@
 
 #include "abi.h"
 
+/*
+ * Names: every function and type here is glint_guest_*, every macro
+ * GLINT_GUEST_* (the ABI's own names, glint_abi_* and GLINT_ABI_*, come from
+ * abi.h). None is shared with the host API in <glint.h>, so a file may include
+ * both headers, in either order. (They replace the earlier glint_val,
+ * GLINT_I32, GLINT_EXPORT, glint_error, ...; the ABI bytes are unchanged: see
+ * docs/abi.md.)
+ */
+
 /* Value types, as in the ABI. */
-#define GLINT_VOID   GLINT_ABI_VOID
-#define GLINT_I32    GLINT_ABI_I32
-#define GLINT_U32    GLINT_ABI_U32
-#define GLINT_I64    GLINT_ABI_I64
-#define GLINT_U64    GLINT_ABI_U64
-#define GLINT_F32    GLINT_ABI_F32
-#define GLINT_F64    GLINT_ABI_F64
-#define GLINT_BOOL   GLINT_ABI_BOOL
-#define GLINT_STRING GLINT_ABI_STRING
-#define GLINT_BYTES  GLINT_ABI_BYTES
+#define GLINT_GUEST_VOID   GLINT_ABI_VOID
+#define GLINT_GUEST_I32    GLINT_ABI_I32
+#define GLINT_GUEST_U32    GLINT_ABI_U32
+#define GLINT_GUEST_I64    GLINT_ABI_I64
+#define GLINT_GUEST_U64    GLINT_ABI_U64
+#define GLINT_GUEST_F32    GLINT_ABI_F32
+#define GLINT_GUEST_F64    GLINT_ABI_F64
+#define GLINT_GUEST_BOOL   GLINT_ABI_BOOL
+#define GLINT_GUEST_STRING GLINT_ABI_STRING
+#define GLINT_GUEST_BYTES  GLINT_ABI_BYTES
 
 /* Set on a returned string/bytes value: the runtime free()s it once sent. */
-#define GLINT_VAL_FREE 1u
+#define GLINT_GUEST_VAL_FREE 1u
 
-typedef struct glint_val {
-    uint8_t type;  /* GLINT_I32 ... */
-    uint8_t flags; /* GLINT_VAL_FREE or 0 */
+typedef struct glint_guest_val {
+    uint8_t type;  /* GLINT_GUEST_I32 ... */
+    uint8_t flags; /* GLINT_GUEST_VAL_FREE or 0 */
     uint32_t len;  /* string/bytes length in bytes */
     union {
         int32_t i32;
@@ -39,27 +48,31 @@ typedef struct glint_val {
         const char *str; /* NUL-terminated */
         const uint8_t *bytes;
     };
-} glint_val;
+} glint_guest_val;
 
 /*
  * An exported function. args[i] has exactly the declared type (string args
  * are NUL-terminated, in the input buffer, valid until the function returns).
  * ret->type is preset to the declared return type; set the value. A returned
  * string/bytes must outlive the function: static data, an argument, a host
- * call result, or heap memory (set GLINT_VAL_FREE to have it freed).
- * Return 0, or the result of glint_error() to fail the call.
+ * call result, or heap memory (set GLINT_GUEST_VAL_FREE to have it freed).
+ * Return 0, or the result of glint_guest_error() to fail the call.
  */
-typedef int (*glint_guest_fn)(const glint_val *args, glint_val *ret);
+typedef int (*glint_guest_fn)(const glint_guest_val *args, glint_guest_val *ret);
 
 /*
  * Export `fn` under its own name with a return type and parameter types:
- *   static int Add(const glint_val *a, glint_val *r) { r->i32 = a[0].i32 + a[1].i32; return 0; }
- *   GLINT_EXPORT(Add, GLINT_I32, GLINT_I32, GLINT_I32);
+ *   static int Add(const glint_guest_val *a, glint_guest_val *r)
+ *   {
+ *       r->i32 = a[0].i32 + a[1].i32;
+ *       return 0;
+ *   }
+ *   GLINT_GUEST_EXPORT(Add, GLINT_GUEST_I32, GLINT_GUEST_I32, GLINT_GUEST_I32);
  * The table lives in the ELF (section .glint_exports), so the host lists the
  * functions without running the guest.
  */
-#define GLINT_EXPORT(func_, ret_, ...)                                                             \
-    static const struct glint_abi_export glint__export_##func_                                     \
+#define GLINT_GUEST_EXPORT(func_, ret_, ...)                                                       \
+    static const struct glint_abi_export glint_guest__export_##func_                               \
         __attribute__((used, section(".glint_exports"), aligned(8))) = {                           \
             .name = #func_,                                                                        \
             .fn = (uint64_t)(uintptr_t)(func_),                                                    \
@@ -69,77 +82,77 @@ typedef int (*glint_guest_fn)(const glint_val *args, glint_val *ret);
     }
 
 /* Optional: defined by the guest, runs once when the image is built, before
- * the memory snapshot. Return 0, or glint_error(...) to fail image creation. */
-int glint_init(void);
+ * the memory snapshot. Return 0, or glint_guest_error(...) to fail image creation. */
+int glint_guest_init(void);
 
 /* Record an error message for the current call; returns `code` (must be
- * non-zero) so that `return glint_error(2, "bad input %d", x);` works. */
-int glint_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ * non-zero) so that `return glint_guest_error(2, "bad input %d", x);` works. */
+int glint_guest_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Stop the guest now; the host reports an abort with code and message. */
-__attribute__((noreturn)) void glint_abort(int code, const char *fmt, ...)
+__attribute__((noreturn)) void glint_guest_abort(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Send formatted text to the host's `print`. Returns bytes sent or < 0. */
-int glint_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int glint_vprint(const char *fmt, va_list ap);
+int glint_guest_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int glint_guest_vprint(const char *fmt, va_list ap);
 
 /*
  * Call host function `name` with nargs values; on success *ret holds the
  * result (string/bytes results point into the output buffer and are valid
  * until the next host call or until this guest function returns).
  * Returns 0, or a negative code with the host's message in
- * glint_host_error_message(): -1 the host reported an error (unknown name,
+ * glint_guest_host_error_message(): -1 the host reported an error (unknown name,
  * wrong signature, or the function failed); -2 the request does not fit.
  */
-int glint_host_call(const char *name, uint8_t ret_type, glint_val *ret, unsigned nargs,
-                    const glint_val *args);
-const char *glint_host_error_message(void);
+int glint_guest_host_call(const char *name, uint8_t ret_type, glint_guest_val *ret, unsigned nargs,
+                          const glint_guest_val *args);
+const char *glint_guest_host_error_message(void);
 
 /* Value constructors. */
-static inline glint_val glint_val_i32(int32_t v)
+static inline glint_guest_val glint_guest_val_i32(int32_t v)
 {
-    glint_val x = {.type = GLINT_I32, .i32 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_I32, .i32 = v};
     return x;
 }
-static inline glint_val glint_val_u32(uint32_t v)
+static inline glint_guest_val glint_guest_val_u32(uint32_t v)
 {
-    glint_val x = {.type = GLINT_U32, .u32 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_U32, .u32 = v};
     return x;
 }
-static inline glint_val glint_val_i64(int64_t v)
+static inline glint_guest_val glint_guest_val_i64(int64_t v)
 {
-    glint_val x = {.type = GLINT_I64, .i64 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_I64, .i64 = v};
     return x;
 }
-static inline glint_val glint_val_u64(uint64_t v)
+static inline glint_guest_val glint_guest_val_u64(uint64_t v)
 {
-    glint_val x = {.type = GLINT_U64, .u64 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_U64, .u64 = v};
     return x;
 }
-static inline glint_val glint_val_f32(float v)
+static inline glint_guest_val glint_guest_val_f32(float v)
 {
-    glint_val x = {.type = GLINT_F32, .f32 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_F32, .f32 = v};
     return x;
 }
-static inline glint_val glint_val_f64(double v)
+static inline glint_guest_val glint_guest_val_f64(double v)
 {
-    glint_val x = {.type = GLINT_F64, .f64 = v};
+    glint_guest_val x = {.type = GLINT_GUEST_F64, .f64 = v};
     return x;
 }
-static inline glint_val glint_val_bool(bool v)
+static inline glint_guest_val glint_guest_val_bool(bool v)
 {
-    glint_val x = {.type = GLINT_BOOL, .b = v};
+    glint_guest_val x = {.type = GLINT_GUEST_BOOL, .b = v};
     return x;
 }
-static inline glint_val glint_val_bytes(const void *p, uint32_t n)
+static inline glint_guest_val glint_guest_val_bytes(const void *p, uint32_t n)
 {
-    glint_val x = {.type = GLINT_BYTES, .len = n, .bytes = (const uint8_t *)p};
+    glint_guest_val x = {.type = GLINT_GUEST_BYTES, .len = n, .bytes = (const uint8_t *)p};
     return x;
 }
-glint_val glint_val_string(const char *s);
+glint_guest_val glint_guest_val_string(const char *s);
 
 /* Boot information (memory map) of this guest. */
-const struct glint_abi_boot *glint_boot_info(void);
+const struct glint_abi_boot *glint_guest_boot_info(void);
 
 #endif

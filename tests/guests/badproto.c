@@ -6,12 +6,12 @@
 
 static uint8_t *out_buf(void)
 {
-    return (uint8_t *)(uintptr_t)glint_boot_info()->output_addr;
+    return (uint8_t *)(uintptr_t)glint_guest_boot_info()->output_addr;
 }
 
 static uint32_t out_size(void)
 {
-    return (uint32_t)glint_boot_info()->output_size;
+    return (uint32_t)glint_guest_boot_info()->output_size;
 }
 
 /* Exit to the host on `port` with a 1-byte out, as the runtime does; never resumes for long. */
@@ -35,7 +35,7 @@ static void put_header(uint8_t *p, uint32_t size, uint8_t kind, uint8_t count, u
     memcpy(p, &h, sizeof h);
 }
 
-static int GarbageResult(const glint_val *a, glint_val *r)
+static int GarbageResult(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -45,10 +45,10 @@ static int GarbageResult(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_DONE);
     return 0;
 }
-GLINT_EXPORT(GarbageResult, GLINT_I32);
+GLINT_GUEST_EXPORT(GarbageResult, GLINT_GUEST_I32);
 
 /* A result whose size field runs past the buffer. */
-static int HugeSizeResult(const glint_val *a, glint_val *r)
+static int HugeSizeResult(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -57,10 +57,10 @@ static int HugeSizeResult(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_DONE);
     return 0;
 }
-GLINT_EXPORT(HugeSizeResult, GLINT_I32);
+GLINT_GUEST_EXPORT(HugeSizeResult, GLINT_GUEST_I32);
 
 /* Declared i32, but a well-formed result message carrying a string. */
-static int WrongTypeResult(const glint_val *a, glint_val *r)
+static int WrongTypeResult(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -73,10 +73,10 @@ static int WrongTypeResult(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_DONE);
     return 0;
 }
-GLINT_EXPORT(WrongTypeResult, GLINT_I32);
+GLINT_GUEST_EXPORT(WrongTypeResult, GLINT_GUEST_I32);
 
 /* A failed result (status != 0) without the message string the ABI requires. */
-static int ErrorWithoutMessage(const glint_val *a, glint_val *r)
+static int ErrorWithoutMessage(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -85,10 +85,10 @@ static int ErrorWithoutMessage(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_DONE);
     return 0;
 }
-GLINT_EXPORT(ErrorWithoutMessage, GLINT_I32);
+GLINT_GUEST_EXPORT(ErrorWithoutMessage, GLINT_GUEST_I32);
 
 /* A well-formed HOSTCALL message, but on the DONE port. */
-static int HostCallOnDonePort(const glint_val *a, glint_val *r)
+static int HostCallOnDonePort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -101,9 +101,9 @@ static int HostCallOnDonePort(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_DONE);
     return 0;
 }
-GLINT_EXPORT(HostCallOnDonePort, GLINT_I32);
+GLINT_GUEST_EXPORT(HostCallOnDonePort, GLINT_GUEST_I32);
 
-static int GarbageHostCall(const glint_val *a, glint_val *r)
+static int GarbageHostCall(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -112,10 +112,10 @@ static int GarbageHostCall(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_HOSTCALL);
     return 0;
 }
-GLINT_EXPORT(GarbageHostCall, GLINT_I32);
+GLINT_GUEST_EXPORT(GarbageHostCall, GLINT_GUEST_I32);
 
 /* A RESULT message on the HOSTCALL port. */
-static int ResultOnHostCallPort(const glint_val *a, glint_val *r)
+static int ResultOnHostCallPort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -124,10 +124,10 @@ static int ResultOnHostCallPort(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_HOSTCALL);
     return 0;
 }
-GLINT_EXPORT(ResultOnHostCallPort, GLINT_I32);
+GLINT_GUEST_EXPORT(ResultOnHostCallPort, GLINT_GUEST_I32);
 
 /* Garbage on the ABORT port: still an abort, with an "unreadable" message. */
-static int GarbageAbort(const glint_val *a, glint_val *r)
+static int GarbageAbort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -136,9 +136,9 @@ static int GarbageAbort(const glint_val *a, glint_val *r)
         EXIT_ON(GLINT_ABI_PORT_ABORT);
     return 0;
 }
-GLINT_EXPORT(GarbageAbort, GLINT_VOID);
+GLINT_GUEST_EXPORT(GarbageAbort, GLINT_GUEST_VOID);
 
-static int InOnDonePort(const glint_val *a, glint_val *r)
+static int InOnDonePort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     uint8_t v;
@@ -146,31 +146,31 @@ static int InOnDonePort(const glint_val *a, glint_val *r)
     r->i32 = v;
     return 0;
 }
-GLINT_EXPORT(InOnDonePort, GLINT_I32);
+GLINT_GUEST_EXPORT(InOnDonePort, GLINT_GUEST_I32);
 
-static int WordOutOnDonePort(const glint_val *a, glint_val *r)
+static int WordOutOnDonePort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
     __asm__ volatile("outw %%ax, %0" : : "i"(GLINT_ABI_PORT_DONE), "a"((uint16_t)0) : "memory");
     return 0;
 }
-GLINT_EXPORT(WordOutOnDonePort, GLINT_I32);
+GLINT_GUEST_EXPORT(WordOutOnDonePort, GLINT_GUEST_I32);
 
-static int DwordOutOnDonePort(const glint_val *a, glint_val *r)
+static int DwordOutOnDonePort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
     __asm__ volatile("outl %%eax, %0" : : "i"(GLINT_ABI_PORT_DONE), "a"((uint32_t)0) : "memory");
     return 0;
 }
-GLINT_EXPORT(DwordOutOnDonePort, GLINT_I32);
+GLINT_GUEST_EXPORT(DwordOutOnDonePort, GLINT_GUEST_I32);
 
 /* Ok() -> i32 42. */
-static int Ok(const glint_val *a, glint_val *r)
+static int Ok(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     r->i32 = 42;
     return 0;
 }
-GLINT_EXPORT(Ok, GLINT_I32);
+GLINT_GUEST_EXPORT(Ok, GLINT_GUEST_I32);

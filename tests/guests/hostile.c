@@ -11,11 +11,11 @@
  */
 
 #define HOSTILE(name_, ret_, ...)                                                                  \
-    static int name_(const glint_val *a __attribute__((unused)),                                   \
-                     glint_val *r __attribute__((unused)));                                        \
-    GLINT_EXPORT(name_, ret_, ##__VA_ARGS__);                                                      \
-    static int name_(const glint_val *a __attribute__((unused)),                                   \
-                     glint_val *r __attribute__((unused)))
+    static int name_(const glint_guest_val *a __attribute__((unused)),                             \
+                     glint_guest_val *r __attribute__((unused)));                                  \
+    GLINT_GUEST_EXPORT(name_, ret_, ##__VA_ARGS__);                                                \
+    static int name_(const glint_guest_val *a __attribute__((unused)),                             \
+                     glint_guest_val *r __attribute__((unused)))
 
 #define P_DONE     GLINT_ABI_PORT_DONE
 #define P_HOSTCALL GLINT_ABI_PORT_HOSTCALL
@@ -28,7 +28,7 @@
 
 static const struct glint_abi_boot *bi(void)
 {
-    return glint_boot_info();
+    return glint_guest_boot_info();
 }
 
 static uint8_t *ob(void)
@@ -134,27 +134,27 @@ __attribute__((noreturn)) static void raw_hostcall(const char *name, uint32_t na
 /* Turn a host-call failure into a guest error carrying the host's message. */
 static int host_failed(int rc)
 {
-    return glint_error(rc == -1 ? 8 : 9, "host call failed (%d): %s", rc,
-                       glint_host_error_message());
+    return glint_guest_error(rc == -1 ? 8 : 9, "host call failed (%d): %s", rc,
+                             glint_guest_host_error_message());
 }
 
 /* ---- benign reference functions --------------------------------------------------------- */
 
 /* Benign(i64 x) -> i64 3x+1, after a heap round trip and a print host call. */
-HOSTILE(Benign, GLINT_I64, GLINT_I64)
+HOSTILE(Benign, GLINT_GUEST_I64, GLINT_GUEST_I64)
 {
     char *p = malloc(64);
     if (!p)
-        return glint_error(1, "heap broken");
+        return glint_guest_error(1, "heap broken");
     free(p);
-    if (glint_print("benign %lld", (long long)a[0].i64) < 0)
-        return glint_error(2, "print failed: %s", glint_host_error_message());
+    if (glint_guest_print("benign %lld", (long long)a[0].i64) < 0)
+        return glint_guest_error(2, "print failed: %s", glint_guest_host_error_message());
     r->i64 = a[0].i64 * 3 + 1;
     return 0;
 }
 
 /* Seven() -> i32 7. */
-HOSTILE(Seven, GLINT_I32)
+HOSTILE(Seven, GLINT_GUEST_I32)
 {
     r->i32 = 7;
     return 0;
@@ -162,20 +162,20 @@ HOSTILE(Seven, GLINT_I32)
 
 /* ---- RESULT messages (declared i32 unless the name says otherwise) ------------------------- */
 
-HOSTILE(ResGarbage, GLINT_I32)
+HOSTILE(ResGarbage, GLINT_GUEST_I32)
 {
     fill_garbage(ob(), 4096, 0x12345678u);
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResAllZero, GLINT_I32)
+HOSTILE(ResAllZero, GLINT_GUEST_I32)
 {
     memset(ob(), 0, 256);
     exit_forever(P_DONE);
 }
 
 /* Header promises an i32 value, the message ends after the value header. */
-HOSTILE(ResTruncated, GLINT_I32)
+HOSTILE(ResTruncated, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -184,7 +184,7 @@ HOSTILE(ResTruncated, GLINT_I32)
 }
 
 /* size 8: the message would end inside its own header. */
-HOSTILE(ResSizeInsideHeader, GLINT_I32)
+HOSTILE(ResSizeInsideHeader, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -192,7 +192,7 @@ HOSTILE(ResSizeInsideHeader, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResOversized, GLINT_I32)
+HOSTILE(ResOversized, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -200,7 +200,7 @@ HOSTILE(ResOversized, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResSizeFFFFFFFF, GLINT_I32)
+HOSTILE(ResSizeFFFFFFFF, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -209,7 +209,7 @@ HOSTILE(ResSizeFFFFFFFF, GLINT_I32)
 }
 
 /* 2^32 - 8: a multiple of 8 that wraps a 32-bit "pos + size". */
-HOSTILE(ResSizeNear4G, GLINT_I32)
+HOSTILE(ResSizeNear4G, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -217,7 +217,7 @@ HOSTILE(ResSizeNear4G, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResSizeUnaligned, GLINT_I32)
+HOSTILE(ResSizeUnaligned, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -226,7 +226,7 @@ HOSTILE(ResSizeUnaligned, GLINT_I32)
 }
 
 /* A valid i32 result followed by 16 bytes the size claims but no value describes. */
-HOSTILE(ResTrailingBytes, GLINT_I32)
+HOSTILE(ResTrailingBytes, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -236,7 +236,7 @@ HOSTILE(ResTrailingBytes, GLINT_I32)
 }
 
 /* count 1 but size 16: the value header lies beyond the message. */
-HOSTILE(ResSelfRefCount, GLINT_I32)
+HOSTILE(ResSelfRefCount, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -245,7 +245,7 @@ HOSTILE(ResSelfRefCount, GLINT_I32)
 }
 
 /* count 3, one value present. */
-HOSTILE(ResCountGtContent, GLINT_I32)
+HOSTILE(ResCountGtContent, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -253,7 +253,7 @@ HOSTILE(ResCountGtContent, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResCount17, GLINT_I32)
+HOSTILE(ResCount17, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     uint32_t pos = 16;
@@ -263,7 +263,7 @@ HOSTILE(ResCount17, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResCount255, GLINT_I32)
+HOSTILE(ResCount255, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     uint32_t pos = 16;
@@ -274,7 +274,7 @@ HOSTILE(ResCount255, GLINT_I32)
 }
 
 /* Declared bytes; value len 0xffffffff. */
-HOSTILE(ResBytesLenFFFFFFFF, GLINT_BYTES)
+HOSTILE(ResBytesLenFFFFFFFF, GLINT_GUEST_BYTES)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -284,7 +284,7 @@ HOSTILE(ResBytesLenFFFFFFFF, GLINT_BYTES)
 }
 
 /* Declared bytes; len 2^32 - 7: rounding it up to 8 wraps to 0 in 32-bit arithmetic. */
-HOSTILE(ResBytesLenWrapsAlign, GLINT_BYTES)
+HOSTILE(ResBytesLenWrapsAlign, GLINT_GUEST_BYTES)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -294,7 +294,7 @@ HOSTILE(ResBytesLenWrapsAlign, GLINT_BYTES)
 }
 
 /* Declared string; len 0xffffffff: len + 1 (the NUL) wraps to 0 in 32-bit arithmetic. */
-HOSTILE(ResStringLenFFFFFFFF, GLINT_STRING)
+HOSTILE(ResStringLenFFFFFFFF, GLINT_GUEST_STRING)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -304,7 +304,7 @@ HOSTILE(ResStringLenFFFFFFFF, GLINT_STRING)
 }
 
 /* Declared string; payload claims the whole buffer (no room for header + NUL). */
-HOSTILE(ResStringLenWholeBuffer, GLINT_STRING)
+HOSTILE(ResStringLenWholeBuffer, GLINT_GUEST_STRING)
 {
     uint8_t *p = ob();
     memset(p, 'A', ocap());
@@ -314,7 +314,7 @@ HOSTILE(ResStringLenWholeBuffer, GLINT_STRING)
 }
 
 /* An i32 value of length 8. */
-HOSTILE(ResScalarWrongLen, GLINT_I32)
+HOSTILE(ResScalarWrongLen, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 8, 42);
@@ -323,7 +323,7 @@ HOSTILE(ResScalarWrongLen, GLINT_I32)
 }
 
 /* An i32 value of length 0xffffffff. */
-HOSTILE(ResScalarLenFFFFFFFF, GLINT_I32)
+HOSTILE(ResScalarLenFFFFFFFF, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -332,7 +332,7 @@ HOSTILE(ResScalarLenFFFFFFFF, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResValueTypeVoid, GLINT_I32)
+HOSTILE(ResValueTypeVoid, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -341,7 +341,7 @@ HOSTILE(ResValueTypeVoid, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResValueType200, GLINT_I32)
+HOSTILE(ResValueType200, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -350,7 +350,7 @@ HOSTILE(ResValueType200, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResReservedHeader, GLINT_I32)
+HOSTILE(ResReservedHeader, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -359,7 +359,7 @@ HOSTILE(ResReservedHeader, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResReservedValue, GLINT_I32)
+HOSTILE(ResReservedValue, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -368,7 +368,7 @@ HOSTILE(ResReservedValue, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResPaddingNonZero, GLINT_I32)
+HOSTILE(ResPaddingNonZero, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -377,7 +377,7 @@ HOSTILE(ResPaddingNonZero, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResKindZero, GLINT_I32)
+HOSTILE(ResKindZero, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -386,7 +386,7 @@ HOSTILE(ResKindZero, GLINT_I32)
 }
 
 /* A CALL message (host -> guest kind) as the result: e.g. to replay the input buffer. */
-HOSTILE(ResKindCall, GLINT_I32)
+HOSTILE(ResKindCall, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -394,7 +394,7 @@ HOSTILE(ResKindCall, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResKindHostResult, GLINT_I32)
+HOSTILE(ResKindHostResult, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -402,7 +402,7 @@ HOSTILE(ResKindHostResult, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResKind99, GLINT_I32)
+HOSTILE(ResKind99, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -410,7 +410,7 @@ HOSTILE(ResKind99, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResNameLenSet, GLINT_I32)
+HOSTILE(ResNameLenSet, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -419,7 +419,7 @@ HOSTILE(ResNameLenSet, GLINT_I32)
 }
 
 /* Declared i32, well-formed result of type i64. */
-HOSTILE(ResTypeI64ForI32, GLINT_I32)
+HOSTILE(ResTypeI64ForI32, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I64, 8, 42);
@@ -428,7 +428,7 @@ HOSTILE(ResTypeI64ForI32, GLINT_I32)
 }
 
 /* Declared i32, an f32 of the same size: type confusion without a size change. */
-HOSTILE(ResTypeF32ForI32, GLINT_I32)
+HOSTILE(ResTypeF32ForI32, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_F32, 4, 0x40490fdbu);
@@ -437,7 +437,7 @@ HOSTILE(ResTypeF32ForI32, GLINT_I32)
 }
 
 /* Declared string, a bytes value (a way to smuggle invalid text). */
-HOSTILE(ResTypeBytesForString, GLINT_STRING)
+HOSTILE(ResTypeBytesForString, GLINT_GUEST_STRING)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -448,7 +448,7 @@ HOSTILE(ResTypeBytesForString, GLINT_STRING)
 }
 
 /* Declared void, carries an i32. */
-HOSTILE(ResValueForVoid, GLINT_VOID)
+HOSTILE(ResValueForVoid, GLINT_GUEST_VOID)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -457,14 +457,14 @@ HOSTILE(ResValueForVoid, GLINT_VOID)
 }
 
 /* Declared i32, no value. */
-HOSTILE(ResNoValue, GLINT_I32)
+HOSTILE(ResNoValue, GLINT_GUEST_I32)
 {
     hdr(ob(), 16, K_RESULT, 0, 0, 0, 0);
     exit_forever(P_DONE);
 }
 
 /* Two well-formed i32 values. */
-HOSTILE(ResCount2, GLINT_I32)
+HOSTILE(ResCount2, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 1);
@@ -473,7 +473,7 @@ HOSTILE(ResCount2, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResBoolTwo, GLINT_BOOL)
+HOSTILE(ResBoolTwo, GLINT_GUEST_BOOL)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_BOOL, 1, 2);
@@ -482,7 +482,7 @@ HOSTILE(ResBoolTwo, GLINT_BOOL)
 }
 
 /* Declared string: 8 bytes of text, then padding without any NUL. */
-HOSTILE(ResStrUnterminated, GLINT_STRING)
+HOSTILE(ResStrUnterminated, GLINT_GUEST_STRING)
 {
     uint8_t *p = ob();
     vhdr(p + 16, GLINT_ABI_STRING, 8);
@@ -492,7 +492,7 @@ HOSTILE(ResStrUnterminated, GLINT_STRING)
 }
 
 /* Declared string: the NUL is there but the size ends the message before it. */
-HOSTILE(ResStrNulOutsideMessage, GLINT_STRING)
+HOSTILE(ResStrNulOutsideMessage, GLINT_GUEST_STRING)
 {
     uint8_t *p = ob();
     vhdr(p + 16, GLINT_ABI_STRING, 8);
@@ -501,69 +501,69 @@ HOSTILE(ResStrNulOutsideMessage, GLINT_STRING)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResStrOverlong2, GLINT_STRING)
+HOSTILE(ResStrOverlong2, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "a\xc0\xaf", 3, P_DONE);
 }
 
-HOSTILE(ResStrOverlong3, GLINT_STRING)
+HOSTILE(ResStrOverlong3, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "\xe0\x80\xaf", 3, P_DONE);
 }
 
-HOSTILE(ResStrOverlong4, GLINT_STRING)
+HOSTILE(ResStrOverlong4, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "\xf0\x80\x80\xaf", 4, P_DONE);
 }
 
-HOSTILE(ResStrSurrogate, GLINT_STRING)
+HOSTILE(ResStrSurrogate, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "x\xed\xa0\x80y", 5, P_DONE);
 }
 
-HOSTILE(ResStrSurrogatePair, GLINT_STRING)
+HOSTILE(ResStrSurrogatePair, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "\xed\xa0\xbd\xed\xb8\x80", 6, P_DONE);
 }
 
-HOSTILE(ResStrLoneContinuation, GLINT_STRING)
+HOSTILE(ResStrLoneContinuation, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "ok\x80", 3, P_DONE);
 }
 
-HOSTILE(ResStrTruncatedSequence, GLINT_STRING)
+HOSTILE(ResStrTruncatedSequence, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "euro \xe2\x82", 7, P_DONE);
 }
 
-HOSTILE(ResStrAbove10FFFF, GLINT_STRING)
+HOSTILE(ResStrAbove10FFFF, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "\xf4\x90\x80\x80", 4, P_DONE);
 }
 
-HOSTILE(ResStrByteFF, GLINT_STRING)
+HOSTILE(ResStrByteFF, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "\xff\xfe", 2, P_DONE);
 }
 
-HOSTILE(ResStrEmbeddedNul, GLINT_STRING)
+HOSTILE(ResStrEmbeddedNul, GLINT_GUEST_STRING)
 {
     raw_string_msg(K_RESULT, 0, "a\0b", 3, P_DONE);
 }
 
 /* An error result (status != 0) without its message string. */
-HOSTILE(ResErrNoMessage, GLINT_I32)
+HOSTILE(ResErrNoMessage, GLINT_GUEST_I32)
 {
     hdr(ob(), 16, K_RESULT, 0, 0, 5, 0);
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResErrMessageBadUtf8, GLINT_I32)
+HOSTILE(ResErrMessageBadUtf8, GLINT_GUEST_I32)
 {
     raw_string_msg(K_RESULT, 5, "bad \xc0\x80", 6, P_DONE);
 }
 
-HOSTILE(ResErrMessageUnterminated, GLINT_I32)
+HOSTILE(ResErrMessageUnterminated, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     vhdr(p + 16, GLINT_ABI_STRING, 8);
@@ -573,7 +573,7 @@ HOSTILE(ResErrMessageUnterminated, GLINT_I32)
 }
 
 /* An error result whose "message" is an i32. */
-HOSTILE(ResErrMessageI32, GLINT_I32)
+HOSTILE(ResErrMessageI32, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -581,7 +581,7 @@ HOSTILE(ResErrMessageI32, GLINT_I32)
     exit_forever(P_DONE);
 }
 
-HOSTILE(ResErrTwoMessages, GLINT_I32)
+HOSTILE(ResErrTwoMessages, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     uint32_t pos = 16;
@@ -592,14 +592,14 @@ HOSTILE(ResErrTwoMessages, GLINT_I32)
 }
 
 /* A well-formed error result whose text carries terminal escapes: the host must sanitise. */
-HOSTILE(ResErrEscapes, GLINT_I32)
+HOSTILE(ResErrEscapes, GLINT_GUEST_I32)
 {
     static const char t[] = "evil\x1b[2J\x1b]0;pwned\x07\r\nline2\x7f\t!";
     raw_string_msg(K_RESULT, 7, t, sizeof t - 1, P_DONE);
 }
 
 /* A well-formed error result with a 16000-byte message and status INT32_MIN. */
-HOSTILE(ResErrHugeMessage, GLINT_I32)
+HOSTILE(ResErrHugeMessage, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     uint32_t n = 16000;
@@ -611,7 +611,7 @@ HOSTILE(ResErrHugeMessage, GLINT_I32)
 }
 
 /* Valid non-ASCII UTF-8 in an error message. */
-HOSTILE(ResErrUnicode, GLINT_I32)
+HOSTILE(ResErrUnicode, GLINT_GUEST_I32)
 {
     static const char t[] = "h\xc3\xa9llo \xe2\x98\x83 \xf0\x9f\x92\xa9";
     raw_string_msg(K_RESULT, 3, t, sizeof t - 1, P_DONE);
@@ -620,20 +620,20 @@ HOSTILE(ResErrUnicode, GLINT_I32)
 /* ---- HOSTCALL messages ------------------------------------------------------------------------
  */
 
-HOSTILE(HcGarbage, GLINT_I32)
+HOSTILE(HcGarbage, GLINT_GUEST_I32)
 {
     fill_garbage(ob(), 4096, 0x9e3779b9u);
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcAllZero, GLINT_I32)
+HOSTILE(HcAllZero, GLINT_GUEST_I32)
 {
     memset(ob(), 0, 256);
     exit_forever(P_HOSTCALL);
 }
 
 /* name_len 5 but the message is only a header. */
-HOSTILE(HcTruncatedName, GLINT_I32)
+HOSTILE(HcTruncatedName, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "print\0\0\0", 8);
@@ -641,7 +641,7 @@ HOSTILE(HcTruncatedName, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcSizeFFFFFFFF, GLINT_I32)
+HOSTILE(HcSizeFFFFFFFF, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "print\0\0\0", 8);
@@ -649,7 +649,7 @@ HOSTILE(HcSizeFFFFFFFF, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcSizeNear4G, GLINT_I32)
+HOSTILE(HcSizeNear4G, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "print\0\0\0", 8);
@@ -657,7 +657,7 @@ HOSTILE(HcSizeNear4G, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcNameLenFFFFFFFF, GLINT_I32)
+HOSTILE(HcNameLenFFFFFFFF, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "print\0\0\0", 8);
@@ -666,7 +666,7 @@ HOSTILE(HcNameLenFFFFFFFF, GLINT_I32)
 }
 
 /* name_len points past the end of the message (self-referencing size). */
-HOSTILE(HcNameLenPastMessage, GLINT_I32)
+HOSTILE(HcNameLenPastMessage, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memset(p, 'a', 128);
@@ -674,12 +674,12 @@ HOSTILE(HcNameLenPastMessage, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcEmptyName, GLINT_I32)
+HOSTILE(HcEmptyName, GLINT_GUEST_I32)
 {
     raw_hostcall("", 0, "x", 1);
 }
 
-HOSTILE(HcName64, GLINT_I32)
+HOSTILE(HcName64, GLINT_GUEST_I32)
 {
     char name[65];
     memset(name, 'a', 64);
@@ -687,7 +687,7 @@ HOSTILE(HcName64, GLINT_I32)
     raw_hostcall(name, 64, "x", 1);
 }
 
-HOSTILE(HcName1000, GLINT_I32)
+HOSTILE(HcName1000, GLINT_GUEST_I32)
 {
     char name[1001];
     memset(name, 'b', 1000);
@@ -700,7 +700,7 @@ HOSTILE(HcName1000, GLINT_I32)
 }
 
 /* Name bytes without the NUL: the padding holds text. */
-HOSTILE(HcNameUnterminated, GLINT_I32)
+HOSTILE(HcNameUnterminated, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "printXYZ", 8);
@@ -708,29 +708,29 @@ HOSTILE(HcNameUnterminated, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcNameBadChars, GLINT_I32)
+HOSTILE(HcNameBadChars, GLINT_GUEST_I32)
 {
     raw_hostcall("pr-nt", 5, "x", 1);
 }
 
-HOSTILE(HcNameUtf8, GLINT_I32)
+HOSTILE(HcNameUtf8, GLINT_GUEST_I32)
 {
     raw_hostcall("pr\xc3\xafnt", 6, "x", 1);
 }
 
-HOSTILE(HcNameOverlong, GLINT_I32)
+HOSTILE(HcNameOverlong, GLINT_GUEST_I32)
 {
     raw_hostcall("pr\xc0\xafnt", 6, "x", 1);
 }
 
 /* "pri\0t": a NUL inside the name, so a C string comparison would see "pri". */
-HOSTILE(HcNameEmbeddedNul, GLINT_I32)
+HOSTILE(HcNameEmbeddedNul, GLINT_GUEST_I32)
 {
     raw_hostcall("pri\0t", 5, "x", 1);
 }
 
 /* "print" followed by junk after the NUL, inside the name padding. */
-HOSTILE(HcNamePaddingJunk, GLINT_I32)
+HOSTILE(HcNamePaddingJunk, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -740,7 +740,7 @@ HOSTILE(HcNamePaddingJunk, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcArgUnterminated, GLINT_I32)
+HOSTILE(HcArgUnterminated, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "print\0\0\0", 8);
@@ -750,28 +750,28 @@ HOSTILE(HcArgUnterminated, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcArgOverlong, GLINT_I32)
+HOSTILE(HcArgOverlong, GLINT_GUEST_I32)
 {
     raw_hostcall("print", 5, "\xc1\xbf", 2);
 }
 
-HOSTILE(HcArgSurrogate, GLINT_I32)
+HOSTILE(HcArgSurrogate, GLINT_GUEST_I32)
 {
     raw_hostcall("print", 5, "\xed\xbf\xbf", 3);
 }
 
-HOSTILE(HcArgLoneContinuation, GLINT_I32)
+HOSTILE(HcArgLoneContinuation, GLINT_GUEST_I32)
 {
     raw_hostcall("print", 5, "\xbf", 1);
 }
 
-HOSTILE(HcArgEmbeddedNul, GLINT_I32)
+HOSTILE(HcArgEmbeddedNul, GLINT_GUEST_I32)
 {
     raw_hostcall("print", 5, "ab\0cd", 5);
 }
 
 /* count 2, one value present. */
-HOSTILE(HcCountGtContent, GLINT_I32)
+HOSTILE(HcCountGtContent, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -781,7 +781,7 @@ HOSTILE(HcCountGtContent, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcCount17, GLINT_I32)
+HOSTILE(HcCount17, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memcpy(p + 16, "HostAdd\0", 8);
@@ -793,7 +793,7 @@ HOSTILE(HcCount17, GLINT_I32)
 }
 
 /* Expected return type 10 (no such type). */
-HOSTILE(HcRetType10, GLINT_I32)
+HOSTILE(HcRetType10, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     memset(p, 0, 64);
@@ -804,14 +804,14 @@ HOSTILE(HcRetType10, GLINT_I32)
 }
 
 /* A RESULT message on the host-call port. */
-HOSTILE(HcKindResult, GLINT_I32)
+HOSTILE(HcKindResult, GLINT_GUEST_I32)
 {
     hdr(ob(), 16, K_RESULT, 0, 0, 0, 0);
     exit_forever(P_HOSTCALL);
 }
 
 /* The guest forges a HOSTRESULT (the host's own reply kind) on the host-call port. */
-HOSTILE(HcKindHostResult, GLINT_I32)
+HOSTILE(HcKindHostResult, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I64, 8, 42);
@@ -819,7 +819,7 @@ HOSTILE(HcKindHostResult, GLINT_I32)
     exit_forever(P_HOSTCALL);
 }
 
-HOSTILE(HcKindAbort, GLINT_I32)
+HOSTILE(HcKindAbort, GLINT_GUEST_I32)
 {
     raw_string_msg(K_ABORT, 1, "abort via hostcall", 18, P_HOSTCALL);
 }
@@ -827,92 +827,93 @@ HOSTILE(HcKindAbort, GLINT_I32)
 /* ---- host calls the host must refuse politely (valid encodings) --------------------------------
  */
 
-static int call_add(const char *name, uint8_t ret_type, unsigned nargs, const glint_val *args,
-                    glint_val *r)
+static int call_add(const char *name, uint8_t ret_type, unsigned nargs, const glint_guest_val *args,
+                    glint_guest_val *r)
 {
-    glint_val v;
-    int rc = glint_host_call(name, ret_type, &v, nargs, args);
+    glint_guest_val v;
+    int rc = glint_guest_host_call(name, ret_type, &v, nargs, args);
     if (rc)
         return host_failed(rc);
     r->i32 = (int32_t)v.i64;
     return 0;
 }
 
-HOSTILE(HcUnknownName, GLINT_I32)
+HOSTILE(HcUnknownName, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i64(1), glint_val_i64(2)};
-    return call_add("NoSuchHostFunction", GLINT_I64, 2, args, r);
+    glint_guest_val args[2] = {glint_guest_val_i64(1), glint_guest_val_i64(2)};
+    return call_add("NoSuchHostFunction", GLINT_GUEST_I64, 2, args, r);
 }
 
 /* HostAdd is registered on the image; rows call this in a sandbox whose registry lacks it. */
-HOSTILE(HcHostAdd, GLINT_I32)
+HOSTILE(HcHostAdd, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i64(40), glint_val_i64(2)};
-    return call_add("HostAdd", GLINT_I64, 2, args, r);
+    glint_guest_val args[2] = {glint_guest_val_i64(40), glint_guest_val_i64(2)};
+    return call_add("HostAdd", GLINT_GUEST_I64, 2, args, r);
 }
 
-HOSTILE(HcName63Unknown, GLINT_I32)
+HOSTILE(HcName63Unknown, GLINT_GUEST_I32)
 {
     char name[64];
     memset(name, 'Z', 63);
     name[63] = 0;
-    return call_add(name, GLINT_I64, 0, NULL, r);
+    return call_add(name, GLINT_GUEST_I64, 0, NULL, r);
 }
 
-HOSTILE(HcWrongArgTypes, GLINT_I32)
+HOSTILE(HcWrongArgTypes, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i32(1), glint_val_i64(2)};
-    return call_add("HostAdd", GLINT_I64, 2, args, r);
+    glint_guest_val args[2] = {glint_guest_val_i32(1), glint_guest_val_i64(2)};
+    return call_add("HostAdd", GLINT_GUEST_I64, 2, args, r);
 }
 
-HOSTILE(HcTooFewArgs, GLINT_I32)
+HOSTILE(HcTooFewArgs, GLINT_GUEST_I32)
 {
-    glint_val args[1] = {glint_val_i64(1)};
-    return call_add("HostAdd", GLINT_I64, 1, args, r);
+    glint_guest_val args[1] = {glint_guest_val_i64(1)};
+    return call_add("HostAdd", GLINT_GUEST_I64, 1, args, r);
 }
 
-HOSTILE(HcTooManyArgs, GLINT_I32)
+HOSTILE(HcTooManyArgs, GLINT_GUEST_I32)
 {
-    glint_val args[3] = {glint_val_i64(1), glint_val_i64(2), glint_val_i64(3)};
-    return call_add("HostAdd", GLINT_I64, 3, args, r);
+    glint_guest_val args[3] = {glint_guest_val_i64(1), glint_guest_val_i64(2),
+                               glint_guest_val_i64(3)};
+    return call_add("HostAdd", GLINT_GUEST_I64, 3, args, r);
 }
 
-HOSTILE(HcSixteenArgs, GLINT_I32)
+HOSTILE(HcSixteenArgs, GLINT_GUEST_I32)
 {
-    glint_val args[16];
+    glint_guest_val args[16];
     for (int i = 0; i < 16; i++)
-        args[i] = glint_val_string("sixteen");
-    return call_add("HostAdd", GLINT_I64, 16, args, r);
+        args[i] = glint_guest_val_string("sixteen");
+    return call_add("HostAdd", GLINT_GUEST_I64, 16, args, r);
 }
 
-HOSTILE(HcWrongReturnType, GLINT_I32)
+HOSTILE(HcWrongReturnType, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i64(1), glint_val_i64(2)};
-    return call_add("HostAdd", GLINT_STRING, 2, args, r);
+    glint_guest_val args[2] = {glint_guest_val_i64(1), glint_guest_val_i64(2)};
+    return call_add("HostAdd", GLINT_GUEST_STRING, 2, args, r);
 }
 
-HOSTILE(HcPrintWrongReturnType, GLINT_I32)
+HOSTILE(HcPrintWrongReturnType, GLINT_GUEST_I32)
 {
-    glint_val args[1] = {glint_val_string("x")};
-    return call_add("print", GLINT_I32, 1, args, r);
+    glint_guest_val args[1] = {glint_guest_val_string("x")};
+    return call_add("print", GLINT_GUEST_I32, 1, args, r);
 }
 
-HOSTILE(HcPrintNoArgs, GLINT_I32)
+HOSTILE(HcPrintNoArgs, GLINT_GUEST_I32)
 {
-    return call_add("print", GLINT_VOID, 0, NULL, r);
+    return call_add("print", GLINT_GUEST_VOID, 0, NULL, r);
 }
 
-HOSTILE(HcFailingFunction, GLINT_I32)
+HOSTILE(HcFailingFunction, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i64(1), glint_val_i64(2)};
-    return call_add("HostFail", GLINT_I64, 2, args, r);
+    glint_guest_val args[2] = {glint_guest_val_i64(1), glint_guest_val_i64(2)};
+    return call_add("HostFail", GLINT_GUEST_I64, 2, args, r);
 }
 
 /* HostBig(n) returns n bytes: more than the output buffer holds. */
-HOSTILE(HcReplyTooBig, GLINT_I32)
+HOSTILE(HcReplyTooBig, GLINT_GUEST_I32)
 {
-    glint_val arg = glint_val_u32(20000), v;
-    int rc = glint_host_call("HostBig", GLINT_STRING, &v, 1, &arg);
+    glint_guest_val arg = glint_guest_val_u32(20000), v;
+    int rc = glint_guest_host_call("HostBig", GLINT_GUEST_STRING, &v, 1, &arg);
     if (rc)
         return host_failed(rc);
     r->i32 = (int32_t)v.len;
@@ -922,24 +923,24 @@ HOSTILE(HcReplyTooBig, GLINT_I32)
 /* ---- floods and recursion
  * ------------------------------------------------------------------------ */
 
-HOSTILE(Print10000, GLINT_U32)
+HOSTILE(Print10000, GLINT_GUEST_U32)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < 10000; i++) {
-        if (glint_print("p") < 0)
-            return glint_error(1, "print %u failed: %s", i, glint_host_error_message());
+        if (glint_guest_print("p") < 0)
+            return glint_guest_error(1, "print %u failed: %s", i, glint_guest_host_error_message());
         n++;
     }
     r->u32 = n;
     return 0;
 }
 
-HOSTILE(Add10000, GLINT_I64)
+HOSTILE(Add10000, GLINT_GUEST_I64)
 {
     int64_t sum = 0;
     for (int64_t i = 0; i < 10000; i++) {
-        glint_val args[2] = {glint_val_i64(sum), glint_val_i64(i)}, v;
-        if (glint_host_call("HostAdd", GLINT_I64, &v, 2, args) != 0)
+        glint_guest_val args[2] = {glint_guest_val_i64(sum), glint_guest_val_i64(i)}, v;
+        if (glint_guest_host_call("HostAdd", GLINT_GUEST_I64, &v, 2, args) != 0)
             return host_failed(-1);
         sum = v.i64;
     }
@@ -948,18 +949,18 @@ HOSTILE(Add10000, GLINT_I64)
 }
 
 /* Host calls forever: only a deadline or an interrupt stops it. */
-HOSTILE(PrintForever, GLINT_VOID)
+HOSTILE(PrintForever, GLINT_GUEST_VOID)
 {
     for (;;)
-        glint_print("again");
+        glint_guest_print("again");
     return 0;
 }
 
 /* CallReenter(mode) -> i32: the host function Reenter(mode) calls back into sandboxes. */
-HOSTILE(CallReenter, GLINT_I32, GLINT_I32)
+HOSTILE(CallReenter, GLINT_GUEST_I32, GLINT_GUEST_I32)
 {
-    glint_val v;
-    int rc = glint_host_call("Reenter", GLINT_I32, &v, 1, &a[0]);
+    glint_guest_val v;
+    int rc = glint_guest_host_call("Reenter", GLINT_GUEST_I32, &v, 1, &a[0]);
     if (rc)
         return host_failed(rc);
     r->i32 = v.i32;
@@ -969,13 +970,13 @@ HOSTILE(CallReenter, GLINT_I32, GLINT_I32)
 /* ---- ABORT messages ----------------------------------------------------------------------------
  */
 
-HOSTILE(AbGarbage, GLINT_VOID)
+HOSTILE(AbGarbage, GLINT_GUEST_VOID)
 {
     fill_garbage(ob(), 4096, 0x0badf00du);
     exit_forever(P_ABORT);
 }
 
-HOSTILE(AbUnterminated, GLINT_VOID)
+HOSTILE(AbUnterminated, GLINT_GUEST_VOID)
 {
     uint8_t *p = ob();
     vhdr(p + 16, GLINT_ABI_STRING, 8);
@@ -984,12 +985,12 @@ HOSTILE(AbUnterminated, GLINT_VOID)
     exit_forever(P_ABORT);
 }
 
-HOSTILE(AbInvalidUtf8, GLINT_VOID)
+HOSTILE(AbInvalidUtf8, GLINT_GUEST_VOID)
 {
     raw_string_msg(K_ABORT, 78, "bad \xed\xa0\x80", 7, P_ABORT);
 }
 
-HOSTILE(AbSizeFFFFFFFF, GLINT_VOID)
+HOSTILE(AbSizeFFFFFFFF, GLINT_GUEST_VOID)
 {
     uint8_t *p = ob();
     put_str(p + 16, "x", 1);
@@ -997,7 +998,7 @@ HOSTILE(AbSizeFFFFFFFF, GLINT_VOID)
     exit_forever(P_ABORT);
 }
 
-HOSTILE(AbMessageI32, GLINT_VOID)
+HOSTILE(AbMessageI32, GLINT_GUEST_VOID)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -1005,26 +1006,26 @@ HOSTILE(AbMessageI32, GLINT_VOID)
     exit_forever(P_ABORT);
 }
 
-HOSTILE(AbNoMessage, GLINT_VOID)
+HOSTILE(AbNoMessage, GLINT_GUEST_VOID)
 {
     hdr(ob(), 16, K_ABORT, 0, 0, 81, 0);
     exit_forever(P_ABORT);
 }
 
 /* Nothing written: the output buffer still holds the last (init) RESULT. */
-HOSTILE(AbStaleBuffer, GLINT_VOID)
+HOSTILE(AbStaleBuffer, GLINT_GUEST_VOID)
 {
     exit_forever(P_ABORT);
 }
 
-HOSTILE(AbEscapes, GLINT_VOID)
+HOSTILE(AbEscapes, GLINT_GUEST_VOID)
 {
     static const char t[] = "\x1b[31mred\x1b[0m\r\x08\x08 bell\x07";
     raw_string_msg(K_ABORT, 82, t, sizeof t - 1, P_ABORT);
 }
 
 /* A valid raw abort filling most of the buffer. */
-HOSTILE(AbRawHuge, GLINT_VOID)
+HOSTILE(AbRawHuge, GLINT_GUEST_VOID)
 {
     uint8_t *p = ob();
     uint32_t n = ocap() - 32;
@@ -1035,43 +1036,43 @@ HOSTILE(AbRawHuge, GLINT_VOID)
     exit_forever(P_ABORT);
 }
 
-/* glint_abort with a 100 KB message: the runtime truncates it to the buffer. */
-HOSTILE(AbHugeFormatted, GLINT_VOID)
+/* glint_guest_abort with a 100 KB message: the runtime truncates it to the buffer. */
+HOSTILE(AbHugeFormatted, GLINT_GUEST_VOID)
 {
     size_t n = 100 * 1024;
     char *s = malloc(n + 1);
     if (!s)
-        return glint_error(3, "out of memory");
+        return glint_guest_error(3, "out of memory");
     memset(s, 'A', n);
     s[n] = 0;
-    glint_abort(43, "huge:%s", s);
+    glint_guest_abort(43, "huge:%s", s);
 }
 
 /* ---- early, repeated and forged exits ----------------------------------------------------------
  */
 
 /* DONE before writing anything: the output buffer holds the init RESULT (void). */
-HOSTILE(EarlyDoneI32, GLINT_I32)
+HOSTILE(EarlyDoneI32, GLINT_GUEST_I32)
 {
     exit_forever(P_DONE);
 }
 
 /* The same for a void function: the stale void RESULT is a well-formed answer. */
-HOSTILE(EarlyDoneVoid, GLINT_VOID)
+HOSTILE(EarlyDoneVoid, GLINT_GUEST_VOID)
 {
     exit_forever(P_DONE);
 }
 
 /* A host call, then DONE with the host's reply still in the buffer. */
-HOSTILE(EarlyDoneAfterHostCall, GLINT_I32)
+HOSTILE(EarlyDoneAfterHostCall, GLINT_GUEST_I32)
 {
-    glint_print("then done");
+    glint_guest_print("then done");
     exit_forever(P_DONE);
 }
 
 /* DoubleDone() -> i32: answers this call with 1, the next call with a raw i32 2, the one after
  * with 3 (through the runtime); then the runtime's loop is back in step. */
-HOSTILE(DoubleDone, GLINT_I32)
+HOSTILE(DoubleDone, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 1);
@@ -1085,24 +1086,24 @@ HOSTILE(DoubleDone, GLINT_I32)
 }
 
 /* Overwrite the input buffer (the CALL being served) in the middle of a host call. */
-HOSTILE(ScribbleInputDuringHostCall, GLINT_I32)
+HOSTILE(ScribbleInputDuringHostCall, GLINT_GUEST_I32)
 {
     fill_garbage(ib(), bi()->input_size, 0x5eedu);
-    if (glint_print("after scribbling the input buffer") < 0)
+    if (glint_guest_print("after scribbling the input buffer") < 0)
         return host_failed(-1);
     fill_garbage(ib(), bi()->input_size, 0x5eed2u);
-    glint_val args[2] = {glint_val_i64(2), glint_val_i64(3)}, v;
-    if (glint_host_call("HostAdd", GLINT_I64, &v, 2, args) != 0)
+    glint_guest_val args[2] = {glint_guest_val_i64(2), glint_guest_val_i64(3)}, v;
+    if (glint_guest_host_call("HostAdd", GLINT_GUEST_I64, &v, 2, args) != 0)
         return host_failed(-1);
     r->i32 = (int32_t)v.i64;
     return 0;
 }
 
 /* After HostAdd's reply, edit it in place into a RESULT (kind 4 -> 2) and exit DONE. */
-HOSTILE(ForgeResultFromReply, GLINT_I64)
+HOSTILE(ForgeResultFromReply, GLINT_GUEST_I64)
 {
-    glint_val args[2] = {glint_val_i64(40), glint_val_i64(2)}, v;
-    if (glint_host_call("HostAdd", GLINT_I64, &v, 2, args) != 0)
+    glint_guest_val args[2] = {glint_guest_val_i64(40), glint_guest_val_i64(2)}, v;
+    if (glint_guest_host_call("HostAdd", GLINT_GUEST_I64, &v, 2, args) != 0)
         return host_failed(-1);
     uint8_t *p = ob();
     p[4] = K_RESULT;
@@ -1113,10 +1114,10 @@ HOSTILE(ForgeResultFromReply, GLINT_I64)
 }
 
 /* After the reply, scramble it and exit DONE. */
-HOSTILE(ScribbleReplyThenDone, GLINT_I32)
+HOSTILE(ScribbleReplyThenDone, GLINT_GUEST_I32)
 {
-    glint_val args[2] = {glint_val_i64(40), glint_val_i64(2)}, v;
-    if (glint_host_call("HostAdd", GLINT_I64, &v, 2, args) != 0)
+    glint_guest_val args[2] = {glint_guest_val_i64(40), glint_guest_val_i64(2)}, v;
+    if (glint_guest_host_call("HostAdd", GLINT_GUEST_I64, &v, 2, args) != 0)
         return host_failed(-1);
     uint8_t *p = ob();
     p[5] = 200; /* count */
@@ -1124,15 +1125,15 @@ HOSTILE(ScribbleReplyThenDone, GLINT_I32)
 }
 
 /* A result larger than the output buffer, through the runtime. */
-HOSTILE(ReturnTooBig, GLINT_BYTES)
+HOSTILE(ReturnTooBig, GLINT_GUEST_BYTES)
 {
     uint32_t n = ocap() + 4096;
     uint8_t *p = malloc(n);
     if (!p)
-        return glint_error(3, "out of memory");
+        return glint_guest_error(3, "out of memory");
     memset(p, 0xab, n);
-    *r = glint_val_bytes(p, n);
-    r->flags = GLINT_VAL_FREE;
+    *r = glint_guest_val_bytes(p, n);
+    r->flags = GLINT_GUEST_VAL_FREE;
     return 0;
 }
 
@@ -1140,7 +1141,7 @@ HOSTILE(ReturnTooBig, GLINT_BYTES)
  */
 
 #define PORT_FN(name_, insn_, port_)                                                               \
-    HOSTILE(name_, GLINT_I32)                                                                      \
+    HOSTILE(name_, GLINT_GUEST_I32)                                                                \
     {                                                                                              \
         uint32_t v = 0;                                                                            \
         __asm__ volatile(insn_ : "+a"(v) : "d"((uint16_t)(port_)) : "memory");                     \
@@ -1175,7 +1176,7 @@ PORT_FN(OutwDxHostCall, "outw %%ax, %%dx", GLINT_ABI_PORT_HOSTCALL)
 PORT_FN(OutwDxAbort, "outw %%ax, %%dx", GLINT_ABI_PORT_ABORT)
 
 /* A well-formed i32 result sent with `rep outsb` of 3 bytes instead of one `outb`. */
-HOSTILE(RepOutsbDone, GLINT_I32)
+HOSTILE(RepOutsbDone, GLINT_GUEST_I32)
 {
     uint8_t *p = ob();
     put_scalar(p + 16, GLINT_ABI_I32, 4, 42);
@@ -1189,7 +1190,7 @@ HOSTILE(RepOutsbDone, GLINT_I32)
 }
 
 /* `rep insb` from the DONE port into the heap: an `in` the host never answers. */
-HOSTILE(RepInsbDone, GLINT_I32)
+HOSTILE(RepInsbDone, GLINT_GUEST_I32)
 {
     uint8_t *dst = (uint8_t *)(uintptr_t)bi()->heap_addr + 4096;
     uint64_t n = 16;
@@ -1198,7 +1199,7 @@ HOSTILE(RepInsbDone, GLINT_I32)
 }
 
 /* `rep outsb` whose source is the GDT (supervisor): the emulator must not read it for us. */
-HOSTILE(OutsbFromSupervisor, GLINT_I32)
+HOSTILE(OutsbFromSupervisor, GLINT_GUEST_I32)
 {
     const uint8_t *s = (const uint8_t *)(uintptr_t)GLINT_ABI_GDT_ADDR;
     uint64_t n = 8;
@@ -1207,7 +1208,7 @@ HOSTILE(OutsbFromSupervisor, GLINT_I32)
 }
 
 /* `rep insb` into the GDT (supervisor, read-only) from an allowed port. */
-HOSTILE(InsbIntoGdt, GLINT_I32)
+HOSTILE(InsbIntoGdt, GLINT_GUEST_I32)
 {
     uint8_t *dst = (uint8_t *)(uintptr_t)GLINT_ABI_GDT_ADDR;
     uint64_t n = 8;
@@ -1217,50 +1218,50 @@ HOSTILE(InsbIntoGdt, GLINT_I32)
 
 /* ---- memory -------------------------------------------------------------------------------- */
 
-HOSTILE(ReadAt, GLINT_U64, GLINT_U64)
+HOSTILE(ReadAt, GLINT_GUEST_U64, GLINT_GUEST_U64)
 {
     r->u64 = *(volatile uint64_t *)(uintptr_t)a[0].u64;
     return 0;
 }
 
-HOSTILE(WriteAt, GLINT_I32, GLINT_U64)
+HOSTILE(WriteAt, GLINT_GUEST_I32, GLINT_GUEST_U64)
 {
     *(volatile uint64_t *)(uintptr_t)a[0].u64 = 0x4141414141414141ull;
     r->i32 = 1;
     return 0;
 }
 
-HOSTILE(JumpTo, GLINT_I32, GLINT_U64)
+HOSTILE(JumpTo, GLINT_GUEST_I32, GLINT_GUEST_U64)
 {
     __asm__ volatile("jmp *%0" : : "r"(a[0].u64) : "memory");
     return 0;
 }
 
-HOSTILE(CallTo, GLINT_I32, GLINT_U64)
+HOSTILE(CallTo, GLINT_GUEST_I32, GLINT_GUEST_U64)
 {
     __asm__ volatile("call *%0" : : "r"(a[0].u64) : "memory");
     return 0;
 }
 
-HOSTILE(ReadMemoryEnd, GLINT_U64)
+HOSTILE(ReadMemoryEnd, GLINT_GUEST_U64)
 {
     r->u64 = *(volatile uint64_t *)(uintptr_t)bi()->memory_size;
     return 0;
 }
 
-HOSTILE(WriteMemoryEnd, GLINT_I32)
+HOSTILE(WriteMemoryEnd, GLINT_GUEST_I32)
 {
     *(volatile uint64_t *)(uintptr_t)bi()->memory_size = 1;
     return 0;
 }
 
-HOSTILE(WriteStackGuard, GLINT_I32)
+HOSTILE(WriteStackGuard, GLINT_GUEST_I32)
 {
     *(volatile uint64_t *)(uintptr_t)(bi()->stack_addr - 8) = 1;
     return 0;
 }
 
-HOSTILE(WriteOwnCode, GLINT_I32)
+HOSTILE(WriteOwnCode, GLINT_GUEST_I32)
 {
     *(volatile uint8_t *)(uintptr_t)&ResGarbage = 0xc3;
     return 0;
@@ -1268,14 +1269,14 @@ HOSTILE(WriteOwnCode, GLINT_I32)
 
 static const char rodata_text[] = "read-only text";
 
-HOSTILE(WriteRodata, GLINT_I32)
+HOSTILE(WriteRodata, GLINT_GUEST_I32)
 {
     ((volatile char *)(uintptr_t)rodata_text)[0] = 'W';
     return 0;
 }
 
 /* Rewrite our own export record (in .glint_exports, read-only) to point elsewhere. */
-HOSTILE(WriteExportTable, GLINT_I32)
+HOSTILE(WriteExportTable, GLINT_GUEST_I32)
 {
     extern const struct glint_abi_export __glint_exports_start[];
     ((volatile uint64_t *)(uintptr_t)&__glint_exports_start[0].fn)[0] = 0;
@@ -1283,7 +1284,7 @@ HOSTILE(WriteExportTable, GLINT_I32)
 }
 
 /* Self-modifying code: patch our own instruction stream, then run it. */
-HOSTILE(SelfModify, GLINT_I32)
+HOSTILE(SelfModify, GLINT_GUEST_I32)
 {
     uint8_t *code = (uint8_t *)(uintptr_t)&Seven;
     code[0] = 0xcc; /* int3 */
@@ -1293,36 +1294,36 @@ HOSTILE(SelfModify, GLINT_I32)
 
 static volatile uint64_t data_word = 0xc3; /* `ret` if it were executed */
 
-HOSTILE(JumpIntoData, GLINT_I32)
+HOSTILE(JumpIntoData, GLINT_GUEST_I32)
 {
     __asm__ volatile("call *%0" : : "r"(&data_word) : "memory");
     return 0;
 }
 
-HOSTILE(JumpIntoInputBuffer, GLINT_I32)
+HOSTILE(JumpIntoInputBuffer, GLINT_GUEST_I32)
 {
     __asm__ volatile("call *%0" : : "r"(ib() + 32) : "memory");
     return 0;
 }
 
-HOSTILE(JumpIntoBootPage, GLINT_I32)
+HOSTILE(JumpIntoBootPage, GLINT_GUEST_I32)
 {
     __asm__ volatile("call *%0" : : "r"((uint64_t)GLINT_ABI_BOOT_ADDR + 8) : "memory");
     return 0;
 }
 
-HOSTILE(JumpIntoHeap, GLINT_I32)
+HOSTILE(JumpIntoHeap, GLINT_GUEST_I32)
 {
     uint8_t *p = malloc(16);
     if (!p)
-        return glint_error(3, "out of memory");
+        return glint_guest_error(3, "out of memory");
     p[0] = 0xc3;
     __asm__ volatile("call *%0" : : "r"(p) : "memory");
     return 0;
 }
 
 /* Return to a non-canonical address. */
-HOSTILE(ReturnToNonCanonical, GLINT_I32)
+HOSTILE(ReturnToNonCanonical, GLINT_GUEST_I32)
 {
     __asm__ volatile("pushq %0\n\tret" : : "r"(0x00ff000000001000ull) : "memory");
     return 0;
@@ -1331,7 +1332,7 @@ HOSTILE(ReturnToNonCanonical, GLINT_I32)
 /* ---- privileged and unusual instructions ----------------------------------------------------- */
 
 #define INSN_FN(name_, ...)                                                                        \
-    HOSTILE(name_, GLINT_I32)                                                                      \
+    HOSTILE(name_, GLINT_GUEST_I32)                                                                \
     {                                                                                              \
         __asm__ volatile(__VA_ARGS__ : : : "rax", "rbx", "rcx", "rdx", "r11", "memory");           \
         r->i32 = 1;                                                                                \
@@ -1465,7 +1466,7 @@ INSN_FN(AlignmentCheck, "pushfq\n\t"
 /* vmmcall (AMD's hypercall) at CPL3: returns rax after it in the high half and the instruction's
  * bytes read back afterwards in the low 24 bits (a hypervisor that "fixes" hypercalls may patch
  * the read-only code page). */
-HOSTILE(VmmcallSite, GLINT_U64)
+HOSTILE(VmmcallSite, GLINT_GUEST_U64)
 {
     uint64_t rax = 0;
     const uint8_t *site;
@@ -1480,7 +1481,7 @@ HOSTILE(VmmcallSite, GLINT_U64)
 }
 
 /* vmcall (Intel's hypercall) at CPL3, reported like VmmcallSite. */
-HOSTILE(VmcallSite, GLINT_U64)
+HOSTILE(VmcallSite, GLINT_GUEST_U64)
 {
     uint64_t rax = 0;
     const uint8_t *site;
@@ -1499,7 +1500,7 @@ INSN_FN(XsetbvAll, "xor %%ecx, %%ecx\n\tmov $-1, %%eax\n\tmov $-1, %%edx\n\txset
 
 /* AvxAdd(i64 x) -> i64: x + 1 + 2 + 3 + 4 computed in 256-bit AVX registers
  * (vbroadcastss, vaddps, vextractf128): needs CR4.OSXSAVE and XCR0.AVX on hardware KVM. */
-HOSTILE(AvxAdd, GLINT_I64, GLINT_I64)
+HOSTILE(AvxAdd, GLINT_GUEST_I64, GLINT_GUEST_I64)
 {
     static const float lanes[8] = {1, 2, 3, 4, 0, 0, 0, 0};
     float x = (float)a[0].i64, out[4];
@@ -1516,7 +1517,7 @@ HOSTILE(AvxAdd, GLINT_I64, GLINT_I64)
 }
 
 /* AvxDirty(u64 v): leave v in every 64-bit lane of ymm0..ymm15 (upper halves included). */
-HOSTILE(AvxDirty, GLINT_VOID, GLINT_U64)
+HOSTILE(AvxDirty, GLINT_GUEST_VOID, GLINT_GUEST_U64)
 {
     uint64_t v = a[0].u64;
     __asm__ volatile("vbroadcastsd %0, %%ymm0\n\t"
@@ -1537,7 +1538,7 @@ HOSTILE(AvxDirty, GLINT_VOID, GLINT_U64)
 
 /* AvxUpper() -> u64: OR of the upper 128 bits of ymm0..ymm15 as found (stored straight to
  * memory, so no register is changed before it is read). */
-HOSTILE(AvxUpper, GLINT_U64)
+HOSTILE(AvxUpper, GLINT_GUEST_U64)
 {
     uint64_t up[16][2];
     __asm__ volatile("vextractf128 $1, %%ymm0, 0(%0)\n\tvextractf128 $1, %%ymm1, 16(%0)\n\t"
@@ -1559,7 +1560,7 @@ HOSTILE(AvxUpper, GLINT_U64)
 }
 
 /* Rdpid() -> u64: what rdpid reads (IA32_TSC_AUX). */
-HOSTILE(Rdpid, GLINT_U64)
+HOSTILE(Rdpid, GLINT_GUEST_U64)
 {
     uint64_t v;
     __asm__ volatile("rdpid %0" : "=r"(v));
@@ -1568,7 +1569,7 @@ HOSTILE(Rdpid, GLINT_U64)
 }
 
 /* Rdtscp() -> u64: the TSC_AUX part (ecx) of rdtscp. */
-HOSTILE(Rdtscp, GLINT_U64)
+HOSTILE(Rdtscp, GLINT_GUEST_U64)
 {
     uint32_t lo, hi, aux;
     __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
@@ -1579,7 +1580,7 @@ HOSTILE(Rdtscp, GLINT_U64)
 }
 
 /* Selectors() -> u64: ds | es << 16 | fs << 32 | gs << 48 now. */
-HOSTILE(Selectors, GLINT_U64)
+HOSTILE(Selectors, GLINT_GUEST_U64)
 {
     uint16_t ds, es, fs, gs;
     __asm__ volatile("mov %%ds, %0\n\tmov %%es, %1\n\tmov %%fs, %2\n\tmov %%gs, %3"
@@ -1589,7 +1590,7 @@ HOSTILE(Selectors, GLINT_U64)
 }
 
 /* FsBaseSwap(v) -> u64: set the FS base to v with wrfsbase, return the previous one. */
-HOSTILE(FsBaseSwap, GLINT_U64, GLINT_U64)
+HOSTILE(FsBaseSwap, GLINT_GUEST_U64, GLINT_GUEST_U64)
 {
     uint64_t old;
     __asm__ volatile("rdfsbase %0\n\twrfsbase %1" : "=&r"(old) : "r"(a[0].u64) : "memory");
@@ -1598,7 +1599,7 @@ HOSTILE(FsBaseSwap, GLINT_U64, GLINT_U64)
 }
 
 /* GsBaseSwap(v) -> u64: the same for GS. */
-HOSTILE(GsBaseSwap, GLINT_U64, GLINT_U64)
+HOSTILE(GsBaseSwap, GLINT_GUEST_U64, GLINT_GUEST_U64)
 {
     uint64_t old;
     __asm__ volatile("rdgsbase %0\n\twrgsbase %1" : "=&r"(old) : "r"(a[0].u64) : "memory");
@@ -1619,49 +1620,49 @@ HOSTILE(GsBaseSwap, GLINT_U64, GLINT_U64)
                      : "rbx", "memory")
 
 /* rsp at the bottom of the stack: the push lands in the guard page. */
-HOSTILE(RspIntoGuardPush, GLINT_I32)
+HOSTILE(RspIntoGuardPush, GLINT_GUEST_I32)
 {
     WITH_RSP(bi()->stack_addr, "pushq $0");
     return 0;
 }
 
 /* rsp in the exception stack (supervisor): the push faults, delivery uses IST1 anyway. */
-HOSTILE(RspExceptionStackPush, GLINT_I32)
+HOSTILE(RspExceptionStackPush, GLINT_GUEST_I32)
 {
     WITH_RSP(GLINT_ABI_XSTACK_ADDR + GLINT_ABI_XSTACK_SIZE, "pushq $0");
     return 0;
 }
 
 /* rsp non-canonical: #SS. */
-HOSTILE(RspNonCanonicalPush, GLINT_I32)
+HOSTILE(RspNonCanonicalPush, GLINT_GUEST_I32)
 {
     WITH_RSP(0x8000000000000000ull, "pushq $0");
     return 0;
 }
 
 /* rsp in an unmapped guard page, then an exception: the CPU must not need the user stack. */
-HOSTILE(RspUnmappedThenUd2, GLINT_I32)
+HOSTILE(RspUnmappedThenUd2, GLINT_GUEST_I32)
 {
     WITH_RSP(GLINT_ABI_XSTACK_ADDR - 0x800, "ud2");
     return 0;
 }
 
 /* rsp 0, then a fault: with a non-IST handler this would be a double fault. */
-HOSTILE(RspZeroThenPageFault, GLINT_I32)
+HOSTILE(RspZeroThenPageFault, GLINT_GUEST_I32)
 {
     WITH_RSP(0, "mov 0x10, %%rax");
     return 0;
 }
 
 /* rsp pointing at the page tables' address (never mapped), then int3. */
-HOSTILE(RspPageTablesThenInt3, GLINT_I32)
+HOSTILE(RspPageTablesThenInt3, GLINT_GUEST_I32)
 {
     WITH_RSP(GLINT_ABI_PT_ADDR + 0x800, "int3");
     return 0;
 }
 
 /* rsp non-canonical, then #UD: delivery must still work (IST). */
-HOSTILE(RspNonCanonicalThenUd2, GLINT_I32)
+HOSTILE(RspNonCanonicalThenUd2, GLINT_GUEST_I32)
 {
     WITH_RSP(0xdead000000000000ull, "ud2");
     return 0;
@@ -1679,7 +1680,7 @@ static int recurse(int depth)
     return recurse(depth + 1) + buf[depth & 255];
 }
 
-HOSTILE(StackOverflow, GLINT_I32)
+HOSTILE(StackOverflow, GLINT_GUEST_I32)
 {
     r->i32 = recurse(0);
     return 0;
@@ -1688,7 +1689,7 @@ HOSTILE(StackOverflow, GLINT_I32)
 /* ---- heap ---------------------------------------------------------------------------------------
  */
 
-HOSTILE(HeapExhaust, GLINT_U32)
+HOSTILE(HeapExhaust, GLINT_GUEST_U32)
 {
     void **list = NULL;
     uint32_t count = 0;
@@ -1698,7 +1699,7 @@ HOSTILE(HeapExhaust, GLINT_U32)
     }
     if (malloc((size_t)-1) || malloc((size_t)-1 / 2) || calloc((size_t)-1 / 2, 4) ||
         realloc(NULL, (size_t)-16))
-        return glint_error(11, "absurd allocation succeeded");
+        return glint_guest_error(11, "absurd allocation succeeded");
     while (list) {
         void **next = *list;
         free(list);
@@ -1708,7 +1709,7 @@ HOSTILE(HeapExhaust, GLINT_U32)
     return 0;
 }
 
-HOSTILE(HeapDoubleFree, GLINT_I32)
+HOSTILE(HeapDoubleFree, GLINT_GUEST_I32)
 {
     void *p = malloc(32);
     free(p);
@@ -1716,18 +1717,18 @@ HOSTILE(HeapDoubleFree, GLINT_I32)
     return 0;
 }
 
-HOSTILE(HeapFreeWild, GLINT_I32)
+HOSTILE(HeapFreeWild, GLINT_GUEST_I32)
 {
     free((void *)(uintptr_t)(bi()->heap_addr + 4096 + 8));
     return 0;
 }
 
 /* Overflow a heap block into the next block's header, then free. */
-HOSTILE(HeapOverflowThenFree, GLINT_I32)
+HOSTILE(HeapOverflowThenFree, GLINT_GUEST_I32)
 {
     uint8_t *p = malloc(32), *q = malloc(32);
     if (!p || !q)
-        return glint_error(3, "out of memory");
+        return glint_guest_error(3, "out of memory");
     memset(p, 0xee, 80);
     free(q);
     free(p);
@@ -1737,14 +1738,14 @@ HOSTILE(HeapOverflowThenFree, GLINT_I32)
 /* ---- spinning
  * ------------------------------------------------------------------------------------ */
 
-HOSTILE(Spin, GLINT_VOID)
+HOSTILE(Spin, GLINT_GUEST_VOID)
 {
     for (;;)
         __asm__ volatile("" ::: "memory");
     return 0;
 }
 
-HOSTILE(SpinPause, GLINT_VOID)
+HOSTILE(SpinPause, GLINT_GUEST_VOID)
 {
     for (;;)
         __asm__ volatile("pause" ::: "memory");
@@ -1796,8 +1797,8 @@ uint64_t entry_xmm[32] __attribute__((used, aligned(16)));
 uint32_t entry_mxcsr __attribute__((used));
 uint16_t entry_fcw __attribute__((used));
 
-int DumpEntryState(const glint_val *a, glint_val *r);
-int dump_entry_state_c(const glint_val *a, glint_val *r);
+int DumpEntryState(const glint_guest_val *a, glint_guest_val *r);
+int dump_entry_state_c(const glint_guest_val *a, glint_guest_val *r);
 
 /* DumpEntryState(u64 code_end) -> bytes (struct entry_dump). Captures the registers before any
  * compiler-generated code runs, then continues in C. */
@@ -1850,7 +1851,7 @@ __asm__(".pushsection .text\n"
         "  jmp dump_entry_state_c\n"
         ".size DumpEntryState, . - DumpEntryState\n"
         ".popsection\n");
-GLINT_EXPORT(DumpEntryState, GLINT_BYTES, GLINT_U64);
+GLINT_GUEST_EXPORT(DumpEntryState, GLINT_GUEST_BYTES, GLINT_GUEST_U64);
 
 static struct entry_dump dump;
 
@@ -1896,7 +1897,7 @@ static uint64_t count_nonzero(uint64_t lo, uint64_t hi)
     return n;
 }
 
-int dump_entry_state_c(const glint_val *a, glint_val *r)
+int dump_entry_state_c(const glint_guest_val *a, glint_guest_val *r)
 {
     const struct glint_abi_boot *b = bi();
     memset(&dump, 0, sizeof dump);
@@ -1947,12 +1948,12 @@ int dump_entry_state_c(const glint_val *a, glint_val *r)
     dump.stack_nonzero_below = below > b->stack_addr ? count_nonzero(b->stack_addr, below) : 0;
     dump.boot_nonzero_after = count_nonzero(GLINT_ABI_BOOT_ADDR + sizeof(struct glint_abi_boot),
                                             GLINT_ABI_BOOT_ADDR + 4096);
-    *r = glint_val_bytes(&dump, sizeof dump);
+    *r = glint_guest_val_bytes(&dump, sizeof dump);
     return 0;
 }
 
 /* sgdt/sidt/sldt/str/smsw at CPL3 (allowed without CR4.UMIP): what do they reveal? */
-HOSTILE(DescriptorTables, GLINT_BYTES)
+HOSTILE(DescriptorTables, GLINT_GUEST_BYTES)
 {
     static uint8_t buf[48];
     memset(buf, 0, sizeof buf);
@@ -1964,6 +1965,6 @@ HOSTILE(DescriptorTables, GLINT_BYTES)
                      :
                      : "r"(buf)
                      : "memory");
-    *r = glint_val_bytes(buf, sizeof buf);
+    *r = glint_guest_val_bytes(buf, sizeof buf);
     return 0;
 }

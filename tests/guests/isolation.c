@@ -10,16 +10,16 @@ static uint32_t dirty_pages;
 
 /* Reserve a heap area once, at init, so DirtyPages touches the same pages
  * each time (a request that uses the heap the same way). */
-int glint_init(void)
+int glint_guest_init(void)
 {
-    const struct glint_abi_boot *b = glint_boot_info();
+    const struct glint_abi_boot *b = glint_guest_boot_info();
     dirty_pages = (uint32_t)(b->heap_size / 4096) - 4;
     dirty_area = malloc((size_t)dirty_pages * 4096);
-    return dirty_area ? 0 : glint_error(1, "no heap for the dirty area");
+    return dirty_area ? 0 : glint_guest_error(1, "no heap for the dirty area");
 }
 
 /* DirtyPages(n, seed) -> u32: write one word in each of n distinct pages. */
-static int DirtyPages(const glint_val *a, glint_val *r)
+static int DirtyPages(const glint_guest_val *a, glint_guest_val *r)
 {
     uint32_t n = a[0].u32 < dirty_pages ? a[0].u32 : dirty_pages;
     for (uint32_t i = 0; i < n; i++)
@@ -27,7 +27,7 @@ static int DirtyPages(const glint_val *a, glint_val *r)
     r->u32 = n;
     return 0;
 }
-GLINT_EXPORT(DirtyPages, GLINT_U32, GLINT_U32, GLINT_U64);
+GLINT_GUEST_EXPORT(DirtyPages, GLINT_GUEST_U32, GLINT_GUEST_U32, GLINT_GUEST_U64);
 
 static void fill(uint8_t *p, uint64_t n, uint64_t seed)
 {
@@ -41,10 +41,10 @@ static void fill(uint8_t *p, uint64_t n, uint64_t seed)
  * except the live part of its own stack: heap (allocator metadata included),
  * data, stack, input and output buffers (the result is written last). Then
  * fill the SSE registers with garbage. */
-static int ScribbleAll(const glint_val *a, glint_val *r)
+static int ScribbleAll(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
-    const struct glint_abi_boot *b = glint_boot_info();
+    const struct glint_abi_boot *b = glint_guest_boot_info();
     uint64_t seed = a[0].u64;
     fill((uint8_t *)(uintptr_t)b->heap_addr, b->heap_size, seed);
     fill((uint8_t *)secret, sizeof secret, seed + 1);
@@ -60,11 +60,11 @@ static int ScribbleAll(const glint_val *a, glint_val *r)
                          : "xmm8", "xmm9", "xmm15");
     return 0;
 }
-GLINT_EXPORT(ScribbleAll, GLINT_VOID, GLINT_U64);
+GLINT_GUEST_EXPORT(ScribbleAll, GLINT_GUEST_VOID, GLINT_GUEST_U64);
 
 /* ScribbleThenFault(seed) -> void: scribble, load garbage into general and
  * SSE registers, then fault, leaving the vCPU at CPL0 in an exception stub. */
-static int ScribbleThenFault(const glint_val *a, glint_val *r)
+static int ScribbleThenFault(const glint_guest_val *a, glint_guest_val *r)
 {
     ScribbleAll(a, r);
     __asm__ volatile("mov $0x4141414141414141, %%rax\n\t"
@@ -76,10 +76,10 @@ static int ScribbleThenFault(const glint_val *a, glint_val *r)
                          : "rax", "rbx", "r12", "r15", "xmm0", "memory");
     return 0;
 }
-GLINT_EXPORT(ScribbleThenFault, GLINT_VOID, GLINT_U64);
+GLINT_GUEST_EXPORT(ScribbleThenFault, GLINT_GUEST_VOID, GLINT_GUEST_U64);
 
 /* StoreSecret(s) -> void and LoadSecret() -> string: state kept in .bss. */
-static int StoreSecret(const glint_val *a, glint_val *r)
+static int StoreSecret(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
     size_t n = a[0].len < sizeof secret - 1 ? a[0].len : sizeof secret - 1;
@@ -87,27 +87,27 @@ static int StoreSecret(const glint_val *a, glint_val *r)
     secret[n] = 0;
     return 0;
 }
-GLINT_EXPORT(StoreSecret, GLINT_VOID, GLINT_STRING);
+GLINT_GUEST_EXPORT(StoreSecret, GLINT_GUEST_VOID, GLINT_GUEST_STRING);
 
-static int LoadSecret(const glint_val *a, glint_val *r)
+static int LoadSecret(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
-    *r = glint_val_string(secret);
+    *r = glint_guest_val_string(secret);
     return 0;
 }
-GLINT_EXPORT(LoadSecret, GLINT_STRING);
+GLINT_GUEST_EXPORT(LoadSecret, GLINT_GUEST_STRING);
 
 /* Calls() -> u64: how many times this was called since the image was built. */
-static int Calls(const glint_val *a, glint_val *r)
+static int Calls(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     r->u64 = ++calls;
     return 0;
 }
-GLINT_EXPORT(Calls, GLINT_U64);
+GLINT_GUEST_EXPORT(Calls, GLINT_GUEST_U64);
 
 /* Spin() -> void: never returns. */
-static int Spin(const glint_val *a, glint_val *r)
+static int Spin(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
@@ -115,74 +115,74 @@ static int Spin(const glint_val *a, glint_val *r)
         __asm__ volatile("" ::: "memory");
     return 0;
 }
-GLINT_EXPORT(Spin, GLINT_VOID);
+GLINT_GUEST_EXPORT(Spin, GLINT_GUEST_VOID);
 
 /* Nop() -> void: the cheapest call. */
-static int Nop(const glint_val *a, glint_val *r)
+static int Nop(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
     return 0;
 }
-GLINT_EXPORT(Nop, GLINT_VOID);
+GLINT_GUEST_EXPORT(Nop, GLINT_GUEST_VOID);
 
 /* TakeTwo(s, t) -> u32: total length; a call whose arguments can be wrong at position 2. */
-static int TakeTwo(const glint_val *a, glint_val *r)
+static int TakeTwo(const glint_guest_val *a, glint_guest_val *r)
 {
     r->u32 = a[0].len + a[1].len;
     return 0;
 }
-GLINT_EXPORT(TakeTwo, GLINT_U32, GLINT_STRING, GLINT_STRING);
+GLINT_GUEST_EXPORT(TakeTwo, GLINT_GUEST_U32, GLINT_GUEST_STRING, GLINT_GUEST_STRING);
 
 /* RawInput() -> bytes: the input buffer's raw bytes, as much as the output
  * buffer can carry; what a tenant could read of an earlier call's arguments. */
-static int RawInput(const glint_val *a, glint_val *r)
+static int RawInput(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
-    const struct glint_abi_boot *b = glint_boot_info();
+    const struct glint_abi_boot *b = glint_guest_boot_info();
     uint64_t n = b->input_size < b->output_size - 64 ? b->input_size : b->output_size - 64;
-    *r = glint_val_bytes((const void *)(uintptr_t)b->input_addr, (uint32_t)n);
+    *r = glint_guest_val_bytes((const void *)(uintptr_t)b->input_addr, (uint32_t)n);
     return 0;
 }
-GLINT_EXPORT(RawInput, GLINT_BYTES);
+GLINT_GUEST_EXPORT(RawInput, GLINT_GUEST_BYTES);
 
 /* Fail(s) -> void: a guest error carrying s. */
-static int Fail(const glint_val *a, glint_val *r)
+static int Fail(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
-    return glint_error(7, "failing on %.20s", a[0].str);
+    return glint_guest_error(7, "failing on %.20s", a[0].str);
 }
-GLINT_EXPORT(Fail, GLINT_VOID, GLINT_STRING);
+GLINT_GUEST_EXPORT(Fail, GLINT_GUEST_VOID, GLINT_GUEST_STRING);
 
 /* Abort(s) -> void: abort the call. */
-static int Abort(const glint_val *a, glint_val *r)
+static int Abort(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
-    glint_abort(9, "aborting on %.20s", a[0].str);
+    glint_guest_abort(9, "aborting on %.20s", a[0].str);
 }
-GLINT_EXPORT(Abort, GLINT_VOID, GLINT_STRING);
+GLINT_GUEST_EXPORT(Abort, GLINT_GUEST_VOID, GLINT_GUEST_STRING);
 
 /* BadResult(s) -> i32: leave garbage as the result (a protocol error). */
-static int BadResult(const glint_val *a, glint_val *r)
+static int BadResult(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     (void)r;
-    const struct glint_abi_boot *b = glint_boot_info();
+    const struct glint_abi_boot *b = glint_guest_boot_info();
     fill((uint8_t *)(uintptr_t)b->output_addr, 64, 5);
     for (;;)
         __asm__ volatile("outb %%al, %0" : : "i"(GLINT_ABI_PORT_DONE), "a"((uint8_t)0) : "memory");
     return 0;
 }
-GLINT_EXPORT(BadResult, GLINT_I32, GLINT_STRING);
+GLINT_GUEST_EXPORT(BadResult, GLINT_GUEST_I32, GLINT_GUEST_STRING);
 
 /* CallHost(name, s) -> string: the string the host function `name` returns
  * for s, or a guest error with the host's message. */
-static int CallHost(const glint_val *a, glint_val *r)
+static int CallHost(const glint_guest_val *a, glint_guest_val *r)
 {
-    glint_val out;
-    if (glint_host_call(a[0].str, GLINT_STRING, &out, 1, &a[1]) != 0)
-        return glint_error(3, "host call %.40s failed", a[0].str);
+    glint_guest_val out;
+    if (glint_guest_host_call(a[0].str, GLINT_GUEST_STRING, &out, 1, &a[1]) != 0)
+        return glint_guest_error(3, "host call %.40s failed", a[0].str);
     *r = out;
     return 0;
 }
-GLINT_EXPORT(CallHost, GLINT_STRING, GLINT_STRING, GLINT_STRING);
+GLINT_GUEST_EXPORT(CallHost, GLINT_GUEST_STRING, GLINT_GUEST_STRING, GLINT_GUEST_STRING);

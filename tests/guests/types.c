@@ -7,75 +7,75 @@
 
 /* ---- echo every type ------------------------------------------------------- */
 
-static int EchoI32(const glint_val *a, glint_val *r)
+static int EchoI32(const glint_guest_val *a, glint_guest_val *r)
 {
     r->i32 = a[0].i32;
     return 0;
 }
-GLINT_EXPORT(EchoI32, GLINT_I32, GLINT_I32);
+GLINT_GUEST_EXPORT(EchoI32, GLINT_GUEST_I32, GLINT_GUEST_I32);
 
-static int EchoU32(const glint_val *a, glint_val *r)
+static int EchoU32(const glint_guest_val *a, glint_guest_val *r)
 {
     r->u32 = a[0].u32;
     return 0;
 }
-GLINT_EXPORT(EchoU32, GLINT_U32, GLINT_U32);
+GLINT_GUEST_EXPORT(EchoU32, GLINT_GUEST_U32, GLINT_GUEST_U32);
 
-static int EchoI64(const glint_val *a, glint_val *r)
+static int EchoI64(const glint_guest_val *a, glint_guest_val *r)
 {
     r->i64 = a[0].i64;
     return 0;
 }
-GLINT_EXPORT(EchoI64, GLINT_I64, GLINT_I64);
+GLINT_GUEST_EXPORT(EchoI64, GLINT_GUEST_I64, GLINT_GUEST_I64);
 
-static int EchoU64(const glint_val *a, glint_val *r)
+static int EchoU64(const glint_guest_val *a, glint_guest_val *r)
 {
     r->u64 = a[0].u64;
     return 0;
 }
-GLINT_EXPORT(EchoU64, GLINT_U64, GLINT_U64);
+GLINT_GUEST_EXPORT(EchoU64, GLINT_GUEST_U64, GLINT_GUEST_U64);
 
-static int EchoF32(const glint_val *a, glint_val *r)
+static int EchoF32(const glint_guest_val *a, glint_guest_val *r)
 {
     r->f32 = a[0].f32;
     return 0;
 }
-GLINT_EXPORT(EchoF32, GLINT_F32, GLINT_F32);
+GLINT_GUEST_EXPORT(EchoF32, GLINT_GUEST_F32, GLINT_GUEST_F32);
 
-static int EchoF64(const glint_val *a, glint_val *r)
+static int EchoF64(const glint_guest_val *a, glint_guest_val *r)
 {
     r->f64 = a[0].f64;
     return 0;
 }
-GLINT_EXPORT(EchoF64, GLINT_F64, GLINT_F64);
+GLINT_GUEST_EXPORT(EchoF64, GLINT_GUEST_F64, GLINT_GUEST_F64);
 
-static int EchoBool(const glint_val *a, glint_val *r)
+static int EchoBool(const glint_guest_val *a, glint_guest_val *r)
 {
     r->b = a[0].b;
     return 0;
 }
-GLINT_EXPORT(EchoBool, GLINT_BOOL, GLINT_BOOL);
+GLINT_GUEST_EXPORT(EchoBool, GLINT_GUEST_BOOL, GLINT_GUEST_BOOL);
 
-static int EchoString(const glint_val *a, glint_val *r)
+static int EchoString(const glint_guest_val *a, glint_guest_val *r)
 {
     r->str = a[0].str;
     r->len = a[0].len;
     return 0;
 }
-GLINT_EXPORT(EchoString, GLINT_STRING, GLINT_STRING);
+GLINT_GUEST_EXPORT(EchoString, GLINT_GUEST_STRING, GLINT_GUEST_STRING);
 
-static int EchoBytes(const glint_val *a, glint_val *r)
+static int EchoBytes(const glint_guest_val *a, glint_guest_val *r)
 {
     r->bytes = a[0].bytes;
     r->len = a[0].len;
     return 0;
 }
-GLINT_EXPORT(EchoBytes, GLINT_BYTES, GLINT_BYTES);
+GLINT_GUEST_EXPORT(EchoBytes, GLINT_GUEST_BYTES, GLINT_GUEST_BYTES);
 
 /* ---- many parameters ----------------------------------------------------------- */
 
 /* Sum16(16 x i64) -> i64, wrapping. */
-static int Sum16(const glint_val *a, glint_val *r)
+static int Sum16(const glint_guest_val *a, glint_guest_val *r)
 {
     uint64_t s = 0;
     for (int i = 0; i < 16; i++)
@@ -83,12 +83,14 @@ static int Sum16(const glint_val *a, glint_val *r)
     r->u64 = s;
     return 0;
 }
-GLINT_EXPORT(Sum16, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64,
-             GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64, GLINT_I64,
-             GLINT_I64, GLINT_I64);
+GLINT_GUEST_EXPORT(Sum16, GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64,
+                   GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64,
+                   GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64,
+                   GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64, GLINT_GUEST_I64,
+                   GLINT_GUEST_I64);
 
 /* Append "len:hex" of a bytes value. */
-static int put_hex(char *buf, size_t n, const glint_val *v)
+static int put_hex(char *buf, size_t n, const glint_guest_val *v)
 {
     int k = snprintf(buf, n, "%u:", v->len);
     for (uint32_t i = 0; i < v->len && (size_t)k < n; i++)
@@ -98,12 +100,12 @@ static int put_hex(char *buf, size_t n, const glint_val *v)
 
 /* Mixed16(i32, u32, i64, u64, f32, f64, bool, string, bytes, i32, u64, string, bool, f64, bytes,
  * i64) -> string "a|b|...|p": every value in order, so the host can check placement. */
-static int Mixed16(const glint_val *a, glint_val *r)
+static int Mixed16(const glint_guest_val *a, glint_guest_val *r)
 {
     size_t n = 512 + a[7].len + a[11].len + 2 * (a[8].len + a[14].len);
     char *s = malloc(n);
     if (!s)
-        return glint_error(3, "out of memory");
+        return glint_guest_error(3, "out of memory");
     int k = snprintf(s, n, "%d|%u|%lld|%llu|%g|%g|%d|%s|", a[0].i32, a[1].u32, (long long)a[2].i64,
                      (unsigned long long)a[3].u64, (double)a[4].f32, a[5].f64, a[6].b ? 1 : 0,
                      a[7].str);
@@ -114,81 +116,83 @@ static int Mixed16(const glint_val *a, glint_val *r)
     k += snprintf(s + k, n - (size_t)k, "|%lld", (long long)a[15].i64);
     r->str = s;
     r->len = (uint32_t)k;
-    r->flags = GLINT_VAL_FREE;
+    r->flags = GLINT_GUEST_VAL_FREE;
     return 0;
 }
-GLINT_EXPORT(Mixed16, GLINT_STRING, GLINT_I32, GLINT_U32, GLINT_I64, GLINT_U64, GLINT_F32,
-             GLINT_F64, GLINT_BOOL, GLINT_STRING, GLINT_BYTES, GLINT_I32, GLINT_U64, GLINT_STRING,
-             GLINT_BOOL, GLINT_F64, GLINT_BYTES, GLINT_I64);
+GLINT_GUEST_EXPORT(Mixed16, GLINT_GUEST_STRING, GLINT_GUEST_I32, GLINT_GUEST_U32, GLINT_GUEST_I64,
+                   GLINT_GUEST_U64, GLINT_GUEST_F32, GLINT_GUEST_F64, GLINT_GUEST_BOOL,
+                   GLINT_GUEST_STRING, GLINT_GUEST_BYTES, GLINT_GUEST_I32, GLINT_GUEST_U64,
+                   GLINT_GUEST_STRING, GLINT_GUEST_BOOL, GLINT_GUEST_F64, GLINT_GUEST_BYTES,
+                   GLINT_GUEST_I64);
 
 /* ---- strings and bytes ------------------------------------------------------------- */
 
 /* StringLen(string) -> u32: strlen as seen by the guest (checks the NUL and len agree). */
-static int StringLen(const glint_val *a, glint_val *r)
+static int StringLen(const glint_guest_val *a, glint_guest_val *r)
 {
     size_t n = strlen(a[0].str);
     if (n != a[0].len)
-        return glint_error(4, "strlen %u but len %u", (unsigned)n, a[0].len);
+        return glint_guest_error(4, "strlen %u but len %u", (unsigned)n, a[0].len);
     r->u32 = (uint32_t)n;
     return 0;
 }
-GLINT_EXPORT(StringLen, GLINT_U32, GLINT_STRING);
+GLINT_GUEST_EXPORT(StringLen, GLINT_GUEST_U32, GLINT_GUEST_STRING);
 
 /* MakeString(u32 n) -> string of n 'x' (heap, freed by the runtime). */
-static int MakeString(const glint_val *a, glint_val *r)
+static int MakeString(const glint_guest_val *a, glint_guest_val *r)
 {
     uint32_t n = a[0].u32;
     char *s = malloc((size_t)n + 1);
     if (!s)
-        return glint_error(3, "cannot allocate %u bytes", n);
+        return glint_guest_error(3, "cannot allocate %u bytes", n);
     memset(s, 'x', n);
     s[n] = 0;
     r->str = s;
     r->len = n;
-    r->flags = GLINT_VAL_FREE;
+    r->flags = GLINT_GUEST_VAL_FREE;
     return 0;
 }
-GLINT_EXPORT(MakeString, GLINT_STRING, GLINT_U32);
+GLINT_GUEST_EXPORT(MakeString, GLINT_GUEST_STRING, GLINT_GUEST_U32);
 
 /* MakeBytes(u32 n) -> bytes b[i] = i & 0xff (heap, freed by the runtime). */
-static int MakeBytes(const glint_val *a, glint_val *r)
+static int MakeBytes(const glint_guest_val *a, glint_guest_val *r)
 {
     uint32_t n = a[0].u32;
     uint8_t *p = malloc(n ? n : 1);
     if (!p)
-        return glint_error(3, "cannot allocate %u bytes", n);
+        return glint_guest_error(3, "cannot allocate %u bytes", n);
     for (uint32_t i = 0; i < n; i++)
         p[i] = (uint8_t)i;
     r->bytes = p;
     r->len = n;
-    r->flags = GLINT_VAL_FREE;
+    r->flags = GLINT_GUEST_VAL_FREE;
     return 0;
 }
-GLINT_EXPORT(MakeBytes, GLINT_BYTES, GLINT_U32);
+GLINT_GUEST_EXPORT(MakeBytes, GLINT_GUEST_BYTES, GLINT_GUEST_U32);
 
 /* ---- errors and state ------------------------------------------------------------ */
 
-static int ReturnError(const glint_val *a, glint_val *r)
+static int ReturnError(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
-    return glint_error(a[0].i32, "requested error %d", a[0].i32);
+    return glint_guest_error(a[0].i32, "requested error %d", a[0].i32);
 }
-GLINT_EXPORT(ReturnError, GLINT_I32, GLINT_I32);
+GLINT_GUEST_EXPORT(ReturnError, GLINT_GUEST_I32, GLINT_GUEST_I32);
 
 static int64_t counter;
 
 /* Counter() -> i64: 1, 2, 3, ... within one sandbox. */
-static int Counter(const glint_val *a, glint_val *r)
+static int Counter(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
     r->i64 = ++counter;
     return 0;
 }
-GLINT_EXPORT(Counter, GLINT_I64);
+GLINT_GUEST_EXPORT(Counter, GLINT_GUEST_I64);
 
 /* HeapStress(u32 n) -> u32: n rounds of malloc/realloc/free over 32 slots, each block filled
  * with a pattern that is verified before it is resized or freed; returns a checksum. */
-static int HeapStress(const glint_val *a, glint_val *r)
+static int HeapStress(const glint_guest_val *a, glint_guest_val *r)
 {
     enum { SLOTS = 32 };
     uint8_t *p[SLOTS] = {0};
@@ -201,7 +205,7 @@ static int HeapStress(const glint_val *a, glint_val *r)
         size_t n = ((seed >> 8) % 2000) + 1;
         for (size_t k = 0; k < len[i] && rc == 0; k++)
             if (p[i][k] != (uint8_t)(i * 31 + k))
-                rc = glint_error(6, "slot %u byte %u corrupted", i, (unsigned)k);
+                rc = glint_guest_error(6, "slot %u byte %u corrupted", i, (unsigned)k);
         if (rc)
             break;
         if (p[i] && (seed & 0x100)) {
@@ -212,7 +216,7 @@ static int HeapStress(const glint_val *a, glint_val *r)
         }
         uint8_t *q = realloc(p[i], n);
         if (!q) {
-            rc = glint_error(3, "realloc of %u bytes failed", (unsigned)n);
+            rc = glint_guest_error(3, "realloc of %u bytes failed", (unsigned)n);
             break;
         }
         for (size_t k = len[i]; k < n; k++)
@@ -227,57 +231,57 @@ static int HeapStress(const glint_val *a, glint_val *r)
     r->u32 = sum;
     return rc;
 }
-GLINT_EXPORT(HeapStress, GLINT_U32, GLINT_U32);
+GLINT_GUEST_EXPORT(HeapStress, GLINT_GUEST_U32, GLINT_GUEST_U32);
 
 /* PrintMany(u32 n) -> void: n prints "line <i>\n". */
-static int PrintMany(const glint_val *a, glint_val *r)
+static int PrintMany(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
     for (uint32_t i = 0; i < a[0].u32; i++)
-        if (glint_print("line %u\n", i) < 0)
-            return glint_error(7, "print %u failed: %s", i, glint_host_error_message());
+        if (glint_guest_print("line %u\n", i) < 0)
+            return glint_guest_error(7, "print %u failed: %s", i, glint_guest_host_error_message());
     return 0;
 }
-GLINT_EXPORT(PrintMany, GLINT_VOID, GLINT_U32);
+GLINT_GUEST_EXPORT(PrintMany, GLINT_GUEST_VOID, GLINT_GUEST_U32);
 
 /* ---- host calls -------------------------------------------------------------------- */
 
 /* CallHost(string name, i64 a, i64 b) -> i64: host function name(i64, i64) -> i64. */
-static int CallHost(const glint_val *a, glint_val *r)
+static int CallHost(const glint_guest_val *a, glint_guest_val *r)
 {
-    glint_val out;
-    if (glint_host_call(a[0].str, GLINT_I64, &out, 2, &a[1]) != 0)
-        return glint_error(8, "host call failed: %s", glint_host_error_message());
+    glint_guest_val out;
+    if (glint_guest_host_call(a[0].str, GLINT_GUEST_I64, &out, 2, &a[1]) != 0)
+        return glint_guest_error(8, "host call failed: %s", glint_guest_host_error_message());
     r->i64 = out.i64;
     return 0;
 }
-GLINT_EXPORT(CallHost, GLINT_I64, GLINT_STRING, GLINT_I64, GLINT_I64);
+GLINT_GUEST_EXPORT(CallHost, GLINT_GUEST_I64, GLINT_GUEST_STRING, GLINT_GUEST_I64, GLINT_GUEST_I64);
 
 /* CallHostWrongSig() -> i32: calls HostAdd(i64, i64) -> i64 as (string) -> i32. */
-static int CallHostWrongSig(const glint_val *a, glint_val *r)
+static int CallHostWrongSig(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)a;
-    glint_val arg = glint_val_string("not a number");
-    glint_val out;
-    if (glint_host_call("HostAdd", GLINT_I32, &out, 1, &arg) != 0)
-        return glint_error(9, "host call failed: %s", glint_host_error_message());
+    glint_guest_val arg = glint_guest_val_string("not a number");
+    glint_guest_val out;
+    if (glint_guest_host_call("HostAdd", GLINT_GUEST_I32, &out, 1, &arg) != 0)
+        return glint_guest_error(9, "host call failed: %s", glint_guest_host_error_message());
     r->i32 = out.i32;
     return 0;
 }
-GLINT_EXPORT(CallHostWrongSig, GLINT_I32);
+GLINT_GUEST_EXPORT(CallHostWrongSig, GLINT_GUEST_I32);
 
 /* CallHostString(string) -> string: returns HostUpper's result, which lives in the output
  * buffer, without copying it. */
-static int CallHostString(const glint_val *a, glint_val *r)
+static int CallHostString(const glint_guest_val *a, glint_guest_val *r)
 {
-    glint_val out;
-    if (glint_host_call("HostUpper", GLINT_STRING, &out, 1, a) != 0)
-        return glint_error(10, "host call failed: %s", glint_host_error_message());
+    glint_guest_val out;
+    if (glint_guest_host_call("HostUpper", GLINT_GUEST_STRING, &out, 1, a) != 0)
+        return glint_guest_error(10, "host call failed: %s", glint_guest_host_error_message());
     r->str = out.str;
     r->len = out.len;
     return 0;
 }
-GLINT_EXPORT(CallHostString, GLINT_STRING, GLINT_STRING);
+GLINT_GUEST_EXPORT(CallHostString, GLINT_GUEST_STRING, GLINT_GUEST_STRING);
 
 /* ---- timing ------------------------------------------------------------------------- */
 
@@ -290,22 +294,22 @@ static uint64_t spin(uint64_t n)
 }
 
 /* SpinLoops(u64 n) -> u64: a busy loop of n iterations (for calls of a chosen length). */
-static int SpinLoops(const glint_val *a, glint_val *r)
+static int SpinLoops(const glint_guest_val *a, glint_guest_val *r)
 {
     r->u64 = spin(a[0].u64);
     return 0;
 }
-GLINT_EXPORT(SpinLoops, GLINT_U64, GLINT_U64);
+GLINT_GUEST_EXPORT(SpinLoops, GLINT_GUEST_U64, GLINT_GUEST_U64);
 
 /* CallHostThenSpin(string name, u64 n) -> u64: host function name(i64 0, i64 0) -> i64, then
  * a busy loop of n iterations; returns n. */
-static int CallHostThenSpin(const glint_val *a, glint_val *r)
+static int CallHostThenSpin(const glint_guest_val *a, glint_guest_val *r)
 {
-    glint_val args[2] = {glint_val_i64(0), glint_val_i64(0)};
-    glint_val out;
-    if (glint_host_call(a[0].str, GLINT_I64, &out, 2, args) != 0)
-        return glint_error(8, "host call failed: %s", glint_host_error_message());
+    glint_guest_val args[2] = {glint_guest_val_i64(0), glint_guest_val_i64(0)};
+    glint_guest_val out;
+    if (glint_guest_host_call(a[0].str, GLINT_GUEST_I64, &out, 2, args) != 0)
+        return glint_guest_error(8, "host call failed: %s", glint_guest_host_error_message());
     r->u64 = spin(a[1].u64);
     return 0;
 }
-GLINT_EXPORT(CallHostThenSpin, GLINT_U64, GLINT_STRING, GLINT_U64);
+GLINT_GUEST_EXPORT(CallHostThenSpin, GLINT_GUEST_U64, GLINT_GUEST_STRING, GLINT_GUEST_U64);
