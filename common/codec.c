@@ -91,6 +91,40 @@ static int put_value_header(glint__writer *w, uint8_t type, uint32_t len)
     return w->overflow ? -1 : 0;
 }
 
+/* A scalar of slen payload bytes: header, then the low bytes of its bits
+ * (bool normalised to 0 or 1). Returns 0 or -1 with w->overflow set. */
+static int put_scalar(glint__writer *w, const glint__cval *v, int slen)
+{
+    uint64_t bits = v->bits;
+    if (v->type == GLINT_ABI_BOOL)
+        bits = bits ? 1 : 0;
+    if (put_value_header(w, v->type, (uint32_t)slen) < 0)
+        return -1;
+    /* Little-endian host and guest (x86-64): the low bytes come first. */
+    put_bytes(w, &bits, (uint64_t)slen);
+    return 0;
+}
+
+/* A string or bytes value: room for all of it is checked first, because the
+ * payload may sit just past the value header and is moved before the header is
+ * written; a string gets its NUL. Returns 0 or -1 with w->overflow set. */
+static int put_payload(glint__writer *w, const glint__cval *v)
+{
+    uint64_t need = glint__value_wire_size(v->type, v->len);
+    if (w->overflow || need > (uint64_t)(w->cap - w->pos) || w->count >= GLINT_ABI_MAX_PARAMS) {
+        w->overflow = 1;
+        return -1;
+    }
+    uint8_t *dst = w->buf + w->pos + sizeof(struct glint_abi_value);
+    if (v->len)
+        memmove(dst, v->ptr, v->len);
+    (void)put_value_header(w, v->type, v->len);
+    w->pos += v->len;
+    if (v->type == GLINT_ABI_STRING)
+        w->buf[w->pos++] = 0;
+    return 0;
+}
+
 int glint__msg_put(glint__writer *w, const glint__cval *v)
 {
     int slen = glint__scalar_len(v->type);
@@ -98,29 +132,8 @@ int glint__msg_put(glint__writer *w, const glint__cval *v)
         w->overflow = 1;
         return -1;
     }
-    if (slen > 0) {
-        uint64_t bits = v->bits;
-        if (v->type == GLINT_ABI_BOOL)
-            bits = bits ? 1 : 0;
-        if (put_value_header(w, v->type, (uint32_t)slen) < 0)
-            return -1;
-        /* Little-endian host and guest (x86-64): the low bytes come first. */
-        put_bytes(w, &bits, (uint64_t)slen);
-    } else {
-        /* Check room first: the payload may sit just past the value header. */
-        uint64_t need = glint__value_wire_size(v->type, v->len);
-        if (w->overflow || need > (uint64_t)(w->cap - w->pos) || w->count >= GLINT_ABI_MAX_PARAMS) {
-            w->overflow = 1;
-            return -1;
-        }
-        uint8_t *dst = w->buf + w->pos + sizeof(struct glint_abi_value);
-        if (v->len)
-            memmove(dst, v->ptr, v->len);
-        (void)put_value_header(w, v->type, v->len);
-        w->pos += v->len;
-        if (v->type == GLINT_ABI_STRING)
-            w->buf[w->pos++] = 0;
-    }
+    if ((slen > 0 ? put_scalar(w, v, slen) : put_payload(w, v)) < 0)
+        return -1;
     put_zeros_to8(w);
     if (w->overflow)
         return -1;
