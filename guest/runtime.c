@@ -233,32 +233,45 @@ int glint_guest_print(const char *fmt, ...)
     return n;
 }
 
-/* Write the RESULT message for a finished call (or initialisation). */
-static void write_result(int rc, const glint_guest_val *ret)
+/* A successful RESULT carrying ret (none for void or NULL). Returns 0, or the
+ * error code (message recorded) if the value is invalid or does not fit. */
+static int write_ok(const glint_guest_val *ret)
 {
     glint__writer w;
-    if (rc == 0) {
-        glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, 0, NULL, 0);
-        if (ret && ret->type != GLINT_GUEST_VOID) {
-            glint__cval c = to_cval(ret);
-            if (ret->type == GLINT_GUEST_STRING && !glint__utf8_valid(c.ptr, c.len))
-                rc = glint_guest_error(-1, "function returned a string that is not valid UTF-8");
-            else if (glint__msg_put(&w, &c) != 0 || glint__msg_end(&w) < 0)
-                rc = glint_guest_error(-1,
-                                       "result of %u bytes does not fit the %u-byte output buffer",
-                                       c.len, out_cap());
-        } else {
-            glint__msg_end(&w);
-        }
-    }
-    if (rc != 0) {
-        glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, rc, NULL, 0);
-        uint32_t len = (uint32_t)strlen(error_text);
-        make_text(error_text, len);
-        glint__cval c = {.type = GLINT_GUEST_STRING, .len = len, .ptr = error_text};
-        glint__msg_put(&w, &c);
+    glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, 0, NULL, 0);
+    if (!ret || ret->type == GLINT_GUEST_VOID) {
         glint__msg_end(&w);
+        return 0;
     }
+    glint__cval c = to_cval(ret);
+    if (ret->type == GLINT_GUEST_STRING && !glint__utf8_valid(c.ptr, c.len))
+        return glint_guest_error(-1, "function returned a string that is not valid UTF-8");
+    if (glint__msg_put(&w, &c) != 0 || glint__msg_end(&w) < 0)
+        return glint_guest_error(-1, "result of %u bytes does not fit the %u-byte output buffer",
+                                 c.len, out_cap());
+    return 0;
+}
+
+/* A failed RESULT: status rc and the recorded message, repaired to text. */
+static void write_failure(int rc)
+{
+    glint__writer w;
+    glint__msg_begin(&w, out_buf(), out_cap(), GLINT_ABI_MSG_RESULT, 0, rc, NULL, 0);
+    uint32_t len = (uint32_t)strlen(error_text);
+    make_text(error_text, len);
+    glint__cval c = {.type = GLINT_GUEST_STRING, .len = len, .ptr = error_text};
+    glint__msg_put(&w, &c);
+    glint__msg_end(&w);
+}
+
+/* Write the RESULT message for a finished call (or initialisation), then free
+ * a returned string/bytes marked GLINT_GUEST_VAL_FREE. */
+static void write_result(int rc, const glint_guest_val *ret)
+{
+    if (rc == 0)
+        rc = write_ok(ret);
+    if (rc != 0)
+        write_failure(rc);
     if (ret && (ret->flags & GLINT_GUEST_VAL_FREE) &&
         (ret->type == GLINT_GUEST_STRING || ret->type == GLINT_GUEST_BYTES))
         free((void *)(uintptr_t)ret->bytes);
