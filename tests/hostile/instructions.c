@@ -1,5 +1,4 @@
-/* Hostile rows: privileged and unusual instructions at CPL3, segment loads, FS/GS bases,
- * hypercalls. */
+/* Hostile rows: privileged and odd instructions at CPL3, segment loads, FS/GS bases, hypercalls. */
 #include "hostile.h"
 
 #include <inttypes.h>
