@@ -83,6 +83,33 @@ glint_sandbox *vm_sandbox(glint_image *img, const glint_host_fns *fns)
     return sb;
 }
 
+void vm_open(const char *name, const glint_config *cfg, const glint_host_fns *fns,
+             glint_image **img, glint_sandbox **sb)
+{
+    vm_require_kvm();
+    *img = vm_load_test(name, cfg, fns);
+    *sb = vm_sandbox(*img, NULL);
+}
+
+void vm_close(glint_image **img, glint_sandbox **sb)
+{
+    glint_sandbox_destroy(*sb);
+    glint_image_destroy(*img);
+    *sb = NULL;
+    *img = NULL;
+}
+
+glint_value vm_call_ok(glint_sandbox *sb, const char *fn, const glint_value *args, size_t nargs)
+{
+    glint_value r;
+    memset(&r, 0, sizeof r);
+    int rc = glint_sandbox_call(sb, fn, args, nargs, &r);
+    glint_failure f;
+    glint_sandbox_last_failure(sb, &f);
+    cr_assert_eq(rc, 0, "%s: %s (%s)", fn, glint_strerror(rc), f.message);
+    return r;
+}
+
 void *vm_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
