@@ -83,6 +83,16 @@ glint_sandbox *vm_sandbox(glint_image *img, const glint_host_fns *fns)
     return sb;
 }
 
+glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user)
+{
+    glint_host_fns *fns = NULL;
+    cr_assert_eq(glint_host_fns_create(&fns), 0);
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
+    int rc = glint_host_fns_add(fns, name, GLINT_I64, ii, 2, fn, user);
+    cr_assert_eq(rc, 0, "glint_host_fns_add(%s): %s", name, glint_errmsg());
+    return fns;
+}
+
 void vm_open(const char *name, const glint_config *cfg, const glint_host_fns *fns,
              glint_image **img, glint_sandbox **sb)
 {

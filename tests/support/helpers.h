@@ -67,6 +67,10 @@ void vm_capture_print(void *user, const char *text, size_t len);
  */
 glint_host_fns *vm_host_fns(struct vm_capture *cap);
 
+/* A registry with the one host function name(i64, i64) -> i64 calling fn with user; asserts
+ * success. Destroy with glint_host_fns_destroy. */
+glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user);
+
 /* A watchdog for calls that may hang (a hang cannot be asserted on): if vm_watchdog_stop() is
  * not called within `ms`, print what hung to stderr and _exit(99), which Criterion reports as a
  * crash of the test. One at a time. */
