@@ -478,32 +478,35 @@ fi
 # While `glint run` initialises a guest whose glint_init spins, the thread
 # running it must already be under the seccomp filter (Seccomp: 2).
 INITSPIN=$BUILD/tests/guests/initspin.elf
-if [ "$HAVE_KVM" = 1 ] && [ -f "$INITSPIN" ]; then
-    "$GLINT" run --timeout-ms 4000 "$INITSPIN" Ok >/dev/null 2>"$TMP/initspin.err" </dev/null &
-    spin_pid=$!
+# running_thread_has_seccomp PID MODE: sample PID's threads until a running one
+# has "Seccomp: MODE", the process ends, or about 3 s pass; the samples
+# (task:state/seccomp) are left in $seen. Ends the process either way.
+running_thread_has_seccomp() {
+    local pid=$1 mode=$2 found=1 st state sc tid
     seen=""
-    confined_spinner=0
-    # Sample the process's threads until a running one is confined, the
-    # process ends, or about 3 s pass.
     for _ in $(seq 1 60); do
-        for st in /proc/"$spin_pid"/task/*/status; do
+        for st in /proc/"$pid"/task/*/status; do
             [ -r "$st" ] || continue
             state=$(awk '/^State:/ {print $2}' "$st" 2>/dev/null)
             sc=$(awk '/^Seccomp:/ {print $2}' "$st" 2>/dev/null)
             [ -n "$state" ] || continue
-            tid=${st#/proc/"$spin_pid"/task/}
+            tid=${st#/proc/"$pid"/task/}
             seen="$seen ${tid%/status}:$state/$sc"
-            if [ "$state" = R ] && [ "$sc" = 2 ]; then
-                confined_spinner=1
+            if [ "$state" = R ] && [ "$sc" = "$mode" ]; then
+                found=0
             fi
         done
-        [ "$confined_spinner" = 1 ] && break
-        kill -0 "$spin_pid" 2>/dev/null || break
+        [ "$found" = 0 ] && break
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    kill "$spin_pid" 2>/dev/null
-    wait "$spin_pid" 2>/dev/null
-    if [ "$confined_spinner" = 1 ]; then
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return "$found"
+}
+if [ "$HAVE_KVM" = 1 ] && [ -f "$INITSPIN" ]; then
+    "$GLINT" run --timeout-ms 4000 "$INITSPIN" Ok >/dev/null 2>"$TMP/initspin.err" </dev/null &
+    if running_thread_has_seccomp $! 2; then
         good
     else
         bad "run initspin.elf: the thread spinning in glint_init is confined (Seccomp: 2)" \
@@ -511,26 +514,11 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$INITSPIN" ]; then
     fi
     # --no-confine leaves it unconfined (the check above is not vacuous).
     "$GLINT" run --no-confine --timeout-ms 4000 "$INITSPIN" Ok >/dev/null 2>&1 </dev/null &
-    spin_pid=$!
-    unconfined_spinner=0
-    for _ in $(seq 1 60); do
-        for st in /proc/"$spin_pid"/task/*/status; do
-            [ -r "$st" ] || continue
-            if [ "$(awk '/^State:/ {print $2}' "$st" 2>/dev/null)" = R ] &&
-                [ "$(awk '/^Seccomp:/ {print $2}' "$st" 2>/dev/null)" = 0 ]; then
-                unconfined_spinner=1
-            fi
-        done
-        [ "$unconfined_spinner" = 1 ] && break
-        kill -0 "$spin_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill "$spin_pid" 2>/dev/null
-    wait "$spin_pid" 2>/dev/null
-    if [ "$unconfined_spinner" = 1 ]; then
+    if running_thread_has_seccomp $! 0; then
         good
     else
-        bad "run --no-confine initspin.elf: init runs unconfined"
+        bad "run --no-confine initspin.elf: init runs unconfined" \
+            "samples (task:state/seccomp): $(printf '%s' "$seen" | cut -c1-300)"
     fi
 elif [ "$HAVE_KVM" = 1 ]; then
     note "note: $INITSPIN not found; init confinement case skipped"

@@ -83,6 +83,43 @@ glint_sandbox *vm_sandbox(glint_image *img, const glint_host_fns *fns)
     return sb;
 }
 
+glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user)
+{
+    glint_host_fns *fns = NULL;
+    cr_assert_eq(glint_host_fns_create(&fns), 0);
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
+    int rc = glint_host_fns_add(fns, name, GLINT_I64, ii, 2, fn, user);
+    cr_assert_eq(rc, 0, "glint_host_fns_add(%s): %s", name, glint_errmsg());
+    return fns;
+}
+
+void vm_open(const char *name, const glint_config *cfg, const glint_host_fns *fns,
+             glint_image **img, glint_sandbox **sb)
+{
+    vm_require_kvm();
+    *img = vm_load_test(name, cfg, fns);
+    *sb = vm_sandbox(*img, NULL);
+}
+
+void vm_close(glint_image **img, glint_sandbox **sb)
+{
+    glint_sandbox_destroy(*sb);
+    glint_image_destroy(*img);
+    *sb = NULL;
+    *img = NULL;
+}
+
+glint_value vm_call_ok(glint_sandbox *sb, const char *fn, const glint_value *args, size_t nargs)
+{
+    glint_value r;
+    memset(&r, 0, sizeof r);
+    int rc = glint_sandbox_call(sb, fn, args, nargs, &r);
+    glint_failure f;
+    glint_sandbox_last_failure(sb, &f);
+    cr_assert_eq(rc, 0, "%s: %s (%s)", fn, glint_strerror(rc), f.message);
+    return r;
+}
+
 void *vm_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

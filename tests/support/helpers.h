@@ -24,6 +24,18 @@ glint_image *vm_load_example(const char *name, const glint_config *cfg, const gl
 /* New sandbox from img (fns NULL: the image's); asserts success. */
 glint_sandbox *vm_sandbox(glint_image *img, const glint_host_fns *fns);
 
+/* Require KVM (vm_require_kvm), load the test guest `name` (cfg and fns may be NULL) and create
+ * one sandbox of it with the image's host functions; asserts success. */
+void vm_open(const char *name, const glint_config *cfg, const glint_host_fns *fns,
+             glint_image **img, glint_sandbox **sb);
+
+/* Destroy *sb and *img (either may be NULL) and set both to NULL. */
+void vm_close(glint_image **img, glint_sandbox **sb);
+
+/* Call fn and assert that it succeeded (naming fn, the error and the failure message); returns
+ * the result, for the test to assert on. */
+glint_value vm_call_ok(glint_sandbox *sb, const char *fn, const glint_value *args, size_t nargs);
+
 /* Read a whole file into malloc'd memory; asserts success. */
 void *vm_read_file(const char *path, size_t *len);
 
@@ -54,6 +66,10 @@ void vm_capture_print(void *user, const char *text, size_t len);
  * Asserts success; destroy with glint_host_fns_destroy.
  */
 glint_host_fns *vm_host_fns(struct vm_capture *cap);
+
+/* A registry with the one host function name(i64, i64) -> i64 calling fn with user; asserts
+ * success. Destroy with glint_host_fns_destroy. */
+glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user);
 
 /* A watchdog for calls that may hang (a hang cannot be asserted on): if vm_watchdog_stop() is
  * not called within `ms`, print what hung to stderr and _exit(99), which Criterion reports as a

@@ -88,9 +88,7 @@ Test(vm_config, old_size_config_gets_defaults)
     int rc = load_test_guest("initprint", cfg, &img);
     cr_assert_eq(rc, 0, "%s", glint_errmsg());
     glint_sandbox *sb = vm_sandbox(img, NULL);
-    glint_value r;
-    cr_assert_eq(glint_sandbox_call(sb, "Initialised", NULL, 0, &r), 0, "%s", glint_errmsg());
-    cr_assert_eq(r.as.i32, 7);
+    cr_assert_eq(vm_call_ok(sb, "Initialised", NULL, 0).as.i32, 7);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
     /* The old size still caps the image at the default 16 MiB. */

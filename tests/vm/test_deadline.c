@@ -22,18 +22,13 @@ static glint_sandbox *sb;
 
 static void setup(void)
 {
-    vm_require_kvm();
-    img = vm_load_test("types", NULL, NULL);
-    sb = vm_sandbox(img, NULL);
+    vm_open("types", NULL, NULL, &img, &sb);
 }
 
 static void teardown(void)
 {
     vm_watchdog_stop();
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    sb = NULL;
-    img = NULL;
+    vm_close(&img, &sb);
 }
 
 TestSuite(vm_deadline, .init = setup, .fini = teardown, .timeout = 60);
@@ -136,10 +131,7 @@ static int nested_call(void *user, const glint_value *args, size_t nargs, glint_
 
 static glint_host_fns *nested_fns(struct nested *n)
 {
-    glint_host_fns *f;
-    cr_assert_eq(glint_host_fns_create(&f), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(f, "Nested", GLINT_I64, ii, 2, nested_call, n), 0);
+    glint_host_fns *f = vm_host_fns_one("Nested", nested_call, n);
     return f;
 }
 
@@ -188,10 +180,12 @@ Test(vm_deadline, nested_call_keeps_outer_deadline, .timeout = 30)
 /* ---- an outer deadline stops a nested call -------------------------------------------------- */
 
 struct nested_spin {
-    glint_sandbox *inner;
+    glint_sandbox *inner; /* B: the fixture's sandbox */
     int rc;
     glint_failure f;
     double ms;
+    glint_sandbox *outer; /* A: calls NestedSpin, destroyed by the test */
+    double outer_ms;
 };
 
 /* NestedSpin(i64, i64) -> i64: spin forever in the inner sandbox. */
@@ -209,29 +203,39 @@ static int nested_spin(void *user, const glint_value *args, size_t nargs, glint_
     return 0;
 }
 
+/* A (timeout a_ms) calls CallHostThenSpin("NestedSpin", loops) under a watchdog; its host
+ * function NestedSpin runs SpinLoops forever in B (the fixture's sandbox, timeout b_ms). Returns
+ * A's result code; A and its wall time in n->outer and n->outer_ms, B's outcome in n. */
+static int call_nested_spin(struct nested_spin *n, uint32_t a_ms, uint32_t b_ms, uint64_t loops,
+                            const char *what, glint_value *r)
+{
+    *n = (struct nested_spin){.rc = 1, .inner = sb};
+    glint_host_fns *f = vm_host_fns_one("NestedSpin", nested_spin, n);
+    n->outer = vm_sandbox(img, f);
+    glint_host_fns_destroy(f);
+    glint_sandbox_set_timeout(n->outer, a_ms);
+    glint_sandbox_set_timeout(sb, b_ms);
+    glint_value a[2] = {glint_string("NestedSpin"), glint_u64(loops)};
+    vm_watchdog_start(8000, what);
+    double t0 = vm_now_ms();
+    int rc = glint_sandbox_call(n->outer, "CallHostThenSpin", a, 2, r);
+    n->outer_ms = vm_now_ms() - t0;
+    vm_watchdog_stop();
+    return rc;
+}
+
 /* A host function of A (100 ms) calls B, which spins: A's deadline must stop B's run and then A,
  * whatever B's own timeout (longer, or none). Before the fix A returned only when B's 1500 ms
  * deadline fired, and never with B's timeout 0. */
 static void outer_deadline_stops_inner(uint32_t inner_timeout)
 {
-    struct nested_spin n = {.rc = 1};
-    glint_host_fns *f = NULL;
-    cr_assert_eq(glint_host_fns_create(&f), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(f, "NestedSpin", GLINT_I64, ii, 2, nested_spin, &n), 0);
-    glint_sandbox *outer = vm_sandbox(img, f);
-    glint_host_fns_destroy(f);
-    n.inner = sb;
-    glint_sandbox_set_timeout(outer, 100);
-    glint_sandbox_set_timeout(sb, inner_timeout);
-    glint_value a[2] = {glint_string("NestedSpin"), glint_u64(0)}, r;
+    struct nested_spin n;
+    glint_value r;
     char what[100];
     snprintf(what, sizeof what, "A (100 ms) -> host fn -> B (%u ms) spinning", inner_timeout);
-    vm_watchdog_start(8000, what);
-    double t0 = vm_now_ms();
-    int rc = glint_sandbox_call(outer, "CallHostThenSpin", a, 2, &r);
-    double ms = vm_now_ms() - t0;
-    vm_watchdog_stop();
+    int rc = call_nested_spin(&n, 100, inner_timeout, 0, what, &r);
+    glint_sandbox *outer = n.outer;
+    double ms = n.outer_ms;
     glint_failure fo;
     glint_sandbox_last_failure(outer, &fo);
     fprintf(stderr, "vm_deadline: %s: A %s after %.0f ms (%s); B %s after %.0f ms (%s)\n", what,
@@ -277,22 +281,12 @@ Test(vm_deadline, outer_deadline_stops_a_nested_call_without_deadline, .timeout 
 /* The inner deadline, shorter, still fires first and only stops the inner call. */
 Test(vm_deadline, inner_deadline_fires_before_the_outer, .timeout = 30)
 {
-    struct nested_spin n = {.rc = 1};
-    glint_host_fns *f = NULL;
-    cr_assert_eq(glint_host_fns_create(&f), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(f, "NestedSpin", GLINT_I64, ii, 2, nested_spin, &n), 0);
-    glint_sandbox *outer = vm_sandbox(img, f);
-    glint_host_fns_destroy(f);
-    n.inner = sb;
-    glint_sandbox_set_timeout(outer, 3000);
-    glint_sandbox_set_timeout(sb, 100);
-    glint_value a[2] = {glint_string("NestedSpin"), glint_u64(1000)}, r;
-    vm_watchdog_start(8000, "A (3000 ms) -> host fn -> B (100 ms) spinning");
-    double t0 = vm_now_ms();
-    int rc = glint_sandbox_call(outer, "CallHostThenSpin", a, 2, &r);
-    double ms = vm_now_ms() - t0;
-    vm_watchdog_stop();
+    struct nested_spin n;
+    glint_value r;
+    int rc =
+        call_nested_spin(&n, 3000, 100, 1000, "A (3000 ms) -> host fn -> B (100 ms) spinning", &r);
+    glint_sandbox *outer = n.outer;
+    double ms = n.outer_ms;
     cr_assert_eq(rc, 0, "A: %s", glint_errmsg());
     cr_assert_eq(r.as.u64, 1000);
     cr_assert_eq(n.rc, GLINT_ETIMEDOUT, "B: %s", glint_strerror(n.rc));

@@ -246,15 +246,13 @@ static int mul(void *user, const glint_value *args, size_t nargs, glint_value *r
 Test(vm_host, per_sandbox_registry_overrides_image)
 {
     int calls = 0;
-    glint_host_fns *own;
-    cr_assert_eq(glint_host_fns_create(&own), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(own, "HostAdd", GLINT_I64, ii, 2, mul, &calls), 0);
+    glint_host_fns *own = vm_host_fns_one("HostAdd", mul, &calls);
     struct vm_capture own_cap;
     vm_capture_init(&own_cap);
     cr_assert_eq(glint_host_fns_set_print(own, vm_capture_print, &own_cap), 0);
     glint_sandbox *s = vm_sandbox(img, own);
     /* The caller's registry is copied: changing it afterwards changes nothing. */
+    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
     cr_assert_eq(glint_host_fns_add(own, "HostSub", GLINT_I64, ii, 2, mul, &calls), 0);
     glint_host_fns_destroy(own);
 
@@ -341,10 +339,7 @@ Test(vm_host, example_multiply_on_host)
     cr_assert(vm_contains(f.message, "Multiply"), "%s", f.message);
     glint_sandbox_destroy(s);
 
-    glint_host_fns *m;
-    cr_assert_eq(glint_host_fns_create(&m), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(m, "Multiply", GLINT_I64, ii, 2, multiply, NULL), 0);
+    glint_host_fns *m = vm_host_fns_one("Multiply", multiply, NULL);
     s = vm_sandbox(hello, m);
     glint_host_fns_destroy(m);
     cr_assert_eq(glint_sandbox_call(s, "MultiplyOnHost", args, 2, &r), 0, "%s", glint_errmsg());

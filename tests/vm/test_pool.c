@@ -315,11 +315,7 @@ static int host_block(void *user, const glint_value *args, size_t nargs, glint_v
 
 static glint_host_fns *block_fns(void)
 {
-    glint_host_fns *fns = NULL;
-    cr_assert_eq(glint_host_fns_create(&fns), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(fns, "Block", GLINT_I64, ii, 2, host_block, NULL), 0, "%s",
-                 glint_errmsg());
+    glint_host_fns *fns = vm_host_fns_one("Block", host_block, NULL);
     cr_assert_eq(glint_host_fns_set_print(fns, NULL, NULL), 0);
     return fns;
 }
@@ -525,10 +521,7 @@ static int host_recurse(void *user, const glint_value *args, size_t nargs, glint
 static glint_pool *recurse_pool(glint_image *img, const char *fn, struct recurse *c,
                                 uint32_t workers)
 {
-    glint_host_fns *fns = NULL;
-    cr_assert_eq(glint_host_fns_create(&fns), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(fns, fn, GLINT_I64, ii, 2, host_recurse, c), 0);
+    glint_host_fns *fns = vm_host_fns_one(fn, host_recurse, c);
     glint_pool_config pc;
     glint_pool_config_init(&pc);
     pc.size = 2; /* a second sandbox is idle: only the recursion itself is refused */

@@ -10,17 +10,12 @@ static glint_sandbox *sb;
 
 static void setup(void)
 {
-    vm_require_kvm();
-    img = vm_load_test("badproto", NULL, NULL);
-    sb = vm_sandbox(img, NULL);
+    vm_open("badproto", NULL, NULL, &img, &sb);
 }
 
 static void teardown(void)
 {
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    sb = NULL;
-    img = NULL;
+    vm_close(&img, &sb);
 }
 
 TestSuite(vm_protocol, .init = setup, .fini = teardown, .timeout = 60);

@@ -23,17 +23,12 @@ static glint_sandbox *sb;
 
 static void setup(void)
 {
-    vm_require_kvm();
-    img = vm_load_test("types", NULL, NULL);
-    sb = vm_sandbox(img, NULL);
+    vm_open("types", NULL, NULL, &img, &sb);
 }
 
 static void teardown(void)
 {
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    sb = NULL;
-    img = NULL;
+    vm_close(&img, &sb);
 }
 
 TestSuite(vm_values, .init = setup, .fini = teardown, .timeout = 60);
@@ -610,9 +605,7 @@ Test(vm_calls, many_sandboxes_created_and_destroyed, .timeout = 120)
     glint_image *t = vm_load_test("types", NULL, NULL);
     for (int i = 0; i < 200; i++) {
         glint_sandbox *s = vm_sandbox(t, NULL);
-        glint_value r;
-        cr_assert_eq(glint_sandbox_call(s, "Counter", NULL, 0, &r), 0, "%s", glint_errmsg());
-        cr_assert_eq(r.as.i64, 1);
+        cr_assert_eq(vm_call_ok(s, "Counter", NULL, 0).as.i64, 1);
         glint_sandbox_destroy(s);
     }
     glint_image_destroy(t);

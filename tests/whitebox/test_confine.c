@@ -221,9 +221,7 @@ static struct init_probe load_initprint(bool confine)
     glint_image *img = vm_load_test("initprint", &cfg, fns);
     /* The image works afterwards, from this unconfined thread. */
     glint_sandbox *sb = vm_sandbox(img, NULL);
-    glint_value ret;
-    cr_assert_eq(glint_sandbox_call(sb, "Initialised", NULL, 0, &ret), 0, "%s", glint_errmsg());
-    cr_assert_eq(ret.as.i32, 7);
+    cr_assert_eq(vm_call_ok(sb, "Initialised", NULL, 0).as.i32, 7);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
     glint_host_fns_destroy(fns);

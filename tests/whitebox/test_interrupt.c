@@ -383,12 +383,7 @@ static int host_self_interrupt(void *user, const glint_value *args, size_t nargs
 Test(vm_interrupt, interrupt_from_own_host_callback)
 {
     vm_require_kvm();
-    glint_host_fns *fns = NULL;
-    cr_assert_eq(glint_host_fns_create(&fns), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(
-        glint_host_fns_add(fns, "SelfInterrupt", GLINT_I64, ii, 2, host_self_interrupt, &self_sb),
-        0, "%s", glint_errmsg());
+    glint_host_fns *fns = vm_host_fns_one("SelfInterrupt", host_self_interrupt, &self_sb);
     glint_image *img = vm_load_test("types", NULL, NULL);
     self_sb = vm_sandbox(img, fns);
     glint_host_fns_destroy(fns);
@@ -439,10 +434,7 @@ static int host_block(void *user, const glint_value *args, size_t nargs, glint_v
 Test(vm_interrupt, interrupt_from_another_thread_during_host_callback)
 {
     vm_require_kvm();
-    glint_host_fns *fns = NULL;
-    cr_assert_eq(glint_host_fns_create(&fns), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(fns, "Block", GLINT_I64, ii, 2, host_block, NULL), 0);
+    glint_host_fns *fns = vm_host_fns_one("Block", host_block, NULL);
     glint_image *img = vm_load_test("types", NULL, fns);
     glint_host_fns_destroy(fns);
     glint_sandbox *sb = vm_sandbox(img, NULL);
@@ -499,10 +491,7 @@ static int host_nested(void *user, const glint_value *args, size_t nargs, glint_
 Test(vm_interrupt, nested_calls_on_one_thread_are_interrupted_separately)
 {
     vm_require_kvm();
-    glint_host_fns *fns = NULL;
-    cr_assert_eq(glint_host_fns_create(&fns), 0);
-    static const glint_type ii[] = {GLINT_I64, GLINT_I64};
-    cr_assert_eq(glint_host_fns_add(fns, "Nested", GLINT_I64, ii, 2, host_nested, NULL), 0);
+    glint_host_fns *fns = vm_host_fns_one("Nested", host_nested, NULL);
     glint_image *img = vm_load_test("types", NULL, fns);
     glint_host_fns_destroy(fns);
     glint_sandbox *outer = vm_sandbox(img, NULL);

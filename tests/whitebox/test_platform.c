@@ -23,13 +23,6 @@
 #include "integrity.h"
 #include "whitebox.h"
 
-#ifndef KVM_CAP_DISABLE_QUIRKS2
-#define KVM_CAP_DISABLE_QUIRKS2 213
-#endif
-#ifndef KVM_X86_QUIRK_FIX_HYPERCALL_INSN
-#define KVM_X86_QUIRK_FIX_HYPERCALL_INSN (1 << 5)
-#endif
-
 /* ---- "KVM is not available" keeps the reason ------------------------------------------------
  *
  * glint opens /dev/kvm once per process, so each scenario runs in its own forked child (fork
@@ -166,15 +159,31 @@ static uint64_t xcr0_of(glint_sandbox *sb, bool *present)
     return x;
 }
 
+/* The guest-behaviour tests run the hostile guest (with the test host functions it imports): one
+ * sandbox of it per test, opened by the test's .init and closed by its .fini. */
+static glint_host_fns *fns;
+static glint_image *img;
+static glint_sandbox *sb;
+
+static void open_hostile(void)
+{
+    fns = vm_host_fns(NULL);
+    vm_open("hostile", NULL, fns, &img, &sb);
+}
+
+static void close_hostile(void)
+{
+    vm_close(&img, &sb);
+    glint_host_fns_destroy(fns);
+    fns = NULL;
+}
+
 /* ---- hypercall instructions never patch the guest's code ------------------------------------ */
 
 static void hypercall_site(const char *fn)
 {
     vm_require_kvm();
     glint_host_info info = host_info();
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     glint_value r;
     glint_failure f;
     int rc = call(sb, fn, NULL, 0, &r, &f);
@@ -209,17 +218,16 @@ static void hypercall_site(const char *fn)
             im->writable[diff / GLINT_ABI_PAGE_SIZE / 64] >> (diff / GLINT_ABI_PAGE_SIZE % 64) & 1,
             "byte 0x%" PRIx64 " of a read-only page changed", diff);
     expect_recovers(sb, fn);
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
 
-Test(platform, vmcall_leaves_code_intact, .timeout = 30)
+Test(platform, vmcall_leaves_code_intact, .init = open_hostile, .fini = close_hostile,
+     .timeout = 30)
 {
     hypercall_site("VmcallSite");
 }
 
-Test(platform, vmmcall_leaves_code_intact, .timeout = 30)
+Test(platform, vmmcall_leaves_code_intact, .init = open_hostile, .fini = close_hostile,
+     .timeout = 30)
 {
     hypercall_site("VmmcallSite");
 }
@@ -247,9 +255,6 @@ static void xsetbv_attempt(const char *fn)
 {
     vm_require_kvm();
     glint_host_info info = host_info();
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     glint_value r, a = glint_i64(1);
     glint_failure f;
     cr_assert_eq(call(sb, "Benign", &a, 1, &r, &f), 0, "%s", f.message);
@@ -269,23 +274,22 @@ static void xsetbv_attempt(const char *fn)
         cr_assert_eq(after, info.xcr0, "XCR0 is not glint's");
     expect_recovers(sb, fn);
     cr_assert_eq(xcr0_of(sb, &has), before, "XCR0 changed by restore");
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
 
-Test(platform, xsetbv_faults_xcr0_unchanged, .timeout = 30)
+Test(platform, xsetbv_faults_xcr0_unchanged, .init = open_hostile, .fini = close_hostile,
+     .timeout = 30)
 {
     xsetbv_attempt("Xsetbv");
 }
 
-Test(platform, xsetbv_all_bits_faults_xcr0_unchanged, .timeout = 30)
+Test(platform, xsetbv_all_bits_faults_xcr0_unchanged, .init = open_hostile, .fini = close_hostile,
+     .timeout = 30)
 {
     xsetbv_attempt("XsetbvAll");
 }
 
 /* glint's XCR0 choice: x87 and SSE always, AVX when offered, never beyond what glint saves. */
-Test(platform, xcr0_choice)
+Test(platform, xcr0_choice, .init = open_hostile, .fini = close_hostile)
 {
     vm_require_kvm();
     glint_host_info info = host_info();
@@ -297,26 +301,17 @@ Test(platform, xcr0_choice)
     cr_assert_eq(info.xcr0 & 3, 3, "XCR0 0x%" PRIx64 " lacks x87|SSE", info.xcr0);
     cr_assert_eq(info.xcr0 & ~0xe7ull, 0, "XCR0 0x%" PRIx64 " beyond x87|SSE|AVX|AVX-512",
                  info.xcr0);
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     bool has;
     cr_assert_eq(xcr0_of(sb, &has), info.xcr0);
     cr_assert(has);
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
 
 /* AVX works in a guest (or, where glint could not enable it, fails with #UD, never silently
  * wrong); AVX register state does not survive a restore. */
-Test(platform, avx_works_and_restores, .timeout = 30)
+Test(platform, avx_works_and_restores, .init = open_hostile, .fini = close_hostile, .timeout = 30)
 {
     vm_require_kvm();
     glint_host_info info = host_info();
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     glint_value r, a = glint_i64(100);
     glint_failure f;
     int rc = call(sb, "AvxAdd", &a, 1, &r, &f);
@@ -328,7 +323,7 @@ Test(platform, avx_works_and_restores, .timeout = 30)
         cr_assert_eq(rc, GLINT_EFAULT);
         cr_assert_eq(f.vector, 6, "%s", f.message);
         expect_recovers(sb, "AvxAdd");
-        goto out;
+        return;
     }
     cr_assert_eq(r.as.i64, 100 + 10, "AvxAdd(100) = %" PRId64, r.as.i64);
     glint_value v = glint_u64(0x5a5a5a5a5a5a5a5aull);
@@ -342,10 +337,6 @@ Test(platform, avx_works_and_restores, .timeout = 30)
     cr_assert_eq(call(fresh, "AvxUpper", NULL, 0, &r, &f), 0, "%s", f.message);
     cr_assert_eq(r.as.u64, 0, "a new sandbox starts with ymm upper halves 0x%" PRIx64, r.as.u64);
     glint_sandbox_destroy(fresh);
-out:
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
 
 /* ---- rdpid / rdtscp (IA32_TSC_AUX) ----------------------------------------------------------
@@ -356,9 +347,6 @@ out:
 static void tsc_aux_read(const char *fn)
 {
     vm_require_kvm();
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     glint_value r;
     glint_failure f;
     int rc = call(sb, fn, NULL, 0, &r, &f);
@@ -381,34 +369,27 @@ static void tsc_aux_read(const char *fn)
         expect_recovers(sb, fn);
     }
     vm_expect_system_pages_intact(sb, fn);
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
 
-Test(platform, rdpid_outcome_documented, .timeout = 30)
+Test(platform, rdpid_outcome_documented, .init = open_hostile, .fini = close_hostile, .timeout = 30)
 {
     tsc_aux_read("Rdpid");
 }
 
-Test(platform, rdtscp_outcome_documented, .timeout = 30)
+Test(platform, rdtscp_outcome_documented, .init = open_hostile, .fini = close_hostile,
+     .timeout = 30)
 {
     tsc_aux_read("Rdtscp");
 }
 
 /* The integrity check used across the suites does see a changed read-only byte. */
-Test(platform, integrity_check_sees_a_patched_code_byte)
+Test(platform, integrity_check_sees_a_patched_code_byte, .init = open_hostile,
+     .fini = close_hostile)
 {
     vm_require_kvm();
-    glint_host_fns *fns = vm_host_fns(NULL);
-    glint_image *img = vm_load_test("hostile", NULL, fns);
-    glint_sandbox *sb = vm_sandbox(img, NULL);
     uint64_t at = GLINT_ABI_IMAGE_BASE + 3;
     cr_assert_eq(vm_first_difference(sb, 0, sb->mem_size), UINT64_MAX);
     sb->mem[at] ^= 0xff;
     cr_assert_eq(vm_first_difference(sb, 0, sb->mem_size), at);
     sb->mem[at] ^= 0xff;
-    glint_sandbox_destroy(sb);
-    glint_image_destroy(img);
-    glint_host_fns_destroy(fns);
 }
