@@ -15,14 +15,6 @@
 
 #define MAX_CPUID_ENTRIES 256
 
-/* Older UAPI headers lack these (values from the kernel's KVM API). */
-#ifndef KVM_CAP_DISABLE_QUIRKS2
-#define KVM_CAP_DISABLE_QUIRKS2 213
-#endif
-#ifndef KVM_X86_QUIRK_FIX_HYPERCALL_INSN
-#define KVM_X86_QUIRK_FIX_HYPERCALL_INSN (1 << 5)
-#endif
-
 /* Everything the guest can change in its vCPU: general, segment, control and
  * debug-visible registers, pending events, and the whole XSAVE area (x87,
  * SSE, AVX...) or, without XSAVE, the legacy FPU state. */
