@@ -47,7 +47,9 @@ enum {
  * and 1 GiB pages). Returns the GLINT__PAGE_* bits (0 if not mapped or addr
  * is non-canonical), or -1 if a table the walk needs lies outside guest
  * memory. Reads only; every table address is bounds-checked, since the
- * tables are guest memory and could hold anything. */
+ * tables are guest memory and could hold anything. Used to check built
+ * tables against the memory map (tests/unit/test_page_walk.c); fault
+ * messages come from the region table itself (mem/regions.h). */
 int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr);
 
 #endif
