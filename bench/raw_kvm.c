@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mem/layout.h"
+#include "mem/regions.h"
 #include "x86/tables.h"
 
 #define CODE_ADDR GLINT_ABI_IMAGE_BASE
@@ -47,7 +48,10 @@ int raw_prepare(void)
     image = calloc(1, layout.mem_size);
     if (!image)
         return -1;
-    glint__x86_build(image, &layout, &elf, 0);
+    struct glint__regions regions;
+    if (glint__mem_regions_build(&layout, &elf, &regions) != 0)
+        return -1;
+    glint__x86_build(image, &regions, &layout, 0);
     static const uint8_t code[] = {0xe6, GLINT_ABI_PORT_DONE, 0xeb, 0xfc}; /* out; jmp .-4 */
     memcpy(image + CODE_ADDR, code, sizeof code);
     return 0;

@@ -21,7 +21,7 @@ int cli_info(int argc, char **argv)
                   cli_quote(argv[1], q, sizeof q));
         return CLI_USAGE;
     }
-    glint_host_info hi;
+    glint_host_info hi = {.struct_size = sizeof hi};
     int err = glint_host_info_get(&hi);
     if (err) {
         cli_error("KVM is not available: %s", glint_errmsg());

@@ -435,14 +435,16 @@ GLINT_API size_t glint_pool_ready(glint_pool *pool);
 /* ---- the host ----------------------------------------------------------- */
 
 typedef struct glint_host_info {
-    uint32_t struct_size;
-    bool kvm;            /* /dev/kvm is usable */
-    bool msr_filter;     /* every VM gets a deny-all MSR filter */
-    bool dirty_tracking; /* restore copies only pages the guest wrote (else
-                            every writable page) */
-    bool sync_regs;      /* restore loads registers without extra ioctls */
-    bool xsave;          /* the full XSAVE state is saved and restored (else
-                            x87/SSE only) */
+    uint32_t struct_size; /* IN: sizeof(glint_host_info) as the caller was built;
+                             OUT: the bytes glint filled (the smaller of that
+                             and this library's size) */
+    bool kvm;             /* /dev/kvm is usable */
+    bool msr_filter;      /* every VM gets a deny-all MSR filter */
+    bool dirty_tracking;  /* restore copies only pages the guest wrote (else
+                             every writable page) */
+    bool sync_regs;       /* restore loads registers without extra ioctls */
+    bool xsave;           /* the full XSAVE state is saved and restored (else
+                             x87/SSE only) */
     uint32_t xsave_bytes;
     bool no_hypercall_patching; /* KVM never rewrites a guest's vmcall/vmmcall
                                    (KVM_X86_QUIRK_FIX_HYPERCALL_INSN off) */
@@ -451,7 +453,11 @@ typedef struct glint_host_info {
                                    PVM, CPL3 code runs under the host's XCR0) */
 } glint_host_info;
 
-/* What this host's hypervisor offers glint. GLINT_ENOKVM if no KVM. */
+/* What this host's hypervisor offers glint. The caller sets info->struct_size
+ * = sizeof(glint_host_info) first; glint writes no byte past it (a caller built
+ * against an older, smaller struct gets the fields it has) and fills what fits,
+ * zero where KVM is missing. GLINT_EINVAL if struct_size is below the 0.1.0
+ * size (16 bytes); GLINT_ENOKVM if no KVM. */
 GLINT_API int glint_host_info_get(glint_host_info *info);
 
 /* Name of a failure kind ("fault", "timeout", ...). */

@@ -3,12 +3,14 @@
 #define GLINT_HV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
- * A backend (today: KVM, in hv_kvm.c) implements these functions. Everything
- * above this interface is hypervisor-neutral; x86 system state follows the
- * fixed memory map in glint/abi.h.
+ * A backend (today: KVM, in hv/kvm.c and hv/kvm_x86.c) implements these
+ * functions. Everything above this interface is hypervisor-neutral; x86
+ * system state follows the fixed memory map in glint/abi.h and the
+ * descriptor table in x86/descriptors.h.
  */
 typedef struct glint__vm glint__vm;
 typedef struct glint__vcpu_state glint__vcpu_state;
@@ -85,7 +87,23 @@ int glint__vm_dirty_log(glint__vm *vm, uint64_t *bitmap);
 /* Write-protect and clear the pages set in bitmap again. */
 int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap);
 
+/* Test hook: from now on this VM behaves as on a host without dirty tracking
+ * (glint__vm_dirty_log returns 1, reprotect does nothing), so that tests reach
+ * restore's fallback of copying every page the memory map says can change.
+ * Never called by the library. */
+void glint__vm_test_untracked(glint__vm *vm);
+
 int glint__vm_fault_regs(glint__vm *vm, struct glint__fault_regs *r);
+
+/* Bytes of code at rip that glint__vm_dump shows. */
+#define GLINT__DUMP_CODE_BYTES 8
+
+/* For the failure message of an unexpected exit: the vCPU's rip, rsp,
+ * rflags, cs, cr2 and the GLINT__DUMP_CODE_BYTES bytes at rip (as far as
+ * they lie in guest memory), as one NUL-terminated line of at most n bytes:
+ * "rip 0x401000 rsp 0x4ff000 rflags 0x2 cs 0x23 cr2 0x0; code 0f 0b ...".
+ * Reads registers with two ioctls: never on a call path. */
+void glint__vm_dump(glint__vm *vm, char *buf, size_t n);
 
 /* The vCPU's XCR0 as KVM holds it: 0, 1 if KVM exposes no XCRs (e.g. PVM,
  * where guest code runs under the host's XCR0), or a negative GLINT_E*.

@@ -125,7 +125,7 @@ size_t glint__confine_rules(void)
  * exist, so none is. */
 static bool ioctl_needed(const struct ioctl_rule *r)
 {
-    glint_host_info hi;
+    glint_host_info hi = {.struct_size = sizeof hi};
     if (glint_host_info_get(&hi) != 0)
         return false;
     bool xsave2 = hi.xsave && hi.xsave_bytes > sizeof(struct kvm_xsave);

@@ -69,33 +69,7 @@ static int build_memory(glint_image *img, const struct glint__elf *elf, const ui
     int rc = random_seed(&seed);
     if (rc)
         return rc;
-    glint__x86_build(img->mem, &img->layout, elf, seed);
-    return 0;
-}
-
-static void set_range(uint64_t *bm, uint64_t addr, uint64_t len)
-{
-    for (uint64_t p = addr / GLINT_ABI_PAGE_SIZE; p * GLINT_ABI_PAGE_SIZE < addr + len; p++)
-        bm[p / 64] |= 1ull << (p % 64);
-}
-
-/* Pages that can change while a guest runs: writable segments, heap, stack,
- * buffers, the exception stack, and the page tables (accessed/dirty bits).
- * Restore copies these when the hypervisor cannot track writes. */
-static int index_writable(glint_image *img, const struct glint__elf *elf)
-{
-    const struct glint__layout *l = &img->layout;
-    img->bitmap_words = (l->mem_size / GLINT_ABI_PAGE_SIZE + 63) / 64;
-    img->writable = calloc(img->bitmap_words, sizeof *img->writable);
-    if (!img->writable)
-        return glint__fail(GLINT_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < elf->nsegs; i++)
-        if (elf->segs[i].flags & GLINT__SEG_W)
-            set_range(img->writable, elf->segs[i].vaddr, elf->segs[i].memsz);
-    set_range(img->writable, l->heap_addr, l->heap_size);
-    set_range(img->writable, l->stack_addr, l->mem_size - l->stack_addr);
-    set_range(img->writable, GLINT_ABI_XSTACK_ADDR, GLINT_ABI_XSTACK_SIZE);
-    set_range(img->writable, GLINT_ABI_PT_ADDR, (uint64_t)l->pt_pages * GLINT_ABI_PAGE_SIZE);
+    glint__x86_build(img->mem, &img->regions, &img->layout, seed);
     return 0;
 }
 
@@ -206,8 +180,10 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
     img->timeout_ms = c.timeout_ms;
     /* The layout (with the ELF's size checked against max_image_memory)
      * comes before any guest memory is mapped. */
-    if (rc || (rc = glint__layout_compute(&elf, &c, &img->layout)) || (rc = glint__hv_open()) ||
-        (rc = build_memory(img, &elf, bytes)) || (rc = index_writable(img, &elf)) ||
+    if (rc || (rc = glint__layout_compute(&elf, &c, &img->layout)) ||
+        (rc = glint__mem_regions_build(&img->layout, &elf, &img->regions)) ||
+        (rc = glint__hv_open()) || (rc = build_memory(img, &elf, bytes)) ||
+        (rc = glint__mem_writable_bitmap(&img->regions, &img->writable, &img->bitmap_words)) ||
         (rc = glint__exports_from_elf(&elf, &img->exports)) ||
         (rc = glint__host_fns_clone(fns, &img->fns)) || (rc = initialise(img, c.confine_init)) ||
         (rc = index_pages(img))) {

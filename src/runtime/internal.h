@@ -12,10 +12,12 @@
 #include "runtime/hostfns.h"
 #include "hv/hv.h"
 #include "mem/layout.h"
+#include "mem/regions.h"
 
 struct glint_image {
     atomic_long refs;
     struct glint__layout layout;
+    struct glint__regions regions; /* the memory map (mem/regions.h) */
     uint32_t timeout_ms;
     uint64_t entry;
     glint_host_fns *fns;

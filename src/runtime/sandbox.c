@@ -217,57 +217,6 @@ static int report_abort(glint_sandbox *sb)
                          sb->failure.guest_code, text);
 }
 
-/* Say what a page fault most likely was, from its address and error code. */
-/* Page-fault error code bits (SDM Vol. 3A 4.7). */
-#define PF_ERR_P    0x01u /* the page was present: a protection violation */
-#define PF_ERR_W    0x02u /* write access */
-#define PF_ERR_U    0x04u /* CPL3 access */
-#define PF_ERR_RSVD 0x08u /* reserved bit set in a paging entry */
-#define PF_ERR_I    0x10u /* instruction fetch */
-
-/* Why a #PF happened, from the page's real rights in the guest's own page
- * tables (the ones at CR3, GLINT_ABI_PT_ADDR, which CPL3 code cannot
- * change) together with the access the error code describes. */
-static const char *pf_cause(const glint_sandbox *sb, uint64_t addr, uint64_t err)
-{
-    const struct glint__layout *l = &sb->img->layout;
-    if (addr < GLINT_ABI_NULL_GUARD_END)
-        return "null pointer dereference";
-    if (addr >= l->guard_addr && addr < l->guard_addr + PAGE)
-        return "stack overflow into the guard page";
-    if (err & PF_ERR_RSVD)
-        return "reserved bit set in a page-table entry";
-    bool fetch = err & PF_ERR_I, write = err & PF_ERR_W, user = err & PF_ERR_U;
-    int perms = glint__x86_page_perms(sb->mem, l->mem_size, GLINT_ABI_PT_ADDR, addr);
-    if (perms < 0) { /* tables unreadable: fall back on the error code */
-        if (!(err & PF_ERR_P))
-            return "access to unmapped memory";
-        return fetch   ? "instruction fetch from protected memory"
-               : write ? "write to protected memory"
-                       : "read of protected memory";
-    }
-    static const char *const msgs[3][4] = {
-        /* unmapped, supervisor-only, read-only, non-executable */
-        {"instruction fetch from unmapped memory", "instruction fetch from supervisor-only memory",
-         NULL, "instruction fetch from non-executable memory"},
-        {"write to unmapped memory", "write to supervisor-only memory", "write to read-only memory",
-         NULL},
-        {"read of unmapped memory", "read of supervisor-only memory", NULL, NULL},
-    };
-    int row = fetch ? 0 : write ? 1 : 2;
-    if (!(perms & GLINT__PAGE_PRESENT))
-        return msgs[row][0];
-    if (user && !(perms & GLINT__PAGE_USER))
-        return msgs[row][1];
-    if (write && !(perms & GLINT__PAGE_WRITE))
-        return msgs[row][2];
-    if (fetch && !(perms & GLINT__PAGE_EXEC))
-        return msgs[row][3];
-    /* The tables allow the access now: a hypervisor-side write (e.g. KVM
-     * patching an instruction) or a fault on a page the tables allow. */
-    return "fault on a page the page tables allow (not caused by its permissions)";
-}
-
 static int report_fault(glint_sandbox *sb, uint32_t vector)
 {
     struct glint__fault_regs r;
@@ -288,12 +237,14 @@ static int report_fault(glint_sandbox *sb, uint32_t vector)
     f->error_code = frame[0];
     f->rip = frame[1];
     f->fault_addr = vector == 14 ? r.cr2 : 0;
-    if (vector == 14)
+    if (vector == 14) {
+        char cause[128];
+        glint__mem_describe_fault(cause, sizeof cause, &sb->img->regions, r.cr2, frame[0]);
         return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT,
                              "%s at rip 0x%llx: %s at address 0x%llx (error code 0x%llx)",
-                             glint_vector_name(vector), (unsigned long long)f->rip,
-                             pf_cause(sb, r.cr2, frame[0]), (unsigned long long)r.cr2,
-                             (unsigned long long)frame[0]);
+                             glint_vector_name(vector), (unsigned long long)f->rip, cause,
+                             (unsigned long long)r.cr2, (unsigned long long)frame[0]);
+    }
     return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_FAULT, "%s (vector %u) at rip 0x%llx%s",
                          glint_vector_name(vector), vector, (unsigned long long)f->rip,
                          vector == 13 ? " (privileged instruction or denied I/O port?)" : "");
@@ -326,6 +277,10 @@ static int handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
 
 int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex)
 {
+    /* Registers and code at rip for the exits nobody expects. */
+    char vcpu[128] = "";
+    if (ex->kind != GLINT__EXIT_SHUTDOWN && ex->kind != GLINT__EXIT_MMIO)
+        glint__vm_dump(sb->vm, vcpu, sizeof vcpu);
     switch (ex->kind) {
     case GLINT__EXIT_SHUTDOWN:
         return glint__record(sb, GLINT_EFAULT, GLINT_FAIL_TRIPLE_FAULT,
@@ -339,8 +294,8 @@ int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex)
          * change it): not the guest's fault. */
         return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
                              "the hypervisor could not enter the guest: exit %s (%u), hardware "
-                             "entry failure reason 0x%llx",
-                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+                             "entry failure reason 0x%llx [%s]",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason, vcpu);
     case GLINT__EXIT_INTERNAL:
         /* Suberror 1: KVM could not emulate an instruction. Under PVM it
          * emulates the guest's port I/O (and the CPL0 exception stubs), so
@@ -349,14 +304,14 @@ int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex)
         if (ex->hw_reason == 1)
             return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
                                  "the hypervisor could not emulate a guest instruction "
-                                 "(exit %s (%u), suberror 1)",
-                                 ex->reason_name, ex->reason);
+                                 "(exit %s (%u), suberror 1) [%s]",
+                                 ex->reason_name, ex->reason, vcpu);
         return glint__record(sb, GLINT_EHV, GLINT_FAIL_HYPERVISOR,
-                             "hypervisor internal error: exit %s (%u), suberror %llu",
-                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason);
+                             "hypervisor internal error: exit %s (%u), suberror %llu [%s]",
+                             ex->reason_name, ex->reason, (unsigned long long)ex->hw_reason, vcpu);
     default:
-        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u)",
-                             ex->reason_name, ex->reason);
+        return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "unexpected exit %s (%u) [%s]",
+                             ex->reason_name, ex->reason, vcpu);
     }
 }
 

@@ -5,26 +5,29 @@
 
 #define PAGE GLINT_ABI_PAGE_SIZE
 
-/* Page-table entry bits (SDM Vol. 3A 4.5). */
-#define PTE_P  (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_US (1ull << 2)
-#define PTE_NX (1ull << 63)
+#define PTE_P    GLINT__PTE_P
+#define PTE_RW   GLINT__PTE_RW
+#define PTE_US   GLINT__PTE_US
+#define PTE_NX   GLINT__PTE_NX
+#define PTE_PS   GLINT__PTE_PS
+#define PTE_ADDR GLINT__PTE_ADDR
 
 static void put64(uint8_t *mem, uint64_t addr, uint64_t v)
 {
     memcpy(mem + addr, &v, sizeof v);
 }
 
-static void map_range(uint8_t *mem, uint64_t addr, uint64_t size, uint64_t flags)
+/* The leaf entry bits for a region's rights. */
+static uint64_t pte_flags(uint8_t perms)
 {
-    uint64_t pt_base = GLINT_ABI_PT_ADDR + 3 * PAGE;
-    for (uint64_t a = addr & ~(uint64_t)(PAGE - 1); a < addr + size; a += PAGE)
-        put64(mem, pt_base + (a / PAGE) * 8, a | PTE_P | flags);
+    return PTE_P | (perms & GLINT__MEM_WRITE ? PTE_RW : 0) |
+           (perms & GLINT__MEM_USER ? PTE_US : 0) | (perms & GLINT__MEM_EXEC ? 0 : PTE_NX);
 }
 
-static void build_page_tables(uint8_t *mem, const struct glint__layout *l,
-                              const struct glint__elf *elf)
+/* PML4 -> PDPT -> PD -> l->pt_pages - 3 page tables, identity mapping the
+ * mapped regions of m with 4 KiB pages. */
+static void build_page_tables(uint8_t *mem, const struct glint__regions *m,
+                              const struct glint__layout *l)
 {
     uint64_t pml4 = GLINT_ABI_PT_ADDR, pdpt = pml4 + PAGE, pd = pdpt + PAGE, pt = pd + PAGE;
     /* Upper levels allow everything; the leaf entries decide. */
@@ -32,42 +35,20 @@ static void build_page_tables(uint8_t *mem, const struct glint__layout *l,
     put64(mem, pdpt, pd | PTE_P | PTE_RW | PTE_US);
     for (uint32_t i = 0; i < l->pt_pages - 3; i++)
         put64(mem, pd + 8ull * i, (pt + (uint64_t)i * PAGE) | PTE_P | PTE_RW | PTE_US);
-
-    map_range(mem, GLINT_ABI_BOOT_ADDR, PAGE, PTE_US | PTE_NX);
-    map_range(mem, GLINT_ABI_GDT_ADDR, 3 * PAGE, PTE_NX); /* GDT, IDT, TSS */
-    map_range(mem, GLINT_ABI_STUBS_ADDR, PAGE, 0);
-    map_range(mem, GLINT_ABI_XSTACK_ADDR, GLINT_ABI_XSTACK_SIZE, PTE_RW | PTE_NX);
-    for (uint32_t i = 0; i < elf->nsegs; i++) {
-        const struct glint__segment *s = &elf->segs[i];
-        uint64_t f = PTE_US;
-        if (s->flags & GLINT__SEG_W)
-            f |= PTE_RW;
-        if (!(s->flags & GLINT__SEG_X))
-            f |= PTE_NX;
-        map_range(mem, s->vaddr, s->memsz, f);
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct glint__region *r = &m->r[i];
+        if (!(r->perms & GLINT__MEM_READ))
+            continue; /* never mapped */
+        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE)
+            put64(mem, pt + (a / PAGE) * 8, a | pte_flags(r->perms));
     }
-    map_range(mem, l->heap_addr, l->heap_size, PTE_US | PTE_RW | PTE_NX);
-    map_range(mem, l->stack_addr, l->mem_size - l->stack_addr, PTE_US | PTE_RW | PTE_NX);
-}
-
-static void build_gdt(uint8_t *mem)
-{
-    /* Accessed bits preset: the GDT page is read-only even to CPL0. */
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_KCODE, 0x00af9b000000ffffull);
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_KDATA, 0x00cf93000000ffffull);
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_UDATA, 0x00cff3000000ffffull);
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_UCODE, 0x00affb000000ffffull);
-    /* 64-bit TSS descriptor, 16 bytes, type 0xb (busy) (SDM Vol. 3A 8.2.3). */
-    uint64_t base = GLINT_ABI_TSS_ADDR, lim = GLINT__TSS_LIMIT;
-    uint64_t lo = (lim & 0xffff) | ((base & 0xffffff) << 16) | (0x8bull << 40) |
-                  (((lim >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_TSS, lo);
-    put64(mem, GLINT_ABI_GDT_ADDR + GLINT__SEL_TSS + 8, base >> 32);
 }
 
 int glint__x86_has_error_code(uint32_t v)
 {
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+    /* SDM Vol. 3A 6.13 and table 6-1; #VC and #SX from the AMD APM Vol. 2 8.2. */
+    return v == GLINT__VEC_DF || (v >= GLINT__VEC_TS && v <= GLINT__VEC_PF) || v == GLINT__VEC_AC ||
+           v == GLINT__VEC_CP || v == GLINT__VEC_VC || v == GLINT__VEC_SX;
 }
 
 /* Each vector's CPL0 stub: [push $0;] mov $vector,%al; out %al,$FAULT; hlt; jmp .
@@ -89,9 +70,10 @@ static void build_idt_and_stubs(uint8_t *mem)
         *p++ = 0xf4; /* hlt */
         *p++ = 0xeb; /* jmp . */
         *p++ = 0xfe;
-        /* Interrupt gate, DPL 0, IST 1 (SDM Vol. 3A 6.14.1). */
+        /* Interrupt gate, present, DPL 0, IST 1 (SDM Vol. 3A 6.14.1, figure 6-8). */
         uint64_t lo = (stub & 0xffff) | ((uint64_t)GLINT__SEL_KCODE << 16) | (1ull << 32) |
-                      (0x8eull << 40) | (((stub >> 16) & 0xffff) << 48);
+                      ((uint64_t)GLINT__GATE_TYPE_INT64 << GLINT__DESC_TYPE_SHIFT) | GLINT__DESC_P |
+                      (((stub >> 16) & 0xffff) << 48);
         put64(mem, GLINT_ABI_IDT_ADDR + 16ull * v, lo);
         put64(mem, GLINT_ABI_IDT_ADDR + 16ull * v + 8, stub >> 32);
     }
@@ -101,10 +83,10 @@ static void build_tss(uint8_t *mem)
 {
     uint64_t tss = GLINT_ABI_TSS_ADDR;
     uint64_t top = GLINT_ABI_XSTACK_ADDR + GLINT_ABI_XSTACK_SIZE;
-    put64(mem, tss + 4, top);    /* RSP0 */
-    put64(mem, tss + 0x24, top); /* IST1 */
+    put64(mem, tss + GLINT__TSS_RSP0_OFFSET, top);
+    put64(mem, tss + GLINT__TSS_IST1_OFFSET, top);
     uint16_t iopb = GLINT__TSS_IOPB_OFFSET;
-    memcpy(mem + tss + 0x66, &iopb, sizeof iopb);
+    memcpy(mem + tss + GLINT__TSS_IOPB_FIELD, &iopb, sizeof iopb);
     /* Deny every port ... */
     memset(mem + tss + GLINT__TSS_IOPB_OFFSET, 0xff, 33);
     /* ... but glint's three guest ports. */
@@ -133,19 +115,15 @@ static void build_boot(uint8_t *mem, const struct glint__layout *l, uint64_t see
     memcpy(mem + GLINT_ABI_BOOT_ADDR, &b, sizeof b);
 }
 
-void glint__x86_build(uint8_t *mem, const struct glint__layout *l, const struct glint__elf *elf,
+void glint__x86_build(uint8_t *mem, const struct glint__regions *m, const struct glint__layout *l,
                       uint64_t seed)
 {
-    build_page_tables(mem, l, elf);
-    build_gdt(mem);
+    build_page_tables(mem, m, l);
+    glint__x86_gdt_encode(mem + GLINT_ABI_GDT_ADDR);
     build_idt_and_stubs(mem);
     build_tss(mem);
     build_boot(mem, l, seed);
 }
-
-/* Page-walk entry bits beyond those above (SDM Vol. 3A 4.5, table 4-15..4-20). */
-#define PTE_PS   (1ull << 7)
-#define PTE_ADDR 0x000ffffffffff000ull /* bits 51:12 */
 
 int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr)
 {

@@ -1,9 +1,11 @@
-/* Unit tests: the guest page-table walker (src/x86_tables.c) on hand-built and hostile tables. */
+/* Unit tests: the page-table walker on hand-built and hostile tables, and the built tables walked
+ * region by region against the memory map (src/mem/regions.h). */
 #include <criterion/criterion.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem/regions.h"
 #include "x86/tables.h"
 
 #define P    (1ull << 0)
@@ -107,4 +109,149 @@ Test(page_walk, non_canonical_is_unmapped)
     cr_assert_eq(perms(0x8000000000000000ull), 0);
     /* The canonical upper half walks through PML4 entry 511 (zero here). */
     cr_assert_eq(perms(0xffffffffffff0000ull), 0);
+}
+
+/* ---- the built tables against the memory map ------------------------------------ */
+
+/* A guest of three segments (code, read-only data, data with bss), with a gap of unmapped
+ * pages between the second and third, and the smallest heap, stack and buffers. */
+static void small_guest(struct glint__elf *elf, struct glint__layout *l, struct glint__regions *m)
+{
+    memset(elf, 0, sizeof *elf);
+    elf->nsegs = 3;
+    elf->segs[0] = (struct glint__segment){.vaddr = 0x200000, .memsz = 0x1800, .flags = 5};
+    elf->segs[1] = (struct glint__segment){.vaddr = 0x202000, .memsz = 0x10, .flags = 4};
+    elf->segs[2] = (struct glint__segment){.vaddr = 0x205000, .memsz = 0x2001, .flags = 6};
+    elf->image_end = 0x208000;
+    glint_config cfg;
+    glint_config_init(&cfg);
+    cfg.heap_size = 4096;
+    cfg.stack_size = 8192;
+    cfg.input_size = cfg.output_size = 4096;
+    cr_assert_eq(glint__layout_compute(elf, &cfg, l), 0);
+    cr_assert_eq(glint__mem_regions_build(l, elf, m), 0, "%s", glint_errmsg());
+}
+
+/* The page-walk rights a region's pages must have. */
+static int expected_perms(uint8_t perms)
+{
+    if (!(perms & GLINT__MEM_READ))
+        return 0;
+    return GLINT__PAGE_PRESENT | (perms & GLINT__MEM_WRITE ? GLINT__PAGE_WRITE : 0) |
+           (perms & GLINT__MEM_USER ? GLINT__PAGE_USER : 0) |
+           (perms & GLINT__MEM_EXEC ? GLINT__PAGE_EXEC : 0);
+}
+
+Test(memory_map, every_page_has_exactly_its_regions_rights)
+{
+    struct glint__elf elf;
+    struct glint__layout l;
+    struct glint__regions m;
+    small_guest(&elf, &l, &m);
+    uint8_t *g = calloc(1, l.mem_size);
+    cr_assert_not_null(g);
+    glint__x86_build(g, &m, &l, 0);
+    uint64_t covered = 0;
+    for (uint32_t i = 0; i < m.count; i++) {
+        const struct glint__region *r = &m.r[i];
+        char name[64];
+        glint__mem_region_name(r, name, sizeof name);
+        cr_assert(r->addr % PAGE == 0 && r->size % PAGE == 0 && r->size > 0, "%s", name);
+        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE) {
+            int got = glint__x86_page_perms(g, l.mem_size, GLINT_ABI_PT_ADDR, a);
+            cr_assert_eq(got, expected_perms(r->perms), "%s: page 0x%llx has rights %d, want %d",
+                         name, (unsigned long long)a, got, expected_perms(r->perms));
+        }
+        covered += r->size;
+    }
+    /* Everything the page tables can map and no region holds is unmapped. */
+    uint64_t reach = (uint64_t)(l.pt_pages - 3) * 512 * PAGE;
+    uint64_t outside = 0;
+    for (uint64_t a = 0; a < reach; a += PAGE) {
+        if (glint__mem_region_at(&m, a))
+            continue;
+        outside++;
+        cr_assert_eq(glint__x86_page_perms(g, l.mem_size, GLINT_ABI_PT_ADDR, a), 0,
+                     "page 0x%llx is in no region but mapped", (unsigned long long)a);
+    }
+    cr_assert_gt(outside, 0, "the test guest has gaps");
+    cr_assert_leq(covered, l.mem_size);
+    free(g);
+}
+
+Test(memory_map, regions_cover_the_layout_in_order)
+{
+    struct glint__elf elf;
+    struct glint__layout l;
+    struct glint__regions m;
+    small_guest(&elf, &l, &m);
+    for (uint32_t i = 1; i < m.count; i++)
+        cr_assert_geq(m.r[i].addr, m.r[i - 1].addr + m.r[i - 1].size, "region %u overlaps", i);
+    const struct glint__region *r = glint__mem_region_at(&m, 0x202008);
+    cr_assert(r && r->kind == GLINT__REGION_SEGMENT && r->segment == 1);
+    cr_assert_eq(r->perms, GLINT__MEM_USER | GLINT__MEM_READ);
+    r = glint__mem_region_at(&m, 0x206fff); /* the bss page of segment 2 */
+    cr_assert(r && r->kind == GLINT__REGION_SEGMENT && r->segment == 2);
+    cr_assert_eq(glint__mem_region_at(&m, l.guard_addr)->kind, GLINT__REGION_STACK_GUARD);
+    cr_assert_eq(glint__mem_region_at(&m, l.output_addr)->kind, GLINT__REGION_OUTPUT);
+    cr_assert_eq(glint__mem_region_at(&m, GLINT_ABI_PT_ADDR)->kind, GLINT__REGION_PAGE_TABLES);
+    cr_assert_null(glint__mem_region_at(&m, 0x203000)); /* the gap between segments */
+    cr_assert_null(glint__mem_region_at(&m, l.mem_size));
+}
+
+/* Restore's fallback set: exactly the writable regions and the page tables. */
+Test(memory_map, writable_bitmap_is_the_writable_regions_and_page_tables)
+{
+    struct glint__elf elf;
+    struct glint__layout l;
+    struct glint__regions m;
+    small_guest(&elf, &l, &m);
+    uint64_t *bm;
+    size_t words;
+    cr_assert_eq(glint__mem_writable_bitmap(&m, &bm, &words), 0);
+    cr_assert_eq(words, (l.mem_size / PAGE + 63) / 64);
+    for (uint64_t a = 0; a < l.mem_size; a += PAGE) {
+        const struct glint__region *r = glint__mem_region_at(&m, a);
+        bool want = r && ((r->perms & GLINT__MEM_WRITE) || r->kind == GLINT__REGION_PAGE_TABLES);
+        bool got = (bm[a / PAGE / 64] >> (a / PAGE % 64)) & 1;
+        cr_assert_eq(got, want, "page 0x%llx: in the writable set %d, want %d",
+                     (unsigned long long)a, got, want);
+    }
+    free(bm);
+}
+
+static void expect_fault(const struct glint__regions *m, uint64_t addr, uint64_t err,
+                         const char *want)
+{
+    char buf[160];
+    glint__mem_describe_fault(buf, sizeof buf, m, addr, err);
+    cr_assert_str_eq(buf, want, "0x%llx err 0x%llx", (unsigned long long)addr,
+                     (unsigned long long)err);
+}
+
+/* Error code bits: P 1, W 2, U 4, RSVD 8, I 0x10. */
+Test(memory_map, fault_messages_name_the_cause_and_the_region)
+{
+    struct glint__elf elf;
+    struct glint__layout l;
+    struct glint__regions m;
+    small_guest(&elf, &l, &m);
+    expect_fault(&m, 0x8, 0x6, "null pointer dereference");
+    expect_fault(&m, l.guard_addr + 8, 0x6, "stack overflow into the guard page");
+    expect_fault(&m, 0x202000, 0x7, "write to read-only memory in ELF segment 1 (read-only data)");
+    expect_fault(&m, 0x200010, 0x7, "write to read-only memory in ELF segment 0 (code)");
+    expect_fault(&m, 0x205000, 0x15,
+                 "instruction fetch from non-executable memory in ELF segment 2 (data)");
+    expect_fault(&m, GLINT_ABI_XSTACK_ADDR, 0x7,
+                 "write to supervisor-only memory in the exception stack");
+    expect_fault(&m, GLINT_ABI_STUBS_ADDR, 0x15,
+                 "instruction fetch from supervisor-only memory in the exception stubs");
+    expect_fault(&m, GLINT_ABI_PT_ADDR, 0x6, "write to unmapped memory in the page tables");
+    expect_fault(&m, 0x15000, 0x14, "instruction fetch from unmapped memory in a guard page");
+    expect_fault(&m, 0x203000, 0x4, "read of unmapped memory");
+    expect_fault(&m, l.heap_addr, 0x15, "instruction fetch from non-executable memory in the heap");
+    expect_fault(&m, l.heap_addr, 0xf, "reserved bit set in a page-table entry");
+    expect_fault(&m, l.heap_addr, 0x7,
+                 "fault on a page the page tables allow (not caused by its permissions) in the "
+                 "heap");
 }

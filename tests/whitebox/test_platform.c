@@ -59,7 +59,7 @@ static void child_scenario(enum scenario sc, int fd)
         res.setup_errno = errno ? errno : EINVAL;
         snprintf(res.msg, sizeof res.msg, "%s: %s", step, strerror(errno));
     } else {
-        glint_host_info info;
+        glint_host_info info = {.struct_size = sizeof info};
         res.rc = glint_host_info_get(&info);
         snprintf(res.msg, sizeof res.msg, "%s", glint_errmsg());
     }
@@ -124,7 +124,7 @@ static bool host_is_pvm(void)
 
 static glint_host_info host_info(void)
 {
-    glint_host_info info;
+    glint_host_info info = {.struct_size = sizeof info};
     cr_assert_eq(glint_host_info_get(&info), 0, "%s", glint_errmsg());
     cr_assert_eq(info.struct_size, sizeof info);
     return info;

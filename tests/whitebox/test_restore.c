@@ -26,7 +26,7 @@ static void assert_memory_is_image(const glint_sandbox *sb)
     cr_assert_eq(off, -1, "guest memory differs from the image at page 0x%lx", off);
 }
 
-/* The vCPU layout KVM hands out, as in src/hv_kvm.c. */
+/* The vCPU layout KVM hands out, as in src/hv/kvm_x86.c. */
 struct state_view {
     struct kvm_regs regs;
     struct kvm_sregs sregs;

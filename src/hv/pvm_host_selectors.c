@@ -1,5 +1,5 @@
-/* Keeps the host thread's data segment selectors intact across KVM_RUN. */
-#include "hv/pvm_selectors.h"
+/* PVM does not switch the host's data segment selectors: save them before KVM_RUN, repair after. */
+#include "hv/pvm_host_selectors.h"
 
 #include <asm/prctl.h>
 #include <sys/syscall.h>
@@ -28,10 +28,10 @@ static void reload_base_seg(int is_fs, uint16_t sel)
     raw_arch_prctl(is_fs ? ARCH_SET_FS : ARCH_SET_GS, base);
 }
 
-int glint__host_segs_restore(const struct glint__host_segs *s)
+int glint__pvm_host_selectors_repair(const struct glint__pvm_host_selectors *s)
 {
-    struct glint__host_segs now;
-    glint__host_segs_save(&now);
+    struct glint__pvm_host_selectors now;
+    glint__pvm_host_selectors_save(&now);
     if (now.ds == s->ds && now.es == s->es && now.fs == s->fs && now.gs == s->gs)
         return 0;
     if (now.ds != s->ds)
