@@ -475,7 +475,7 @@ elif [ "$HAVE_KVM" = 1 ]; then
 fi
 
 # ---- confinement of guest init (issue 7, item 8) ----------------------------------------------
-# While `glint run` initialises a guest whose glint_init spins, the thread
+# While `glint run` initialises a guest whose glint_guest_init spins, the thread
 # running it must already be under the seccomp filter (Seccomp: 2).
 INITSPIN=$BUILD/tests/guests/initspin.elf
 # running_thread_has_seccomp PID MODE: sample PID's threads until a running one
@@ -509,7 +509,7 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$INITSPIN" ]; then
     if running_thread_has_seccomp $! 2; then
         good
     else
-        bad "run initspin.elf: the thread spinning in glint_init is confined (Seccomp: 2)" \
+        bad "run initspin.elf: the thread spinning in glint_guest_init is confined (Seccomp: 2)" \
             "samples (task:state/seccomp): $(printf '%s' "$seen" | cut -c1-300)"
     fi
     # --no-confine leaves it unconfined (the check above is not vacuous).

@@ -4,7 +4,7 @@
 #include <string.h>
 
 /*
- * Every export is one hostile behaviour; tests/vm/test_hostile.c holds the expected outcome of
+ * Every export is one hostile behaviour; the files of tests/hostile/ hold the expected outcome of
  * each. Raw messages are written straight into the output buffer and sent with our own `out`,
  * bypassing the runtime's encoder. Functions that break the protocol never expect to run again
  * (the host poisons the sandbox), so they keep exiting forever if resumed.
@@ -1755,7 +1755,7 @@ HOSTILE(SpinPause, GLINT_GUEST_VOID)
 /* ---- what the guest sees at entry
  * ------------------------------------------------------------------ */
 
-/* Layout shared with tests/vm/test_hostile.c (struct entry_dump there). */
+/* Layout shared with tests/hostile/hostile.h (struct entry_dump there). */
 #define DUMP_MAGIC 0x48535444554d5031ull /* "1PMUDTSH" */
 #define DUMP_HITS  16
 

@@ -166,5 +166,5 @@ ROW(abort_text_filling_the_buffer_is_sanitised, .fn = "AbRawHuge",
     .what = "valid abort text filling the buffer", .want = ABORT_("HHHH"), .check_code = true,
     .code = 83, .sanitized = true)
 ROW(huge_formatted_abort_is_cut_and_sanitised, .fn = "AbHugeFormatted",
-    .what = "glint_abort with 100 KB of text", .want = ABORT_("huge:AAAA"), .check_code = true,
-    .code = 43, .sanitized = true)
+    .what = "glint_guest_abort with 100 KB of text", .want = ABORT_("huge:AAAA"),
+    .check_code = true, .code = 43, .sanitized = true)

@@ -491,7 +491,7 @@ Test(vm_values, guest_error_keeps_sandbox)
         cr_assert_eq(glint_sandbox_call(sb, "Counter", NULL, 0, &r), 0);
         cr_assert_eq(r.as.i64, (int64_t)i + 2, "counter %lld", (long long)r.as.i64);
     }
-    /* glint_error(0, ...) still fails the call (with a non-zero code). */
+    /* glint_guest_error(0, ...) still fails the call (with a non-zero code). */
     glint_value zero = glint_i32(0);
     int rc = glint_sandbox_call(sb, "ReturnError", &zero, 1, NULL);
     glint_failure f = vm_expect_failure(sb, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
