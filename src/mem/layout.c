@@ -13,16 +13,27 @@
 /* sizeof(glint_config) in 0.1.0: the fields before max_image_memory. */
 #define CONFIG_V0_SIZE offsetof(glint_config, max_image_memory)
 
-void glint_config_init(glint_config *cfg)
+void glint_config_init_sized(glint_config *cfg, size_t size)
 {
-    cfg->struct_size = sizeof *cfg;
-    cfg->heap_size = 128 * KiB;
-    cfg->stack_size = 64 * KiB;
-    cfg->input_size = 16 * KiB;
-    cfg->output_size = 16 * KiB;
-    cfg->timeout_ms = 1000;
-    cfg->max_image_memory = 16 * MiB;
-    cfg->confine_init = true;
+    if (!cfg)
+        return;
+    glint_config d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = (uint32_t)(size < sizeof d ? size : sizeof d);
+    d.heap_size = 128 * KiB;
+    d.stack_size = 64 * KiB;
+    d.input_size = 16 * KiB;
+    d.output_size = 16 * KiB;
+    d.timeout_ms = 1000;
+    d.max_image_memory = 16 * MiB;
+    d.confine_init = true;
+    memcpy(cfg, &d, d.struct_size); /* never past the caller's struct */
+}
+
+/* The 0.1.0 entry point (its header had no macro): a 0.1.0 struct. */
+void(glint_config_init)(glint_config *cfg)
+{
+    glint_config_init_sized(cfg, CONFIG_V0_SIZE);
 }
 
 int glint__struct_size_check(const char *what, uint32_t struct_size, size_t min, size_t max)
