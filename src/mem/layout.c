@@ -13,21 +13,30 @@
 /* sizeof(glint_config) in 0.1.0: the fields before max_image_memory. */
 #define CONFIG_V0_SIZE offsetof(glint_config, max_image_memory)
 
+static const glint_config config_defaults = {
+    .struct_size = sizeof(glint_config),
+    .heap_size = 128 * KiB,
+    .stack_size = 64 * KiB,
+    .input_size = 16 * KiB,
+    .output_size = 16 * KiB,
+    .timeout_ms = 1000,
+    .max_image_memory = 16 * MiB,
+    .confine_init = true,
+};
+
+void glint__struct_init(void *dst, size_t size, const void *defaults, size_t full)
+{
+    if (!dst)
+        return;
+    size_t n = size < full ? size : full;
+    uint32_t struct_size = (uint32_t)n;
+    memcpy(dst, defaults, n); /* never past the caller's struct */
+    memcpy(dst, &struct_size, n < sizeof struct_size ? n : sizeof struct_size);
+}
+
 void glint_config_init_sized(glint_config *cfg, size_t size)
 {
-    if (!cfg)
-        return;
-    glint_config d;
-    memset(&d, 0, sizeof d);
-    d.struct_size = (uint32_t)(size < sizeof d ? size : sizeof d);
-    d.heap_size = 128 * KiB;
-    d.stack_size = 64 * KiB;
-    d.input_size = 16 * KiB;
-    d.output_size = 16 * KiB;
-    d.timeout_ms = 1000;
-    d.max_image_memory = 16 * MiB;
-    d.confine_init = true;
-    memcpy(cfg, &d, d.struct_size); /* never past the caller's struct */
+    glint__struct_init(cfg, size, &config_defaults, sizeof config_defaults);
 }
 
 /* The 0.1.0 entry point (its header had no macro): a 0.1.0 struct. */

@@ -68,18 +68,17 @@ struct request {
 
 static int start_workers(glint_pool *p, uint32_t n);
 
+static const glint_pool_config pool_config_defaults = {
+    .struct_size = sizeof(glint_pool_config),
+    .size = 4,
+    .wait_ms = 1000,
+    .workers = 0,
+    .confine = true,
+};
+
 void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size)
 {
-    if (!cfg)
-        return;
-    glint_pool_config d;
-    memset(&d, 0, sizeof d);
-    d.struct_size = (uint32_t)(size < sizeof d ? size : sizeof d);
-    d.size = 4;
-    d.wait_ms = 1000;
-    d.workers = 0;
-    d.confine = true;
-    memcpy(cfg, &d, d.struct_size); /* never past the caller's struct */
+    glint__struct_init(cfg, size, &pool_config_defaults, sizeof pool_config_defaults);
 }
 
 /* The 0.1.0 entry point (its header had no macro); its struct was today's. */
