@@ -397,7 +397,7 @@ GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
  * else with EPERM: no open, socket, exec, fork, ptrace, no executable
  * mappings, no signals to other processes, ... Irreversible for the thread
  * and inherited by threads it creates. Host functions then run under the same
- * filter. The allowlist, with a reason per rule, is in src/confine.c; what it
+ * filter. The allowlist, with a reason per rule, is in src/os/confine.c; what it
  * still allows is in docs/security.md. ioctl is allowed with the KVM requests
  * a call, snapshot or restore needs, on any descriptor. */
 GLINT_API int glint_confine_thread(void);

@@ -12,7 +12,7 @@ static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
 {
     pthread_mutex_lock(&sb->lock);
     /* Nothing from an earlier call may stop this one. Kick flags are
-     * atomic bytes: the signal handler reads them (src/deadline.c). */
+     * atomic bytes: the signal handler reads them (os/deadline.c). */
     __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
     sb->interrupted = false;
     sb->thread = pthread_self();
