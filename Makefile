@@ -196,6 +196,7 @@ check:
 		hostile '$(VM_ENV) $(HOSTT) --jobs=2 $(VM_ARGS)' \
 		cli 'scripts/cli-tests.sh $(BUILD)' \
 		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
+		includes 'scripts/check-includes.sh' \
 		scripts 'scripts/selftest.sh' \
 		format '$(MAKE) --no-print-directory format-check'
 

@@ -288,15 +288,12 @@ static void print_guest_text(void *user, const char *text, size_t len)
     fflush(stdout);
 }
 
-/* Load the image, create a sandbox, make the call and print the result. */
-static int execute(const struct run_cmd *cmd, const glint_function_info *checked,
-                   const glint_value *args)
+/* Load the image with the CLI's host functions (print to stdout), and check
+ * that the function is still the one check_call() saw. */
+static int load_image(const struct run_cmd *cmd, const glint_function_info *checked,
+                      glint_image **img)
 {
-    char pq[CLI_QUOTE_PATH];
-    glint_image *img = NULL;
-    glint_sandbox *sb = NULL;
     glint_host_fns *fns = NULL;
-    int status;
     int err = glint_host_fns_create(&fns);
     if (err == 0)
         err = glint_host_fns_set_print(fns, print_guest_text, NULL);
@@ -307,84 +304,113 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     }
     glint_config cfg = cmd->cfg;
     cfg.confine_init = !cmd->no_confine;
-    err = glint_image_load_file(cmd->path, &cfg, fns, &img);
+    err = glint_image_load_file(cmd->path, &cfg, fns, img);
     glint_host_fns_destroy(fns); /* the image keeps a copy */
     if (err != 0) {
         report_load_error("cannot load", cmd->path, err);
         return cli_load_status(err);
     }
     glint_function_info fi;
-    if (glint_exports_find(glint_image_exports(img), cmd->func, &fi) != 0 ||
+    if (glint_exports_find(glint_image_exports(*img), cmd->func, &fi) != 0 ||
         !same_signature(&fi, checked)) {
+        char pq[CLI_QUOTE_PATH];
         cli_error("cannot load %s: the file changed while it was being loaded",
                   cli_quote(cmd->path, pq, sizeof pq));
-        status = CLI_LOAD;
-        goto out;
+        return CLI_LOAD;
     }
-    err = glint_sandbox_create(img, NULL, &sb);
+    return CLI_OK;
+}
+
+/* Create the one sandbox and confine the process to it: from here on it
+ * only runs that sandbox and prints (guest init already ran on a confined
+ * helper thread, see confine_init). */
+static int open_sandbox(const struct run_cmd *cmd, glint_image *img, glint_sandbox **sb)
+{
+    int err = glint_sandbox_create(img, NULL, sb);
     if (err != 0) {
         report_load_error("cannot create a sandbox for", cmd->path, err);
-        status = cli_load_status(err);
-        goto out;
+        return cli_load_status(err);
     }
-    /* From here on the process only runs this one sandbox and prints:
-     * confine it to that (guest init already ran on a confined helper
-     * thread, see confine_init). */
-    if (!cmd->no_confine && (err = glint_confine_thread_to_sandboxes(&sb, 1)) != 0) {
+    if (!cmd->no_confine && glint_confine_thread_to_sandboxes(sb, 1) != 0) {
         cli_error("cannot confine the process with seccomp: %s", glint_errmsg());
-        status = CLI_LOAD;
-        goto out;
+        return CLI_LOAD;
     }
-    glint_value ret;
-    memset(&ret, 0, sizeof ret);
+    return CLI_OK;
+}
+
+/* Report a failed call with the sandbox's failure record. */
+static int call_failed(const struct run_cmd *cmd, glint_sandbox *sb, int err)
+{
+    glint_failure f;
+    memset(&f, 0, sizeof f);
+    glint_sandbox_last_failure(sb, &f);
+    f.message[sizeof f.message - 1] = 0;
+    report_call_failure(cmd->func, err, &f);
+    return cli_call_status(err, &f);
+}
+
+/* Make the call cmd->repeat times, each from the pristine image state
+ * (timings reported when repeating); *ret holds the last result. */
+static int call_repeatedly(const struct run_cmd *cmd, glint_sandbox *sb, const glint_value *args,
+                           glint_value *ret)
+{
     double *us = cmd->repeat > 1 ? calloc(cmd->repeat, sizeof *us) : NULL;
     if (cmd->repeat > 1 && !us) {
         cli_error("run: out of memory for %u timings", cmd->repeat);
-        status = CLI_LOAD;
-        goto out;
+        return CLI_LOAD;
     }
+    int err = 0;
     for (uint32_t n = 0; n < cmd->repeat; n++) {
         double t0 = cli_now_us();
-        err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, &ret);
+        err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, ret);
         if (err != 0 || cmd->repeat == 1)
             break;
         /* Isolation: the next call starts from the pristine image state. */
-        if ((err = glint_sandbox_restore(sb, NULL)) != 0) {
+        if (glint_sandbox_restore(sb, NULL) != 0) {
             cli_error("restoring the sandbox failed: %s", glint_errmsg());
             free(us);
-            status = CLI_GUEST;
-            goto out;
+            return CLI_GUEST;
         }
         us[n] = cli_now_us() - t0;
     }
     if (err == 0 && us)
         cli_report_timings(cmd->func, us, cmd->repeat);
     free(us);
-    if (err != 0) {
-        glint_failure f;
-        memset(&f, 0, sizeof f);
-        glint_sandbox_last_failure(sb, &f);
-        f.message[sizeof f.message - 1] = 0;
-        report_call_failure(cmd->func, err, &f);
-        status = cli_call_status(err, &f);
-        goto out;
-    }
-    if (ret.type != fi.ret) {
+    return err != 0 ? call_failed(cmd, sb, err) : CLI_OK;
+}
+
+/* Print a result of the declared type. */
+static int print_result(const struct run_cmd *cmd, glint_type declared, const glint_value *ret)
+{
+    if (ret->type != declared) {
         cli_error("%s returned %s, but its declared return type is %s", cmd->func,
-                  glint_type_name(ret.type), glint_type_name(fi.ret));
-        status = CLI_GUEST;
-        goto out;
+                  glint_type_name(ret->type), glint_type_name(declared));
+        return CLI_GUEST;
     }
-    if (cli_print_value(&ret) != 0) {
-        status = cli_finish_stdout();
+    if (cli_print_value(ret) != 0) {
+        int status = cli_finish_stdout();
         if (status == CLI_OK) { /* the error was not sticky; report it anyway */
             cli_error("cannot write to stdout");
             status = CLI_GUEST;
         }
-        goto out;
+        return status;
     }
-    status = CLI_OK;
-out:
+    return CLI_OK;
+}
+
+/* Load the image, create a sandbox, make the call and print the result. */
+static int execute(const struct run_cmd *cmd, const glint_function_info *checked,
+                   const glint_value *args)
+{
+    glint_image *img = NULL;
+    glint_sandbox *sb = NULL;
+    glint_value ret;
+    memset(&ret, 0, sizeof ret);
+    int status;
+    if ((status = load_image(cmd, checked, &img)) == CLI_OK &&
+        (status = open_sandbox(cmd, img, &sb)) == CLI_OK &&
+        (status = call_repeatedly(cmd, sb, args, &ret)) == CLI_OK)
+        status = print_result(cmd, checked->ret, &ret);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
     return status;

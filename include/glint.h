@@ -17,10 +17,44 @@ extern "C" {
 #define GLINT_API
 #endif
 
+/* ---- version and ABI stability ----------------------------------------------
+ * Versions are MAJOR.MINOR.PATCH. The rules, for the library's ABI (what a
+ * compiled program relies on) and API (what source relies on):
+ *  - A patch release changes no declaration: it only fixes behaviour that
+ *    contradicts this header.
+ *  - A minor release may add functions, error codes, failure kinds, macros
+ *    and struct fields, and nothing else. Nothing is removed or renamed, no
+ *    signature or existing enum value changes, and a program built against
+ *    an older header of the same major version keeps working with the newer
+ *    library (before 1.0, minor releases keep this rule too).
+ *  - Only a major release may break either; the shared library's soname
+ *    (libglint.so.MAJOR) changes with it.
+ *  - Structs that callers allocate grow only at the end, and only those with
+ *    a struct_size field (glint_config, glint_pool_config, glint_host_info)
+ *    may grow at all. The others (glint_value, glint_failure,
+ *    glint_function_info) keep their layout for the whole major version.
+ *  - struct_size rules: the caller sets struct_size to the sizeof it was
+ *    compiled with; the _init macros do so. The library reads only the
+ *    first struct_size bytes and writes no byte past them; fields an older,
+ *    smaller struct lacks get their defaults. A struct_size smaller than
+ *    the first release's or larger than this library's (a newer header than
+ *    the library) fails with GLINT_EINVAL, as a newer caller's fields would
+ *    otherwise be ignored silently.
+ *  - Error codes, failure kinds and types keep their numbers; messages and
+ *    the text of glint_errmsg() may change in any release. */
 #define GLINT_VERSION_MAJOR  0
 #define GLINT_VERSION_MINOR  1
 #define GLINT_VERSION_PATCH  0
 #define GLINT_VERSION_STRING "0.1.0"
+/* The version as one number: (major << 16) | (minor << 8) | patch. */
+#define GLINT_VERSION_HEX                                                                          \
+    ((GLINT_VERSION_MAJOR << 16) | (GLINT_VERSION_MINOR << 8) | GLINT_VERSION_PATCH)
+
+/* The library's version (GLINT_VERSION_HEX as it was built), which may be
+ * newer than the header a program was compiled with. */
+GLINT_API unsigned glint_version(void);
+/* The same as "MAJOR.MINOR.PATCH"; never NULL. */
+GLINT_API const char *glint_version_string(void);
 
 /* ---- errors -----------------------------------------------------------------
  * Every function that can fail returns 0 or one of these negative codes.
@@ -54,6 +88,10 @@ enum glint_error {
 
 /* Static description of an error code; never NULL. Thread-safe. */
 GLINT_API const char *glint_strerror(int err);
+
+/* Name of an error code's constant ("GLINT_EINVAL", ...): "0" for 0 and
+ * "?" for a value that is not a glint error; never NULL. Thread-safe. */
+GLINT_API const char *glint_err_name(int err);
 
 /* Details of the last failure in the calling thread (e.g. "guest ELF: program
  * header 2 extends past end of file"). Valid until the next glint call on this
@@ -241,7 +279,15 @@ typedef struct glint_config {
  * this library's sizeof(glint_config) (a newer header than the library),
  * fails with GLINT_EINVAL. The same holds for glint_pool_config. */
 
+/* Set the defaults in the first `size` bytes of *cfg (at most this
+ * library's sizeof) and struct_size to that many bytes; writes nothing past
+ * them. cfg NULL: nothing. */
+GLINT_API void glint_config_init_sized(glint_config *cfg, size_t size);
+/* glint_config_init(cfg) passes the caller's own sizeof. The function of
+ * that name is for programs built against 0.1.0, whose macro-less header
+ * called it: it initialises only the 0.1.0 struct. */
 GLINT_API void glint_config_init(glint_config *cfg);
+#define glint_config_init(cfg) glint_config_init_sized((cfg), sizeof *(cfg))
 
 /* ---- function lists ------------------------------------------------------- */
 
@@ -351,7 +397,7 @@ GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
  * else with EPERM: no open, socket, exec, fork, ptrace, no executable
  * mappings, no signals to other processes, ... Irreversible for the thread
  * and inherited by threads it creates. Host functions then run under the same
- * filter. The allowlist, with a reason per rule, is in src/confine.c; what it
+ * filter. The allowlist, with a reason per rule, is in src/os/confine.c; what it
  * still allows is in docs/security.md. ioctl is allowed with the KVM requests
  * a call, snapshot or restore needs, on any descriptor. */
 GLINT_API int glint_confine_thread(void);
@@ -407,7 +453,11 @@ typedef struct glint_pool_config {
                              glint_confine_thread(); default true */
 } glint_pool_config;
 
+/* As glint_config_init_sized / glint_config_init (every field existed in
+ * 0.1.0, so the function initialises the whole 0.1.0 struct). */
+GLINT_API void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size);
 GLINT_API void glint_pool_config_init(glint_pool_config *cfg);
+#define glint_pool_config_init(cfg) glint_pool_config_init_sized((cfg), sizeof *(cfg))
 
 /* Create a pool of sandboxes of img (fns as for glint_sandbox_create; cfg
  * NULL for defaults). Returns once the first sandbox is ready; the rest

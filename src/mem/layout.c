@@ -13,16 +13,36 @@
 /* sizeof(glint_config) in 0.1.0: the fields before max_image_memory. */
 #define CONFIG_V0_SIZE offsetof(glint_config, max_image_memory)
 
-void glint_config_init(glint_config *cfg)
+static const glint_config config_defaults = {
+    .struct_size = sizeof(glint_config),
+    .heap_size = 128 * KiB,
+    .stack_size = 64 * KiB,
+    .input_size = 16 * KiB,
+    .output_size = 16 * KiB,
+    .timeout_ms = 1000,
+    .max_image_memory = 16 * MiB,
+    .confine_init = true,
+};
+
+void glint__struct_init(void *dst, size_t size, const void *defaults, size_t full)
 {
-    cfg->struct_size = sizeof *cfg;
-    cfg->heap_size = 128 * KiB;
-    cfg->stack_size = 64 * KiB;
-    cfg->input_size = 16 * KiB;
-    cfg->output_size = 16 * KiB;
-    cfg->timeout_ms = 1000;
-    cfg->max_image_memory = 16 * MiB;
-    cfg->confine_init = true;
+    if (!dst)
+        return;
+    size_t n = size < full ? size : full;
+    uint32_t struct_size = (uint32_t)n;
+    memcpy(dst, defaults, n); /* never past the caller's struct */
+    memcpy(dst, &struct_size, n < sizeof struct_size ? n : sizeof struct_size);
+}
+
+void glint_config_init_sized(glint_config *cfg, size_t size)
+{
+    glint__struct_init(cfg, size, &config_defaults, sizeof config_defaults);
+}
+
+/* The 0.1.0 entry point (its header had no macro): a 0.1.0 struct. */
+void(glint_config_init)(glint_config *cfg)
+{
+    glint_config_init_sized(cfg, CONFIG_V0_SIZE);
 }
 
 int glint__struct_size_check(const char *what, uint32_t struct_size, size_t min, size_t max)

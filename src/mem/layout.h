@@ -25,6 +25,12 @@ struct glint__layout {
  * the offending field. */
 int glint__config_read(const glint_config *cfg, glint_config *out);
 
+/* Initialise a caller's versioned struct of `size` bytes: copy the first
+ * min(size, full) bytes of `defaults` (a full struct whose first field is
+ * uint32_t struct_size) and set struct_size to that count. Writes nothing
+ * past it; dst NULL: nothing. */
+void glint__struct_init(void *dst, size_t size, const void *defaults, size_t full);
+
 /* Check a public config struct's struct_size: min (the oldest supported
  * size) .. max (this library's sizeof). GLINT_EINVAL naming `what` if not. */
 int glint__struct_size_check(const char *what, uint32_t struct_size, size_t min, size_t max);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "runtime/error.h"
-#include "runtime/internal.h"
 
 /* How a rule restricts the system call's arguments. Comparisons of int
  * arguments look at the low 32 bits only, as the kernel does. */
@@ -222,21 +221,4 @@ int glint__confine(const struct glint__kvm_fds *fds, size_t n)
 int glint_confine_thread(void)
 {
     return glint__confine(NULL, 0);
-}
-
-int glint_confine_thread_to_sandboxes(glint_sandbox *const *sandboxes, size_t n)
-{
-    if (n && !sandboxes)
-        return glint__fail(GLINT_EINVAL, "glint_confine_thread_to_sandboxes: NULL list");
-    if (n > 256)
-        return glint__fail(GLINT_EINVAL,
-                           "glint_confine_thread_to_sandboxes: %zu sandboxes (at most 256)", n);
-    struct glint__kvm_fds fds[256];
-    for (size_t k = 0; k < n; k++) {
-        if (!sandboxes[k])
-            return glint__fail(GLINT_EINVAL,
-                               "glint_confine_thread_to_sandboxes: sandbox %zu is NULL", k);
-        glint__vm_fds(sandboxes[k]->vm, &fds[k].vm_fd, &fds[k].vcpu_fd);
-    }
-    return glint__confine(fds, n);
 }

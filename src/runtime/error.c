@@ -21,6 +21,21 @@ const char *glint_strerror(int err)
     }
 }
 
+const char *glint_err_name(int err)
+{
+    switch (err) {
+    case 0:
+        return "0";
+#define GLINT_ERROR_NAME(name, value, text)                                                        \
+    case GLINT_##name:                                                                             \
+        return "GLINT_" #name;
+        GLINT_ERRORS(GLINT_ERROR_NAME)
+#undef GLINT_ERROR_NAME
+    default:
+        return "?";
+    }
+}
+
 const char *glint_errmsg(void)
 {
     return last_message;

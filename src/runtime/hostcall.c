@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "codec.h"
-#include "runtime/internal.h"
+#include "runtime/failure.h"
+#include "runtime/hostcall.h"
+#include "runtime/hostfns.h"
+#include "runtime/restore.h"
+#include "runtime/sandbox.h"
 #include "runtime/values.h"
 
 /* Write a HOSTRESULT of `type` and `status` with at most one value into the
@@ -18,7 +22,7 @@ static void write_reply(glint_sandbox *sb, uint8_t type, int32_t status, const g
         int slen = glint__scalar_len(v->type);
         size += glint__value_wire_size(v->type, slen > 0 ? (uint64_t)slen : v->len);
     }
-    glint__mark_host_dirty(sb, sb->img->layout.output_addr, size);
+    glint__mark_host_dirty(sb, sb->output_addr, size);
     glint__writer w;
     glint__msg_begin(&w, glint__output_buf(sb), glint__output_cap(sb), GLINT_ABI_MSG_HOSTRESULT,
                      type, status, NULL, 0);

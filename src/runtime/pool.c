@@ -1,12 +1,14 @@
 /* Pools: ready sandboxes of one image, a pristine one per call, VM churn on a background thread. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "runtime/error.h"
-#include "runtime/internal.h"
+#include "runtime/hostfns.h"
+#include "runtime/image.h"
 
 struct glint_pool {
     glint_image *img;
@@ -66,13 +68,23 @@ struct request {
 
 static int start_workers(glint_pool *p, uint32_t n);
 
-void glint_pool_config_init(glint_pool_config *cfg)
+static const glint_pool_config pool_config_defaults = {
+    .struct_size = sizeof(glint_pool_config),
+    .size = 4,
+    .wait_ms = 1000,
+    .workers = 0,
+    .confine = true,
+};
+
+void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size)
 {
-    cfg->struct_size = sizeof *cfg;
-    cfg->size = 4;
-    cfg->wait_ms = 1000;
-    cfg->workers = 0;
-    cfg->confine = true;
+    glint__struct_init(cfg, size, &pool_config_defaults, sizeof pool_config_defaults);
+}
+
+/* The 0.1.0 entry point (its header had no macro); its struct was today's. */
+void(glint_pool_config_init)(glint_pool_config *cfg)
+{
+    glint_pool_config_init_sized(cfg, sizeof *cfg);
 }
 
 static void deadline_after(struct timespec *ts, uint32_t ms)
@@ -144,32 +156,37 @@ static void free_pool(glint_pool *p)
     free(p);
 }
 
-int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_pool_config *cfg,
-                      glint_pool **out)
+/* The caller's config (NULL: defaults), struct_size- and range-checked. */
+static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
 {
-    if (!img || !out)
-        return glint__fail(GLINT_EINVAL, "glint_pool_create: NULL argument");
-    glint_pool_config c;
-    glint_pool_config_init(&c);
+    glint_pool_config_init(c);
     if (cfg) {
         /* Every field existed in 0.1.0: the oldest size is today's. */
-        int rc = glint__struct_size_check("pool config", cfg->struct_size, sizeof c, sizeof c);
+        int rc = glint__struct_size_check("pool config", cfg->struct_size, sizeof *c, sizeof *c);
         if (rc)
             return rc;
-        memcpy(&c, cfg, cfg->struct_size);
+        memcpy(c, cfg, cfg->struct_size);
     }
-    if (c.size < 1 || c.size > 4096)
-        return glint__fail(GLINT_EINVAL, "pool config: size %u is out of range 1..4096", c.size);
-    if (c.workers > 256)
+    if (c->size < 1 || c->size > 4096)
+        return glint__fail(GLINT_EINVAL, "pool config: size %u is out of range 1..4096", c->size);
+    if (c->workers > 256)
         return glint__fail(GLINT_EINVAL, "pool config: workers %u is out of range 0..256",
-                           c.workers);
+                           c->workers);
+    return 0;
+}
+
+/* The pool object with its locks and sandbox stacks; no thread yet. */
+static int alloc_pool(glint_image *img, const glint_host_fns *fns, const glint_pool_config *c,
+                      glint_pool **out)
+{
     glint_pool *p = calloc(1, sizeof *p);
     if (!p)
         return glint__fail(GLINT_ENOMEM, "out of memory");
     glint__image_ref(img);
     p->img = img;
-    p->size = c.size;
-    p->wait_ms = c.wait_ms;
+    p->size = c->size;
+    p->wait_ms = c->wait_ms;
+    p->confine = c->confine;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -177,24 +194,26 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
     pthread_cond_init(&p->ready, &ca);
     pthread_cond_init(&p->work, &ca);
     pthread_cond_init(&p->requests, &ca);
-    p->confine = c.confine;
     pthread_condattr_destroy(&ca);
-    p->free = calloc(c.size, sizeof *p->free);
-    p->retired = calloc(c.size, sizeof *p->retired);
+    p->free = calloc(c->size, sizeof *p->free);
+    p->retired = calloc(c->size, sizeof *p->retired);
     int rc = 0;
-    if (!p->free || !p->retired) {
+    if (!p->free || !p->retired)
         rc = glint__fail(GLINT_ENOMEM, "out of memory");
-        goto fail;
+    else if (fns)
+        rc = glint__host_fns_clone(fns, &p->fns);
+    if (rc) {
+        free_pool(p);
+        return rc;
     }
-    if (fns && (rc = glint__host_fns_clone(fns, &p->fns)))
-        goto fail;
-    if ((rc = pthread_create(&p->maintainer, NULL, maintain, p)) != 0) {
-        rc = glint__fail(GLINT_ENOMEM, "cannot start the pool thread: %s", strerror(rc));
-        goto fail;
-    }
-    /* Return once one sandbox works and every worker is confined, or
-     * report why not. */
-    rc = start_workers(p, c.workers);
+    *out = p;
+    return 0;
+}
+
+/* Wait until one sandbox works and every worker is confined, or report
+ * why not (rc: the workers' start). */
+static int wait_first_sandbox(glint_pool *p, int rc)
+{
     pthread_mutex_lock(&p->lock);
     while (rc == 0 && ((p->nfree == 0 && p->create_rc == 0) || p->confined < p->started) &&
            p->worker_rc == 0)
@@ -204,15 +223,31 @@ int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_p
     else if (rc == 0 && p->nfree == 0)
         rc = glint__fail(p->create_rc, "pool cannot create sandboxes: %s", p->create_msg);
     pthread_mutex_unlock(&p->lock);
-    if (rc) {
+    return rc;
+}
+
+int glint_pool_create(glint_image *img, const glint_host_fns *fns, const glint_pool_config *cfg,
+                      glint_pool **out)
+{
+    if (!img || !out)
+        return glint__fail(GLINT_EINVAL, "glint_pool_create: NULL argument");
+    glint_pool_config c;
+    glint_pool *p = NULL;
+    int rc;
+    if ((rc = read_config(cfg, &c)) || (rc = alloc_pool(img, fns, &c, &p)))
+        return rc;
+    if ((rc = pthread_create(&p->maintainer, NULL, maintain, p)) != 0) {
+        rc = glint__fail(GLINT_ENOMEM, "cannot start the pool thread: %s", strerror(rc));
+        free_pool(p);
+        return rc;
+    }
+    /* From here on threads run: only glint_pool_destroy stops them. */
+    if ((rc = wait_first_sandbox(p, start_workers(p, c.workers)))) {
         glint_pool_destroy(p);
         return rc;
     }
     *out = p;
     return 0;
-fail:
-    free_pool(p);
-    return rc;
 }
 
 void glint_pool_destroy(glint_pool *p)
@@ -420,7 +455,7 @@ int glint_pool_call(glint_pool *p, const char *name, const glint_value *args, si
     int rc = 0;
     if (!p || !name)
         rc = glint__fail(GLINT_EINVAL, "glint_pool_call: NULL argument");
-    else if (!(buf = result_buffer(p->img->layout.output_size + 1)))
+    else if (!(buf = result_buffer(glint__image_layout(p->img)->output_size + 1)))
         rc = glint__fail(GLINT_ENOMEM, "out of memory for the call result");
     for (const struct inside *in = inside; in && rc == 0; in = in->up)
         if (in->pool == p)

@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "runtime/error.h"
-#include "runtime/internal.h"
+#include "runtime/failure.h"
+#include "runtime/image.h"
+#include "runtime/restore.h"
+#include "runtime/sandbox.h"
 
 #define PAGE GLINT_ABI_PAGE_SIZE
 
@@ -31,9 +34,8 @@ void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
 
 /* Fill sb->dirty with every page that may differ from the image: written by
  * the guest (hypervisor-tracked, never guest-reported) or by the host. */
-static int collect_dirty(glint_sandbox *sb)
+static int collect_dirty(glint_sandbox *sb, const struct glint__image_view *img)
 {
-    const glint_image *img = sb->img;
     int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
     if (rc < 0)
         return rc;
@@ -56,9 +58,9 @@ int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
     glint_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return glint__fail(GLINT_ENOMEM, "out of memory");
-    const glint_image *img = sb->img;
+    const struct glint__image_view v = glint__image_view(sb->img), *img = &v;
     int rc;
-    if ((rc = glint__vm_save(sb->vm, &s->state)) || (rc = collect_dirty(sb)))
+    if ((rc = glint__vm_save(sb->vm, &s->state)) || (rc = collect_dirty(sb, img)))
         goto fail;
     s->set = malloc(img->bitmap_words * sizeof *s->set);
     if (!s->set) {
@@ -112,35 +114,25 @@ static int restore_failed(glint_sandbox *sb, int rc)
                          glint_errmsg());
 }
 
-int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
+/* Pages copied from the snapshot differ from the image: count them as
+ * host-written before the first copy, so that even a restore failing later
+ * leaves them accounted for the next one. */
+static void account_snapshot(glint_sandbox *sb, const glint_snapshot *snap, size_t words)
 {
-    if (!sb)
-        return glint__fail(GLINT_EINVAL, "glint_sandbox_restore: NULL sandbox");
-    if (sb->in_call)
-        return glint__fail(GLINT_EBUSY, "cannot restore a sandbox during a call");
-    const glint_image *img = sb->img;
-    if (snap && snap->img != img)
-        return glint__fail(GLINT_EINVAL, "snapshot belongs to another image");
-    int rc;
-    /* A failed call may have left an exit half done (an `in` on a glint
-     * port, say): finish it first, so that its effects are tracked and then
-     * undone instead of landing on the restored state. A successful call
-     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. Only a
-     * poisoned sandbox runs here, so a failure leaves it poisoned. */
-    if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
-        return restore_failed(sb, rc);
-    if ((rc = collect_dirty(sb)))
-        return rc; /* nothing changed yet */
-    /* Pages copied from the snapshot differ from the image: count them as
-     * host-written before the first copy, so that even a restore failing
-     * below leaves them accounted for the next one. */
-    if (snap && snap->npages) {
-        for (size_t i = 0; i < img->bitmap_words; i++)
-            sb->host_dirty[i] |= snap->set[i];
-        mark_words(sb, snap->pages[0] / 64, snap->pages[snap->npages - 1] / 64 + 1);
-    }
-    /* Pages the snapshot holds may differ from the image even if nobody
-     * wrote them since: copy those too. */
+    if (!snap || !snap->npages)
+        return;
+    for (size_t i = 0; i < words; i++)
+        sb->host_dirty[i] |= snap->set[i];
+    mark_words(sb, snap->pages[0] / 64, snap->pages[snap->npages - 1] / 64 + 1);
+}
+
+/* Copy every page that may differ from the target back from it (the
+ * snapshot's copy, else the image's; zero pages are cleared, not read).
+ * Pages the snapshot holds may differ from the image even if nobody wrote
+ * them since: those are copied too. Returns the number of pages copied. */
+static uint32_t copy_pages(glint_sandbox *sb, const struct glint__image_view *img,
+                           const glint_snapshot *snap)
+{
     uint32_t k = 0, count = 0;
     for (size_t i = 0; i < img->bitmap_words; i++) {
         uint64_t w = sb->dirty[i] | (snap ? snap->set[i] : 0);
@@ -160,26 +152,64 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
             count++;
         }
     }
+    return count;
+}
+
+/* After a restore to the image, which just copied `count` pages: memory
+ * equals the image again, so nothing is host-written any more. If the
+ * working set grew too big, write-protect it so that only pages written
+ * from now on count; the restore after that measures one call's writes. */
+static int tune_working_set(glint_sandbox *sb, uint32_t count)
+{
+    memset(sb->host_dirty + sb->host_lo, 0, (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
+    sb->host_lo = sb->host_hi = 0;
+    if (sb->measure_next) {
+        uint32_t limit = 2 * count + 64;
+        sb->sticky_limit = limit > GLINT__STICKY_MIN_PAGES ? limit : GLINT__STICKY_MIN_PAGES;
+        sb->measure_next = false;
+    } else if (count > sb->sticky_limit) {
+        int rc = glint__vm_reprotect(sb->vm, sb->dirty);
+        if (rc)
+            return rc;
+        sb->measure_next = true;
+    }
+    return 0;
+}
+
+static int check_restore(const glint_sandbox *sb, const glint_snapshot *snap)
+{
+    if (!sb)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_restore: NULL sandbox");
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "cannot restore a sandbox during a call");
+    if (snap && snap->img != sb->img)
+        return glint__fail(GLINT_EINVAL, "snapshot belongs to another image");
+    return 0;
+}
+
+int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
+{
+    int rc = check_restore(sb, snap);
+    if (rc)
+        return rc;
+    const struct glint__image_view img = glint__image_view(sb->img);
+    /* A failed call may have left an exit half done (an `in` on a glint
+     * port, say): finish it first, so that its effects are tracked and then
+     * undone instead of landing on the restored state. A successful call
+     * ended on a 1-byte `out`, which KVM drops once rip is reloaded. Only a
+     * poisoned sandbox runs here, so a failure leaves it poisoned. */
+    if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
+        return restore_failed(sb, rc);
+    if ((rc = collect_dirty(sb, &img)))
+        return rc; /* nothing changed yet */
+    account_snapshot(sb, snap, img.bitmap_words);
+    uint32_t count = copy_pages(sb, &img, snap);
     /* From here on memory is the target's, the vCPU not yet: any failure
      * poisons until a restore succeeds. */
-    if ((rc = glint__vm_load(sb->vm, snap ? snap->state : img->state)))
+    if ((rc = glint__vm_load(sb->vm, snap ? snap->state : img.state)))
         return restore_failed(sb, rc);
-    if (!snap) {
-        /* Memory equals the image again. If the working set grew too big,
-         * write-protect it so that only pages written from now on count. */
-        memset(sb->host_dirty + sb->host_lo, 0,
-               (sb->host_hi - sb->host_lo) * sizeof *sb->host_dirty);
-        sb->host_lo = sb->host_hi = 0;
-        if (sb->measure_next) {
-            uint32_t limit = 2 * count + 64;
-            sb->sticky_limit = limit > GLINT__STICKY_MIN_PAGES ? limit : GLINT__STICKY_MIN_PAGES;
-            sb->measure_next = false;
-        } else if (count > sb->sticky_limit) {
-            if ((rc = glint__vm_reprotect(sb->vm, sb->dirty)))
-                return restore_failed(sb, rc);
-            sb->measure_next = true;
-        }
-    }
+    if (!snap && (rc = tune_working_set(sb, count)))
+        return restore_failed(sb, rc);
     sb->poisoned = false;
     memset(&sb->failure, 0, sizeof sb->failure);
     return 0;

@@ -2,7 +2,17 @@
 #ifndef GLINT_TESTS_WHITEBOX_H
 #define GLINT_TESTS_WHITEBOX_H
 
+#include "hv/hv.h"
+#include "mem/layout.h"
 #include "os/confine.h"
-#include "runtime/internal.h"
+#include "os/deadline.h"
+#include "runtime/exits.h"
+#include "runtime/exports.h"
+#include "runtime/failure.h"
+#include "runtime/hostfns.h"
+#include "runtime/image.h"
+#include "runtime/restore.h"
+#include "runtime/run.h"
+#include "runtime/sandbox.h"
 
 #endif

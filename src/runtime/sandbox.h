@@ -1,0 +1,68 @@
+/* Sandboxes (private): the struct, creation from an image, and what the other runtime files share.
+ */
+#ifndef GLINT_RUNTIME_SANDBOX_H
+#define GLINT_RUNTIME_SANDBOX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "glint.h"
+#include "hv/hv.h"
+#include "os/deadline.h"
+
+struct glint_sandbox {
+    glint_image *img;
+    glint_host_fns *own_fns; /* set if the caller gave its own registry */
+    const glint_host_fns *fns;
+    uint8_t *mem;
+    uint64_t mem_size;
+    glint__vm *vm;
+    uint32_t timeout_ms;
+    bool poisoned, in_call;
+    glint_failure failure;
+    char *result; /* copy of the last string/bytes result */
+    size_t result_cap;
+    struct glint__deadline deadline;
+    uint64_t *dirty;         /* pages the guest wrote (sticky working set) */
+    uint64_t *host_dirty;    /* pages the host wrote since the last restore
+                                to the image; they may differ from it */
+    size_t host_lo, host_hi; /* words of host_dirty that may be non-zero */
+    /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
+    pthread_mutex_t lock;
+    bool running, interrupted;
+    pthread_t thread;
+    uint32_t sticky_limit; /* working-set size that triggers re-protection */
+    bool measure_next;     /* the next restore measures one call's writes */
+    uint64_t output_addr;  /* the guest's output buffer (from the layout) */
+    uint32_t output_cap;   /* its size */
+};
+
+/* Restores keep pages the guest wrote writable and copy them back each time
+ * (the "sticky working set"; see docs/restore.md). When the set outgrows its
+ * limit, the next restore to the image write-protects it all again, and the
+ * restore after that sets the limit to twice what one call then wrote (plus
+ * slack), never below this minimum. */
+#define GLINT__STICKY_MIN_PAGES 256
+
+/* Create a sandbox over a copy of the image's memory; from its vCPU state if
+ * set, else at the ELF entry (used once, to run the guest's initialisation).
+ * fns NULL: the image's host functions; otherwise copied. */
+int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out);
+
+/* After the guest's initialisation ran in sb: hand its memory and vCPU state
+ * to sb's image (which was still being built); sb gets the image's template
+ * memory in exchange, and must then only be destroyed. */
+int glint__sandbox_freeze(glint_sandbox *sb);
+
+/* The guest's output buffer in host memory, and its size. */
+static inline uint8_t *glint__output_buf(glint_sandbox *sb)
+{
+    return sb->mem + sb->output_addr;
+}
+
+static inline uint32_t glint__output_cap(const glint_sandbox *sb)
+{
+    return sb->output_cap;
+}
+
+#endif
