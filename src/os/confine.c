@@ -63,7 +63,7 @@ static const struct syscall_rule {
      * starts; PVM here also notices it in a running KVM_RUN.) */
     {SCMP_SYS(tgkill), OWN_PID, 0, "tgkill", "glint_sandbox_interrupt() of another thread", true},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_GET_FS, "arch_prctl(ARCH_GET_FS)",
-     "repairing FS after a guest loaded it (PVM), src/host_segments.c", true},
+     "repairing FS after a guest loaded it (PVM), src/hv/pvm_host_selectors.c", true},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_SET_FS, "arch_prctl(ARCH_SET_FS)", "the same", true},
     {SCMP_SYS(arch_prctl), ARG0_CODE, ARCH_GET_GS, "arch_prctl(ARCH_GET_GS)",
      "repairing GS after a guest loaded it (PVM)", true},
