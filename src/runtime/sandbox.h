@@ -50,8 +50,9 @@ struct glint_sandbox {
 int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out);
 
 /* After the guest's initialisation ran in sb: hand its memory and vCPU state
- * to sb's image (which was still being built); sb gets the image's template
- * memory in exchange, and must then only be destroyed. */
+ * to sb's image (which was still being built) and index the image's non-zero
+ * pages among the template's and those the guest wrote; sb gets the image's
+ * template memory in exchange, and must then only be destroyed. */
 int glint__sandbox_freeze(glint_sandbox *sb);
 
 /* The guest's output buffer in host memory, and its size. */
