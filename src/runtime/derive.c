@@ -3,7 +3,6 @@
 
 #include "runtime/error.h"
 #include "runtime/image.h"
-#include "runtime/restore.h"
 #include "runtime/sandbox.h"
 
 /*

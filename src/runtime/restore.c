@@ -32,18 +32,6 @@ void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
     mark_words(sb, first / 64, last / 64 + 1);
 }
 
-int glint__collect_dirty(glint_sandbox *sb, const struct glint__image_view *img)
-{
-    int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) /* no tracking here: assume everything writable changed */
-        memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
-    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
-        sb->dirty[i] |= sb->host_dirty[i];
-    return 0;
-}
-
 int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
 {
     if (!sb || !out)

@@ -6,7 +6,6 @@
 
 #include "glint.h"
 #include "hv/hv.h"
-#include "runtime/image.h"
 
 struct glint_snapshot {
     glint_image *img;
@@ -21,10 +20,5 @@ struct glint_snapshot {
  * those pages back. Call it before writing, so that a failure between the
  * write and the restore cannot leave a written page unaccounted. */
 void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len);
-
-/* Fill sb->dirty with every page that may differ from sb's image: written by
- * the guest (hypervisor-tracked, never guest-reported) or by the host (all
- * writable pages where the hypervisor cannot track writes). */
-int glint__collect_dirty(glint_sandbox *sb, const struct glint__image_view *img);
 
 #endif

@@ -7,7 +7,6 @@
 #include "runtime/error.h"
 #include "runtime/hostfns.h"
 #include "runtime/image.h"
-#include "runtime/restore.h"
 #include "runtime/sandbox.h"
 
 #define PAGE GLINT_ABI_PAGE_SIZE
@@ -77,6 +76,18 @@ int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbo
         return rc;
     }
     *out = sb;
+    return 0;
+}
+
+int glint__collect_dirty(glint_sandbox *sb, const struct glint__image_view *img)
+{
+    int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) /* no tracking here: assume everything writable changed */
+        memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
+    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
+        sb->dirty[i] |= sb->host_dirty[i];
     return 0;
 }
 
