@@ -165,12 +165,18 @@ int main(int argc, char **argv)
 {
     const char *guest = "build/guests/hello.elf", *json = NULL;
     const char *iso_guest = "build/tests/guests/isolation.elf";
+    const char *mem_guest = "build/tests/guests/stateful.elf";
+    int only_memory = 0;
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
             guest = argv[++i];
         else if (!strcmp(argv[i], "--isolation-guest") && i + 1 < argc)
             iso_guest = argv[++i];
+        else if (!strcmp(argv[i], "--memory-guest") && i + 1 < argc)
+            mem_guest = argv[++i];
+        else if (!strcmp(argv[i], "--only-memory"))
+            only_memory = 1;
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json = argv[++i];
         else if ((!strcmp(argv[i], "--iters") || !strcmp(argv[i], "--density")) && i + 1 < argc) {
@@ -182,14 +188,18 @@ int main(int argc, char **argv)
             *dst = (int)n;
         } else {
             fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
-                            "[--json FILE] [--iters N] [--density N]\n");
+                            "[--memory-guest ELF] [--only-memory] [--json FILE] [--iters N] "
+                            "[--density N]\n");
             return 2;
         }
     }
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
-    bench_core(guest, iters);
-    bench_isolation(iso_guest, iters, density);
+    if (!only_memory) {
+        bench_core(guest, iters);
+        bench_isolation(iso_guest, iters, density);
+    }
+    bench_memory(mem_guest, iters);
     report(json);
     return 0;
 }

@@ -16,4 +16,8 @@ void die_glint(const char *what, int rc);
  * interrupt latency, density. Needs bench_core's floors. */
 void bench_isolation(const char *guest, int iters, int density);
 
+/* Memory that costs what the guest touches: image load time and sandbox
+ * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
+void bench_memory(const char *guest, int iters);
+
 #endif

@@ -99,6 +99,14 @@ static double floor_of(const struct row *r)
     return r->floor->median * r->floor_scale + r->floor_extra;
 }
 
+/* A value row compared with another value row (row_floor on value rows). */
+static double value_floor(const struct row *r)
+{
+    if (!r->floor || !r->floor->unit)
+        return 0;
+    return r->floor->value * r->floor_scale + r->floor_extra;
+}
+
 /* Write s as a JSON string literal. */
 static void json_string(FILE *out, const char *s)
 {
@@ -124,8 +132,14 @@ void report(const char *json_path)
     for (size_t i = 0; i < nrows; i++) {
         const struct row *r = &rows[i];
         if (r->unit) {
-            printf("%-28s %9s %9.1f %9s %8s  %s (%s)\n", r->name, "", r->value, "", "", r->what,
+            char ratio[16] = "";
+            if (value_floor(r) > 0)
+                snprintf(ratio, sizeof ratio, "%.2fx", r->value / value_floor(r));
+            printf("%-28s %9s %9.1f %9s %8s  %s (%s)", r->name, "", r->value, "", ratio, r->what,
                    r->unit);
+            if (value_floor(r) > 0)
+                printf(" [%s = %.1f]", r->floor_name, value_floor(r));
+            printf("\n");
             continue;
         }
         double f = floor_of(r);
@@ -153,7 +167,12 @@ void report(const char *json_path)
         fprintf(out, ", \"what\": ");
         json_string(out, r->what);
         fprintf(out, ", ");
-        if (r->unit) {
+        if (r->unit && value_floor(r) > 0) {
+            fprintf(out,
+                    "\"value\": %.3f, \"unit\": \"%s\", \"median_us\": null, \"p99_us\": null, "
+                    "\"floor\": \"%s\", \"floor_value\": %.3f, \"ratio\": %.3f}",
+                    r->value, r->unit, r->floor_name, value_floor(r), r->value / value_floor(r));
+        } else if (r->unit) {
             fprintf(out,
                     "\"value\": %.3f, \"unit\": \"%s\", \"median_us\": null, \"p99_us\": null, "
                     "\"floor\": null, \"ratio\": null}",

@@ -21,7 +21,8 @@ struct row {
 /* A new row, kept in the report in creation order. */
 struct row *row_new(const char *name, const char *what);
 void row_add(struct row *r, double us);
-/* Compare r with floor->median * scale + extra (named floor_name). */
+/* Compare r with floor->median * scale + extra (named floor_name); for two
+ * value rows, with floor->value * scale + extra. */
 void row_floor(struct row *r, const struct row *floor, double scale, double extra,
                const char *floor_name);
 /* A row holding one figure that is not a time, e.g. calls/s. */

@@ -130,6 +130,11 @@ static void print_run_help(void)
     printf("  --repeat N            make N calls, restoring the sandbox to its pristine image\n"
            "                        state after each; print the last result and, on stderr,\n"
            "                        the call + restore latency (min/median/p99)\n");
+    printf("  --load FILE           first call the guest's Load(string) -> void export once\n"
+           "                        with FILE's text (a regular UTF-8 file that fits the\n"
+           "                        input buffer), then make the call in a sandbox of an\n"
+           "                        image derived from that state; with --repeat every call\n"
+           "                        starts from it and each result prints on its own line\n");
     fputs(run_help_tail, stdout);
     fputs(exit_statuses, stdout);
 }

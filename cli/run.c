@@ -1,8 +1,13 @@
 /* `glint run`: load a guest, call one function with typed arguments, print the result. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "escape.h"
@@ -37,8 +42,11 @@ struct run_cmd {
     const char *func;
     char **argv; /* call arguments as text */
     size_t argc;
-    uint32_t repeat; /* calls, each in a pristine (restored) sandbox */
-    bool no_confine; /* skip the seccomp confinement of the calling thread */
+    uint32_t repeat;       /* calls, each in a pristine (restored) sandbox */
+    bool no_confine;       /* skip the seccomp confinement of the calling thread */
+    const char *load_path; /* --load FILE: given to Load(string) once, then derived */
+    char *load_text;       /* its contents (NUL-terminated) */
+    size_t load_len;
 };
 
 #define REPEAT_MAX 10000000u
@@ -117,7 +125,7 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         const char *eq = strchr(arg, '=');
         size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
         const struct size_option *so = NULL;
-        bool timeout = false, repeat = false;
+        bool timeout = false, repeat = false, load = false;
         for (size_t k = 0; k < sizeof size_options / sizeof size_options[0]; k++) {
             if (strlen(size_options[k].name) == namelen &&
                 strncmp(arg, size_options[k].name, namelen) == 0)
@@ -128,7 +136,9 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
             timeout = true;
         if (so == NULL && namelen == strlen("--repeat") && strncmp(arg, "--repeat", namelen) == 0)
             repeat = true;
-        if (so == NULL && !timeout && !repeat) {
+        if (so == NULL && namelen == strlen("--load") && strncmp(arg, "--load", namelen) == 0)
+            load = true;
+        if (so == NULL && !timeout && !repeat && !load) {
             if (strncmp(arg, "--help=", 7) == 0)
                 cli_error("run: option --help takes no value");
             else
@@ -144,8 +154,13 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         } else {
             cli_error("run: option %s needs a value", timeout  ? "--timeout-ms"
                                                       : repeat ? "--repeat"
+                                                      : load   ? "--load"
                                                                : so->name);
             return CLI_USAGE;
+        }
+        if (load) {
+            cmd->load_path = value;
+            continue;
         }
         int rc = timeout  ? set_timeout(&cmd->cfg, value)
                  : repeat ? set_repeat(cmd, value)
@@ -260,9 +275,73 @@ static int parse_args(const struct run_cmd *cmd, const glint_function_info *fi, 
     return CLI_OK;
 }
 
+/* --load: the guest must export Load(string) -> void, and FILE must be a
+ * regular file of valid UTF-8 that fits the input buffer. Reads it. */
+static int check_load(struct run_cmd *cmd, const glint_exports *ex)
+{
+    char pq[CLI_QUOTE_PATH], fq[CLI_QUOTE_PATH];
+    glint_function_info fi;
+    if (glint_exports_find(ex, "Load", &fi) != 0 || fi.ret != GLINT_VOID || fi.nparams != 1 ||
+        fi.params[0] != GLINT_STRING) {
+        cli_error("run: --load needs a guest that exports Load(string) -> void, and %s does not "
+                  "(see 'glint inspect %s')",
+                  cli_quote(cmd->path, pq, sizeof pq), cli_quote(cmd->path, pq, sizeof pq));
+        return CLI_USAGE;
+    }
+    cli_quote(cmd->load_path, fq, sizeof fq);
+    int fd = open(cmd->load_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        cli_error("run: --load: cannot open %s: %s", fq, strerror(errno));
+        return CLI_USAGE;
+    }
+    struct stat st;
+    /* The CALL message's header and the string's length word come first. */
+    uint64_t limit = cmd->cfg.input_size > 64 ? cmd->cfg.input_size - 64 : 0;
+    int status = CLI_OK;
+    if (fstat(fd, &st) != 0) {
+        cli_error("run: --load: cannot stat %s: %s", fq, strerror(errno));
+        status = CLI_USAGE;
+    } else if (!S_ISREG(st.st_mode)) {
+        cli_error("run: --load: %s is not a regular file", fq);
+        status = CLI_USAGE;
+    } else if ((uint64_t)st.st_size > limit) {
+        char lim[32];
+        cli_error("run: --load: %s has %lld bytes; at most %s fit the input buffer (see "
+                  "--input-size)",
+                  fq, (long long)st.st_size, cli_size_text(limit, lim, sizeof lim));
+        status = CLI_USAGE;
+    } else if (!(cmd->load_text = malloc((size_t)st.st_size + 1))) {
+        cli_error("run: --load: out of memory");
+        status = CLI_LOAD;
+    }
+    size_t got = 0;
+    while (status == CLI_OK && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, cmd->load_text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            cli_error("run: --load: cannot read %s: %s", fq,
+                      n < 0 ? strerror(errno) : "short read");
+            status = CLI_USAGE;
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    if (status != CLI_OK)
+        return status;
+    cmd->load_text[got] = 0;
+    cmd->load_len = got;
+    if (!utf8_valid(cmd->load_text, got) || memchr(cmd->load_text, 0, got)) {
+        cli_error("run: --load: %s is not valid UTF-8 text (or contains a NUL byte)", fq);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 /* Look the function up in the guest's export table and parse the arguments
  * against its signature, without KVM. */
-static int check_call(const struct run_cmd *cmd, glint_exports **ex, glint_function_info *fi,
+static int check_call(struct run_cmd *cmd, glint_exports **ex, glint_function_info *fi,
                       glint_value *args, void **storage)
 {
     char q[CLI_QUOTE_SHORT], pq[CLI_QUOTE_PATH];
@@ -277,7 +356,10 @@ static int check_call(const struct run_cmd *cmd, glint_exports **ex, glint_funct
                   cli_quote(cmd->path, pq, sizeof pq));
         return CLI_USAGE;
     }
-    return parse_args(cmd, fi, args, storage);
+    int status = parse_args(cmd, fi, args, storage);
+    if (status == CLI_OK && cmd->load_path)
+        status = check_load(cmd, *ex);
+    return status;
 }
 
 /* The guest's `print`: to stdout like the result, escaped on a terminal. */
@@ -321,6 +403,90 @@ static int load_image(const struct run_cmd *cmd, const glint_function_info *chec
     return CLI_OK;
 }
 
+/* Report a failed call with the sandbox's failure record. */
+static int call_failed(const struct run_cmd *cmd, glint_sandbox *sb, int err)
+{
+    glint_failure f;
+    memset(&f, 0, sizeof f);
+    glint_sandbox_last_failure(sb, &f);
+    f.message[sizeof f.message - 1] = 0;
+    report_call_failure(cmd->func, err, &f);
+    return cli_call_status(err, &f);
+}
+
+/* Load(FILE's text) in a sandbox of img, on a helper thread confined to
+ * that sandbox's VM (unless --no-confine): the process itself stays free to
+ * create the sandbox of the derived image afterwards. */
+struct load_job {
+    const struct run_cmd *cmd;
+    glint_sandbox *sb;
+    int err, confine_err;
+    char msg[512];
+};
+
+static void *load_thread(void *arg)
+{
+    struct load_job *j = arg;
+    if (!j->cmd->no_confine && (j->confine_err = glint_confine_thread_to_sandboxes(&j->sb, 1))) {
+        snprintf(j->msg, sizeof j->msg, "%s", glint_errmsg());
+        return NULL;
+    }
+    glint_value a = glint_string_n(j->cmd->load_text, j->cmd->load_len);
+    j->err = glint_sandbox_call(j->sb, "Load", &a, 1, NULL);
+    if (j->err)
+        snprintf(j->msg, sizeof j->msg, "%s", glint_errmsg());
+    return NULL; /* the thread ends, and its filter with it */
+}
+
+/* --load: call Load once and replace *img by an image derived from the
+ * sandbox's state afterwards. */
+static int load_and_derive(const struct run_cmd *cmd, glint_image **img)
+{
+    char fq[CLI_QUOTE_PATH];
+    struct load_job j = {.cmd = cmd};
+    int err = glint_sandbox_create(*img, NULL, &j.sb);
+    if (err != 0) {
+        report_load_error("cannot create a sandbox for", cmd->path, err);
+        return cli_load_status(err);
+    }
+    pthread_t t;
+    int status = CLI_OK;
+    if ((err = pthread_create(&t, NULL, load_thread, &j)) != 0) {
+        cli_error("run: --load: cannot start a thread: %s", strerror(err));
+        status = CLI_LOAD;
+    } else {
+        pthread_join(t, NULL);
+        if (j.confine_err) {
+            cli_error("cannot confine the load thread with seccomp: %s", j.msg);
+            status = CLI_LOAD;
+        } else if (j.err) {
+            glint_failure f;
+            memset(&f, 0, sizeof f);
+            glint_sandbox_last_failure(j.sb, &f);
+            f.message[sizeof f.message - 1] = 0;
+            if (f.kind == GLINT_FAIL_NONE || f.message[0] == 0)
+                snprintf(f.message, sizeof f.message, "%.200s", j.msg);
+            cli_error("--load %s: Load failed: %s%s%s", cli_quote(cmd->load_path, fq, sizeof fq),
+                      f.kind == GLINT_FAIL_NONE || f.kind == GLINT_FAIL_USAGE
+                          ? glint_strerror(j.err)
+                          : glint_failure_kind_name(f.kind),
+                      f.message[0] ? ": " : "", f.message);
+            status = cli_call_status(j.err, &f);
+        }
+    }
+    glint_image *derived = NULL;
+    if (status == CLI_OK && (err = glint_image_derive(j.sb, &derived)) != 0) {
+        cli_error("--load: cannot derive an image: %s: %s", glint_strerror(err), glint_errmsg());
+        status = CLI_LOAD;
+    }
+    glint_sandbox_destroy(j.sb);
+    if (status == CLI_OK) {
+        glint_image_destroy(*img);
+        *img = derived;
+    }
+    return status;
+}
+
 /* Create the one sandbox and confine the process to it: from here on it
  * only runs that sandbox and prints (guest init already ran on a confined
  * helper thread, see confine_init). */
@@ -338,21 +504,13 @@ static int open_sandbox(const struct run_cmd *cmd, glint_image *img, glint_sandb
     return CLI_OK;
 }
 
-/* Report a failed call with the sandbox's failure record. */
-static int call_failed(const struct run_cmd *cmd, glint_sandbox *sb, int err)
-{
-    glint_failure f;
-    memset(&f, 0, sizeof f);
-    glint_sandbox_last_failure(sb, &f);
-    f.message[sizeof f.message - 1] = 0;
-    report_call_failure(cmd->func, err, &f);
-    return cli_call_status(err, &f);
-}
+static int print_result(const struct run_cmd *cmd, glint_type declared, const glint_value *ret);
 
 /* Make the call cmd->repeat times, each from the pristine image state
- * (timings reported when repeating); *ret holds the last result. */
+ * (timings reported when repeating); *ret holds the last result. With
+ * --load every call's result is printed (*printed set), each on its line. */
 static int call_repeatedly(const struct run_cmd *cmd, glint_sandbox *sb, const glint_value *args,
-                           glint_value *ret)
+                           glint_type declared, glint_value *ret, bool *printed)
 {
     double *us = cmd->repeat > 1 ? calloc(cmd->repeat, sizeof *us) : NULL;
     if (cmd->repeat > 1 && !us) {
@@ -363,6 +521,16 @@ static int call_repeatedly(const struct run_cmd *cmd, glint_sandbox *sb, const g
     for (uint32_t n = 0; n < cmd->repeat; n++) {
         double t0 = cli_now_us();
         err = glint_sandbox_call(sb, cmd->func, args, cmd->argc, ret);
+        if (err == 0 && cmd->load_path && cmd->repeat > 1) {
+            double t1 = cli_now_us(); /* printing is not part of the latency */
+            int status = print_result(cmd, declared, ret);
+            if (status != CLI_OK) {
+                free(us);
+                return status;
+            }
+            *printed = true;
+            t0 += cli_now_us() - t1;
+        }
         if (err != 0 || cmd->repeat == 1)
             break;
         /* Isolation: the next call starts from the pristine image state. */
@@ -407,9 +575,12 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     glint_value ret;
     memset(&ret, 0, sizeof ret);
     int status;
+    bool printed = false;
     if ((status = load_image(cmd, checked, &img)) == CLI_OK &&
+        (!cmd->load_path || (status = load_and_derive(cmd, &img)) == CLI_OK) &&
         (status = open_sandbox(cmd, img, &sb)) == CLI_OK &&
-        (status = call_repeatedly(cmd, sb, args, &ret)) == CLI_OK)
+        (status = call_repeatedly(cmd, sb, args, checked->ret, &ret, &printed)) == CLI_OK &&
+        !printed)
         status = print_result(cmd, checked->ret, &ret);
     glint_sandbox_destroy(sb);
     glint_image_destroy(img);
@@ -437,6 +608,7 @@ int cli_run(int argc, char **argv)
         status = execute(&cmd, &fi, args);
     for (size_t k = 0; k < GLINT_MAX_PARAMS; k++)
         free(storage[k]);
+    free(cmd.load_text);
     glint_exports_destroy(ex);
     return status;
 }

@@ -333,6 +333,17 @@ GLINT_API int glint_sandbox_create(glint_image *img, const glint_host_fns *fns,
                                    glint_sandbox **out);
 GLINT_API void glint_sandbox_destroy(glint_sandbox *sb); /* NULL ok */
 
+/* A new image (one reference) whose post-initialisation state is sb's current
+ * guest memory and vCPU state, e.g. after a call that loaded a script: every
+ * sandbox and pool of it starts, and restores, to that state. Its exports
+ * and host functions are those of sb's image (copied). Like any image it is
+ * refcounted and immutable; sb and its image are unchanged and stay valid,
+ * and either may be destroyed before the new image. sb must not be poisoned
+ * (GLINT_EPOISONED) or in a call (GLINT_EBUSY, e.g. from a host function).
+ * Costs time in proportion to the non-zero pages of the two images (sb's
+ * written pages and its image's), not to the guest memory size. */
+GLINT_API int glint_image_derive(glint_sandbox *sb, glint_image **out);
+
 /* Per-call timeout for this sandbox (0 = none); starts as the image's. */
 GLINT_API void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms);
 

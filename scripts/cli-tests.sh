@@ -11,6 +11,7 @@ BUILD=${1:-build}
 GLINT=$BUILD/bin/glint
 HELLO=$BUILD/guests/hello.elf
 FAULTS=$BUILD/tests/guests/faults.elf
+STATEFUL=$BUILD/tests/guests/stateful.elf
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 
 pass=0
@@ -598,6 +599,60 @@ TTY
     else
         note "note: script (util-linux) not found; terminal escaping cases skipped"
     fi
+fi
+
+# --load FILE: Load(string) once, then every call from the derived image.
+if [ "$HAVE_KVM" = 1 ] && [ -f "$STATEFUL" ]; then
+    printf 'my script' >"$TMP/state.txt"
+    check "run --load Get" 0 "loaded 1 0:my script" \
+        "$GLINT" run --load "$TMP/state.txt" "$STATEFUL" Get
+    check "run --load=FILE --no-confine Get" 0 "loaded 1 0:my script" \
+        "$GLINT" run --no-confine --load="$TMP/state.txt" "$STATEFUL" Get
+    # --repeat: each call's result on its own line (each from the loaded
+    # state, though Scribble changes it), the timing line on stderr.
+    rc=0
+    timeout 20 "$GLINT" run --load "$TMP/state.txt" --repeat 3 "$STATEFUL" Scribble 2 \
+        >"$TMP/out" 2>"$TMP/err" || rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "$(printf '2\n2\n2')" ] &&
+        [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+        grep -q '^glint: 3 isolated calls of Scribble (call + restore): min ' "$TMP/err"; then
+        good
+    else
+        bad "run --load --repeat 3 Scribble 2" "exit $rc"
+        show stdout "$TMP/out"
+        show stderr "$TMP/err"
+    fi
+    rc=0
+    timeout 20 "$GLINT" run --load "$TMP/state.txt" --repeat 4 "$STATEFUL" Get \
+        >"$TMP/out" 2>"$TMP/err" || rc=$?
+    want=$(printf 'loaded 1 0:my script\n%.0s' 1 2 3 4)
+    if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "$want" ] && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then
+        good
+    else
+        bad "run --load --repeat 4 Get: the loaded state every time" "exit $rc"
+        show stdout "$TMP/out"
+        show stderr "$TMP/err"
+    fi
+    check "run --load a directory" 2 @empty "$GLINT" run --load "$TMP" "$STATEFUL" Get
+    expect_grep "run --load a directory: named" "is not a regular file" "$TMP/err"
+    check "run --load a missing file" 2 @empty "$GLINT" run --load "$TMP/nope" "$STATEFUL" Get
+    check "run --load /dev/null" 2 @empty "$GLINT" run --load /dev/null "$STATEFUL" Get
+    check "run --load without a value" 2 @empty "$GLINT" run --load
+    head -c 20000 /dev/zero | tr '\0' a >"$TMP/big.txt"
+    check "run --load a file too big for the input buffer" 2 @empty \
+        "$GLINT" run --load "$TMP/big.txt" "$STATEFUL" Get
+    expect_grep "run --load too big: says so" "fit the input buffer" "$TMP/err"
+    check "run --load a bigger input buffer" 0 - \
+        "$GLINT" run --input-size 64K --heap 1M --load "$TMP/big.txt" "$STATEFUL" Scribble 0
+    printf 'a\377b' >"$TMP/bad.txt"
+    check "run --load non-UTF-8" 2 @empty "$GLINT" run --load "$TMP/bad.txt" "$STATEFUL" Get
+    check "run --load on a guest without Load" 2 @empty \
+        "$GLINT" run --load "$TMP/state.txt" "$HELLO" Echo hi
+    expect_grep "run --load without Load: names the export" "Load(string) -> void" "$TMP/err"
+    head -c 12000 /dev/zero | tr '\0' a >"$TMP/mid.txt"
+    check "run --load where Load fails" 1 @empty \
+        "$GLINT" run --heap 8K --load "$TMP/mid.txt" "$STATEFUL" Get
+    expect_grep "run --load where Load fails: says Load" "Load failed" "$TMP/err"
 fi
 
 # Error lines never carry raw control or non-UTF-8 bytes (here from the path).

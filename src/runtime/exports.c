@@ -30,6 +30,22 @@ int glint__exports_from_elf(const struct glint__elf *elf, glint_exports **out)
     return 0;
 }
 
+int glint__exports_clone(const glint_exports *src, glint_exports **out)
+{
+    glint_exports *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    ex->e = calloc(src->count ? src->count : 1, sizeof *ex->e);
+    if (!ex->e) {
+        free(ex);
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
+    ex->count = src->count;
+    memcpy(ex->e, src->e, src->count * sizeof *ex->e);
+    *out = ex;
+    return 0;
+}
+
 int glint_exports_read_file(const char *path, glint_exports **out)
 {
     if (!path || !out)

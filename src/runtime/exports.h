@@ -20,6 +20,9 @@ struct glint_exports {
 /* Build the list from a validated ELF. */
 int glint__exports_from_elf(const struct glint__elf *elf, glint_exports **out);
 
+/* Deep copy of src. */
+int glint__exports_clone(const glint_exports *src, glint_exports **out);
+
 /* Index of name, or -1. */
 long glint__exports_index(const glint_exports *ex, const char *name);
 

@@ -64,7 +64,8 @@ static int random_seed(uint64_t *seed)
     return 0;
 }
 
-int glint__image_build_memory(glint_image *img, const struct glint__elf *elf, const uint8_t *bytes)
+/* Map zeroed guest memory for img (pages cost nothing until written). */
+static int map_memory(glint_image *img)
 {
     void *p = mmap(NULL, img->layout.mem_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -72,12 +73,20 @@ int glint__image_build_memory(glint_image *img, const struct glint__elf *elf, co
         return glint__fail(GLINT_ENOMEM, "cannot map %llu bytes of guest memory",
                            (unsigned long long)img->layout.mem_size);
     img->mem = p;
+    return 0;
+}
+
+int glint__image_build_memory(glint_image *img, const struct glint__elf *elf, const uint8_t *bytes)
+{
+    int rc = map_memory(img);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < elf->nsegs; i++) {
         const struct glint__segment *s = &elf->segs[i];
         memcpy(img->mem + s->vaddr, bytes + s->offset, s->filesz);
     }
     uint64_t seed;
-    int rc = random_seed(&seed);
+    rc = random_seed(&seed);
     if (rc)
         return rc;
     glint__x86_build(img->mem, &img->regions, &img->layout, seed);
@@ -104,23 +113,121 @@ void glint__image_adopt_init(glint_image *img, uint8_t **mem, glint__vcpu_state 
     img->state = state;
 }
 
-int glint__image_index_pages(glint_image *img)
+/* A malloc'd zeroed page bitmap for img, or NULL. */
+static uint64_t *new_bitmap(const glint_image *img)
 {
-    uint64_t n = img->layout.mem_size / GLINT_ABI_PAGE_SIZE;
-    img->pages = malloc(n * sizeof *img->pages);
-    if (!img->pages)
+    return calloc(img->bitmap_words ? img->bitmap_words : 1, sizeof(uint64_t));
+}
+
+static void set_pages(uint64_t *bitmap, uint64_t first, uint64_t end)
+{
+    for (uint64_t p = first; p < end; p++)
+        bitmap[p / 64] |= 1ull << (p % 64);
+}
+
+int glint__image_index_template(glint_image *img, const struct glint__elf *elf)
+{
+    uint64_t *cand = new_bitmap(img);
+    if (!cand)
         return glint__fail(GLINT_ENOMEM, "out of memory");
-    img->nonzero = calloc(img->bitmap_words, sizeof *img->nonzero);
-    if (!img->nonzero)
+    for (uint32_t i = 0; i < img->regions.count; i++) {
+        const struct glint__region *r = &img->regions.r[i];
+        uint64_t first = r->addr / GLINT_ABI_PAGE_SIZE, end = first;
+        switch (r->kind) {
+        case GLINT__REGION_BOOT:
+        case GLINT__REGION_GDT:
+        case GLINT__REGION_IDT:
+        case GLINT__REGION_TSS:
+        case GLINT__REGION_STUBS:
+        case GLINT__REGION_PAGE_TABLES:
+            end = (r->addr + r->size) / GLINT_ABI_PAGE_SIZE;
+            break;
+        case GLINT__REGION_SEGMENT: { /* only its file bytes were written */
+            const struct glint__segment *sg = &elf->segs[r->segment];
+            uint64_t to = sg->vaddr + sg->filesz;
+            if (to > r->addr + r->size)
+                to = r->addr + r->size;
+            if (to > r->addr)
+                end = (to + GLINT_ABI_PAGE_SIZE - 1) / GLINT_ABI_PAGE_SIZE;
+            break;
+        }
+        default: /* heap, stack, buffers, exception stack, guards: zero */
+            break;
+        }
+        set_pages(cand, first, end);
+    }
+    int rc = glint__image_index_pages(img, img->mem, cand);
+    free(cand);
+    return rc;
+}
+
+int glint__image_index_pages(glint_image *img, const uint8_t *src, const uint64_t *candidates)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++)
+        count += (size_t)__builtin_popcountll(candidates[i]);
+    uint32_t *pages = malloc((count ? count : 1) * sizeof *pages);
+    uint64_t *nonzero = new_bitmap(img);
+    if (!pages || !nonzero) {
+        free(pages);
+        free(nonzero);
         return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
     static const uint8_t zero[GLINT_ABI_PAGE_SIZE];
-    for (uint64_t i = 0; i < n; i++) {
-        if (memcmp(img->mem + i * GLINT_ABI_PAGE_SIZE, zero, sizeof zero) != 0) {
-            img->pages[img->npages++] = (uint32_t)i;
-            img->nonzero[i / 64] |= 1ull << (i % 64);
+    uint32_t n = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++) {
+        for (uint64_t w = candidates[i]; w; w &= w - 1) {
+            uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+            const uint8_t *page = src + p * GLINT_ABI_PAGE_SIZE;
+            if (memcmp(page, zero, sizeof zero) == 0)
+                continue;
+            if (src != img->mem)
+                memcpy(img->mem + p * GLINT_ABI_PAGE_SIZE, page, GLINT_ABI_PAGE_SIZE);
+            pages[n++] = (uint32_t)p;
+            nonzero[i] |= 1ull << (p % 64);
         }
     }
+    free(img->pages);
+    free(img->nonzero);
+    img->pages = pages;
+    img->npages = n;
+    img->nonzero = nonzero;
     return 0;
+}
+
+int glint__image_derive_base(const glint_image *src, glint_image **out)
+{
+    glint_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    atomic_init(&img->refs, 1);
+    img->layout = src->layout;
+    img->regions = src->regions;
+    img->timeout_ms = src->timeout_ms;
+    img->entry = src->entry;
+    img->bitmap_words = src->bitmap_words;
+    int rc;
+    if ((rc = glint__host_fns_clone(src->fns, &img->fns)) ||
+        (rc = glint__exports_clone(src->exports, &img->exports)))
+        goto fail;
+    img->writable = new_bitmap(img);
+    if (!img->writable) {
+        rc = glint__fail(GLINT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(img->writable, src->writable, img->bitmap_words * sizeof *img->writable);
+    if ((rc = map_memory(img)))
+        goto fail;
+    *out = img;
+    return 0;
+fail:
+    glint__image_free(img);
+    return rc;
+}
+
+void glint__image_set_state(glint_image *img, glint__vcpu_state *state)
+{
+    img->state = state;
 }
 
 void glint__image_ref(glint_image *img)

@@ -35,7 +35,7 @@ struct glint_image {
 /* What sandboxes and restores read of a loaded image. */
 struct glint__image_view {
     const uint8_t *mem;    /* post-init memory */
-    const uint32_t *pages; /* its non-zero pages (NULL while building: copy all) */
+    const uint32_t *pages; /* its non-zero pages (while building: the template's) */
     uint32_t npages;
     const glint__vcpu_state *state; /* post-init vCPU state (NULL while building) */
     const uint64_t *writable;       /* bitmap of pages that can change */
@@ -85,8 +85,25 @@ int glint__image_add_functions(glint_image *img, const struct glint__elf *elf,
  * frees) and vCPU state (owned from now on). */
 void glint__image_adopt_init(glint_image *img, uint8_t **mem, glint__vcpu_state *state);
 
-/* Record which pages are non-zero, so that sandboxes copy only those. */
-int glint__image_index_pages(glint_image *img);
+/* Record which pages written by image construction (ELF file bytes, system
+ * structures, page tables) are non-zero: the template's pages, all the
+ * initialising sandbox copies. Reads no other page. */
+int glint__image_index_template(glint_image *img, const struct glint__elf *elf);
+
+/* Index img's non-zero pages among `candidates` (a page bitmap; pages outside
+ * it must be zero in src), so that sandboxes copy only those. src is img->mem,
+ * or another memory of the same layout whose candidate pages are copied into
+ * img->mem (which must then be zero). Replaces any earlier index; costs time
+ * in proportion to the candidate pages, not to the memory size. */
+int glint__image_index_pages(glint_image *img, const uint8_t *src, const uint64_t *candidates);
+
+/* A new image (one reference) for glint_image_derive: src's layout, memory
+ * map, writable set, timeout, exports and host functions (copied), and fresh
+ * zero memory; no page index and no vCPU state yet. */
+int glint__image_derive_base(const glint_image *src, glint_image **out);
+
+/* Give img its post-init vCPU state (owned from now on). */
+void glint__image_set_state(glint_image *img, glint__vcpu_state *state);
 
 /* Free an image under construction or whose last reference went. */
 void glint__image_free(glint_image *img);

@@ -84,10 +84,13 @@ static int initialise(glint_image *img, bool confine)
  *                   system structures built
  *   index writable  the pages restore copies back without dirty tracking
  *                   (from the memory map)
+ *   index template  the non-zero pages construction wrote (file bytes,
+ *                   system structures): all the init VM gets copied
  *   functions       the exports and the host-function registry
  *   initialise      the guest's init run once in a VM; its memory and vCPU
- *                   state become the image's
- *   index pages     the non-zero pages, so that sandboxes copy only those
+ *                   state become the image's, and its non-zero pages (among
+ *                   the template's and those the dirty log says the guest
+ *                   wrote) are indexed, so that sandboxes copy only those
  * Any failure unwinds through the one exit below: the image frees whatever
  * prefix of the steps was done.
  */
@@ -114,11 +117,11 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
         goto out;
     if ((rc = glint__image_index_writable(img)))
         goto out;
+    if ((rc = glint__image_index_template(img, &elf)))
+        goto out;
     if ((rc = glint__image_add_functions(img, &elf, fns)))
         goto out;
     if ((rc = initialise(img, c.confine_init)))
-        goto out;
-    if ((rc = glint__image_index_pages(img)))
         goto out;
     *out = img;
     img = NULL;

@@ -32,20 +32,6 @@ void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
     mark_words(sb, first / 64, last / 64 + 1);
 }
 
-/* Fill sb->dirty with every page that may differ from the image: written by
- * the guest (hypervisor-tracked, never guest-reported) or by the host. */
-static int collect_dirty(glint_sandbox *sb, const struct glint__image_view *img)
-{
-    int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) /* no tracking here: assume everything writable changed */
-        memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
-    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
-        sb->dirty[i] |= sb->host_dirty[i];
-    return 0;
-}
-
 int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
 {
     if (!sb || !out)
@@ -60,7 +46,7 @@ int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
         return glint__fail(GLINT_ENOMEM, "out of memory");
     const struct glint__image_view v = glint__image_view(sb->img), *img = &v;
     int rc;
-    if ((rc = glint__vm_save(sb->vm, &s->state)) || (rc = collect_dirty(sb, img)))
+    if ((rc = glint__vm_save(sb->vm, &s->state)) || (rc = glint__collect_dirty(sb, img)))
         goto fail;
     s->set = malloc(img->bitmap_words * sizeof *s->set);
     if (!s->set) {
@@ -200,7 +186,7 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
      * poisoned sandbox runs here, so a failure leaves it poisoned. */
     if (sb->poisoned && (rc = glint__vm_settle(sb->vm)))
         return restore_failed(sb, rc);
-    if ((rc = collect_dirty(sb, &img)))
+    if ((rc = glint__collect_dirty(sb, &img)))
         return rc; /* nothing changed yet */
     account_snapshot(sb, snap, img.bitmap_words);
     uint32_t count = copy_pages(sb, &img, snap);

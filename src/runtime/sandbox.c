@@ -42,7 +42,8 @@ static int alloc_state(glint_sandbox *sb, const struct glint__image_view *v,
     return sb->result && sb->dirty && sb->host_dirty ? 0 : no_memory(sb);
 }
 
-/* Guest memory: a copy of the image's (its non-zero pages, if indexed). */
+/* Guest memory: a copy of the image's non-zero pages (the rest stays zero,
+ * untouched and not resident). */
 static int copy_memory(glint_sandbox *sb, const struct glint__image_view *v)
 {
     void *mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE,
@@ -50,13 +51,9 @@ static int copy_memory(glint_sandbox *sb, const struct glint__image_view *v)
     if (mem == MAP_FAILED)
         return no_memory(sb);
     sb->mem = mem;
-    if (v->pages) {
-        for (uint32_t i = 0; i < v->npages; i++) {
-            uint64_t off = (uint64_t)v->pages[i] * PAGE;
-            memcpy(sb->mem + off, v->mem + off, PAGE);
-        }
-    } else {
-        memcpy(sb->mem, v->mem, sb->mem_size);
+    for (uint32_t i = 0; i < v->npages; i++) {
+        uint64_t off = (uint64_t)v->pages[i] * PAGE;
+        memcpy(sb->mem + off, v->mem + off, PAGE);
     }
     return 0;
 }
@@ -82,13 +79,33 @@ int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbo
     return 0;
 }
 
+int glint__collect_dirty(glint_sandbox *sb, const struct glint__image_view *img)
+{
+    int rc = glint__vm_dirty_log(sb->vm, sb->dirty);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) /* no tracking here: assume everything writable changed */
+        memcpy(sb->dirty, img->writable, img->bitmap_words * sizeof *sb->dirty);
+    for (size_t i = sb->host_lo; i < sb->host_hi; i++)
+        sb->dirty[i] |= sb->host_dirty[i];
+    return 0;
+}
+
 int glint__sandbox_freeze(glint_sandbox *sb)
 {
+    /* The image's non-zero pages are the template's plus those the guest
+     * wrote: only those are indexed, never the whole memory. */
+    const struct glint__image_view v = glint__image_view(sb->img);
+    int rc = glint__collect_dirty(sb, &v);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < v.bitmap_words; i++)
+        sb->dirty[i] |= v.nonzero[i];
     glint__vcpu_state *state;
-    int rc = glint__vm_save(sb->vm, &state);
-    if (rc == 0)
-        glint__image_adopt_init(sb->img, &sb->mem, state);
-    return rc;
+    if ((rc = glint__vm_save(sb->vm, &state)))
+        return rc;
+    glint__image_adopt_init(sb->img, &sb->mem, state);
+    return glint__image_index_pages(sb->img, glint__image_view(sb->img).mem, sb->dirty);
 }
 
 int glint_sandbox_create(glint_image *img, const glint_host_fns *fns, glint_sandbox **out)

@@ -9,6 +9,7 @@
 #include "glint.h"
 #include "hv/hv.h"
 #include "os/deadline.h"
+#include "runtime/image.h"
 
 struct glint_sandbox {
     glint_image *img;
@@ -50,9 +51,15 @@ struct glint_sandbox {
 int glint__sandbox_new(glint_image *img, const glint_host_fns *fns, glint_sandbox **out);
 
 /* After the guest's initialisation ran in sb: hand its memory and vCPU state
- * to sb's image (which was still being built); sb gets the image's template
- * memory in exchange, and must then only be destroyed. */
+ * to sb's image (which was still being built) and index the image's non-zero
+ * pages among the template's and those the guest wrote; sb gets the image's
+ * template memory in exchange, and must then only be destroyed. */
 int glint__sandbox_freeze(glint_sandbox *sb);
+
+/* Fill sb->dirty with every page that may differ from sb's image: written by
+ * the guest (hypervisor-tracked, never guest-reported) or by the host (all
+ * writable pages where the hypervisor cannot track writes). */
+int glint__collect_dirty(glint_sandbox *sb, const struct glint__image_view *img);
 
 /* The guest's output buffer in host memory, and its size. */
 static inline uint8_t *glint__output_buf(glint_sandbox *sb)
