@@ -44,6 +44,10 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 GUEST_LIB_SRCS := $(wildcard guest/*.c guest/libc/*.c common/*.c)
 GUEST_LIB_ASMS := $(wildcard guest/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(BUILD)/gobj/%.o) $(GUEST_LIB_ASMS:%.S=$(BUILD)/gobj/%.o)
+# libglint-rt: the glibc-ABI layer and syscall-free musl members for prebuilt archives
+# (docs/runtimes.md).
+RT_SRCS := $(wildcard guest/rt/*.c)
+RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/gobj/%.o)
 LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc/*.c))
 EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(wildcard examples/guests/*.c))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
@@ -60,6 +64,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 LIBA := $(BUILD)/lib/libglint.a
 LIBSO := $(BUILD)/lib/libglint.so
 GUEST_LIBA := $(BUILD)/lib/libglint-guest.a
+RT_LIBA := $(BUILD)/lib/libglint-rt.a
 CLI := $(BUILD)/bin/glint
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
@@ -73,7 +78,7 @@ HOSTT := $(BUILD)/tests/hostile-tests
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 # `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
@@ -123,15 +128,30 @@ $(GUEST_LIBA): $(GUEST_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/guests/%.elf: $(BUILD)/gobj/examples/guests/%.o $(GUEST_LIBA) guest/glint-guest.ld
-	$(call say,GUESTLD,$@)
+$(RT_LIBA): $(RT_OBJS)
+	$(call say,AR,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(GUEST_LIBA) guest/glint-guest.ld
+# Every guest link ends with scripts/check-guest-elf.sh: no syscall/sysenter, no PT_TLS (a
+# failing check deletes the ELF). The hostile test guests execute those instructions on purpose.
+CHECK_GUEST = scripts/check-guest-elf.sh $(if $(filter $(CHECK_GUEST_ALLOW),$(notdir $@)),--allow-syscall) $@ || { rm -f $@; exit 1; }
+CHECK_GUEST_ALLOW := hostile.elf faults.elf
+
+$(BUILD)/guests/%.elf: $(BUILD)/gobj/examples/guests/%.o $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
 	$(call say,GUESTLD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(RT_LIBA) $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
+$(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
+	$(call say,GUESTLD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(RT_LIBA) $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
+# Built as Debian builds its archives, to prove the host's canary at %fs:0x28 (glint/abi.h).
+$(BUILD)/gobj/tests/guests/tls.o: GUEST_CFLAGS += -fstack-protector-strong
 
 # ---- programs -------------------------------------------------------------------
 $(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
