@@ -78,7 +78,7 @@ HOSTT := $(BUILD)/tests/hostile-tests
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 # `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
@@ -128,10 +128,52 @@ $(GUEST_LIBA): $(GUEST_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(RT_LIBA): $(RT_OBJS)
+# Syscall-free members of Debian's musl libc.a (musl-dev), extracted with ar x and checked with
+# objdump: libm, setjmp/longjmp, strtod and its scanner, a few string functions, qsort. Which and
+# why: docs/runtimes.md.
+MUSL_LIBC ?= /usr/lib/x86_64-linux-musl/libc.a
+MUSL_MATH := acos asin atan atan2 cos cosh sin sinh tan tanh exp exp_data expm1 log log_data \
+	log10 log1p log2 log2_data pow pow_data fmod frexp ldexp scalbn sqrt fabs floor ceil \
+	__cos __sin __tan __rem_pio2 __rem_pio2_large __expo2 __math_divzero __math_invalid \
+	__math_oflow __math_uflow __math_xflow scalbnl copysignl fmodl fabsl frexpl __fpclassifyl \
+	__signbitl
+MUSL_MEMBERS := $(MUSL_MATH) setjmp longjmp strtod floatscan shgetc strspn strpbrk strcspn \
+	strchrnul qsort qsort_nr strncasecmp tolower
+MUSL_OBJS := $(MUSL_MEMBERS:%=$(BUILD)/musl/%.lo)
+$(BUILD)/musl/.extracted: $(MUSL_LIBC) | deps
+	$(call say,AR-X,$(MUSL_LIBC))
+	@rm -rf $(dir $@) && mkdir -p $(dir $@)
+	$(Q)cd $(dir $@) && ar x $(abspath $(MUSL_LIBC)) $(MUSL_MEMBERS:%=%.lo)
+	$(Q)for o in $(MUSL_OBJS); do \
+		if objdump -d --no-show-raw-insn $$o | grep -Eq '\s(syscall|sysenter)\b'; then \
+			echo "$$o: musl member makes a system call" >&2; exit 1; fi; done
+	@touch $@
+$(MUSL_OBJS): $(BUILD)/musl/.extracted
+
+$(RT_LIBA): $(RT_OBJS) $(BUILD)/musl/.extracted
 	$(call say,AR,$@)
 	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(RT_OBJS) $(MUSL_OBJS)
+
+# ---- language runtimes (docs/runtimes.md) ------------------------------------------------------
+LUA_LIBS := /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a /usr/lib/x86_64-linux-gnu/liblua5.4.a
+LUA_GUEST := $(BUILD)/guests/lua.elf
+LUA_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/lua/*.c))
+# Debian's luaconf.h includes lua5.4-deb-multiarch.h from the multiarch directory, which also
+# holds glibc's headers: only that one file is copied next to the guest's include path.
+LUA_MULTIARCH := $(BUILD)/lua-include/lua5.4-deb-multiarch.h
+$(LUA_MULTIARCH): /usr/include/x86_64-linux-gnu/lua5.4-deb-multiarch.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(LUA_OBJS): $(LUA_MULTIARCH)
+$(LUA_OBJS): GUEST_CFLAGS += -isystem /usr/include/lua5.4 -isystem $(BUILD)/lua-include \
+	-isystem guest/rt/include -Iguest/rt
+$(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
+	$(call say,GUESTLD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(LUA_OBJS) $(LUA_LIBS) -Wl,--start-group $(RT_LIBA) \
+		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
 
 # Every guest link ends with scripts/check-guest-elf.sh: no syscall/sysenter, no PT_TLS (a
 # failing check deletes the ELF). The hostile test guests execute those instructions on purpose.
