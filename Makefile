@@ -260,6 +260,7 @@ check:
 		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
 		includes 'scripts/check-includes.sh' \
 		scripts 'scripts/selftest.sh' \
+		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
