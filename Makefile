@@ -44,6 +44,10 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 GUEST_LIB_SRCS := $(wildcard guest/*.c guest/libc/*.c common/*.c)
 GUEST_LIB_ASMS := $(wildcard guest/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(BUILD)/gobj/%.o) $(GUEST_LIB_ASMS:%.S=$(BUILD)/gobj/%.o)
+# libglint-rt: the glibc-ABI layer and syscall-free musl members for prebuilt archives
+# (docs/runtimes.md).
+RT_SRCS := $(wildcard guest/rt/*.c)
+RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/gobj/%.o)
 LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc/*.c))
 EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(wildcard examples/guests/*.c))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
@@ -60,6 +64,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 LIBA := $(BUILD)/lib/libglint.a
 LIBSO := $(BUILD)/lib/libglint.so
 GUEST_LIBA := $(BUILD)/lib/libglint-guest.a
+RT_LIBA := $(BUILD)/lib/libglint-rt.a
 CLI := $(BUILD)/bin/glint
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
@@ -73,7 +78,7 @@ HOSTT := $(BUILD)/tests/hostile-tests
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 # `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
@@ -123,15 +128,72 @@ $(GUEST_LIBA): $(GUEST_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/guests/%.elf: $(BUILD)/gobj/examples/guests/%.o $(GUEST_LIBA) guest/glint-guest.ld
-	$(call say,GUESTLD,$@)
-	@mkdir -p $(dir $@)
-	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBA) $(GUEST_LIBGCC)
+# Syscall-free members of Debian's musl libc.a (musl-dev), extracted with ar x and checked with
+# objdump: libm, setjmp/longjmp, strtod and its scanner, a few string functions, qsort. Which and
+# why: docs/runtimes.md.
+MUSL_LIBC ?= /usr/lib/x86_64-linux-musl/libc.a
+MUSL_MATH := acos asin atan atan2 cos cosh sin sinh tan tanh exp exp_data expm1 log log_data \
+	log10 log1p log2 log2_data pow pow_data fmod frexp ldexp scalbn sqrt fabs floor ceil \
+	__cos __sin __tan __rem_pio2 __rem_pio2_large __expo2 __math_divzero __math_invalid \
+	__math_oflow __math_uflow __math_xflow scalbnl copysignl fmodl fabsl frexpl __fpclassifyl \
+	__signbitl
+MUSL_MEMBERS := $(MUSL_MATH) setjmp longjmp strtod floatscan shgetc strspn strpbrk strcspn \
+	strchrnul qsort qsort_nr strncasecmp tolower
+MUSL_OBJS := $(MUSL_MEMBERS:%=$(BUILD)/musl/%.lo)
+$(BUILD)/musl/.extracted: $(MUSL_LIBC) | deps
+	$(call say,AR-X,$(MUSL_LIBC))
+	@rm -rf $(dir $@) && mkdir -p $(dir $@)
+	$(Q)cd $(dir $@) && ar x $(abspath $(MUSL_LIBC)) $(MUSL_MEMBERS:%=%.lo)
+	$(Q)for o in $(MUSL_OBJS); do \
+		if objdump -d --no-show-raw-insn $$o | grep -Eq '\s(syscall|sysenter)\b'; then \
+			echo "$$o: musl member makes a system call" >&2; exit 1; fi; done
+	@touch $@
+$(MUSL_OBJS): $(BUILD)/musl/.extracted
 
-$(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(GUEST_LIBA) guest/glint-guest.ld
+$(RT_LIBA): $(RT_OBJS) $(BUILD)/musl/.extracted
+	$(call say,AR,$@)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $(RT_OBJS) $(MUSL_OBJS)
+
+# ---- language runtimes (docs/runtimes.md) ------------------------------------------------------
+LUA_LIBS := /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a /usr/lib/x86_64-linux-gnu/liblua5.4.a
+LUA_GUEST := $(BUILD)/guests/lua.elf
+LUA_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/lua/*.c))
+# Debian's luaconf.h includes lua5.4-deb-multiarch.h from the multiarch directory, which also
+# holds glibc's headers: only that one file is copied next to the guest's include path.
+LUA_MULTIARCH := $(BUILD)/lua-include/lua5.4-deb-multiarch.h
+$(LUA_MULTIARCH): /usr/include/x86_64-linux-gnu/lua5.4-deb-multiarch.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(LUA_OBJS): $(LUA_MULTIARCH)
+$(LUA_OBJS): GUEST_CFLAGS += -isystem /usr/include/lua5.4 -isystem $(BUILD)/lua-include \
+	-isystem guest/rt/include -Iguest/rt
+$(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
 	$(call say,GUESTLD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(LUA_OBJS) $(LUA_LIBS) -Wl,--start-group $(RT_LIBA) \
+		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
+# Every guest link ends with scripts/check-guest-elf.sh: no syscall/sysenter, no PT_TLS (a
+# failing check deletes the ELF). The hostile test guests execute those instructions on purpose.
+CHECK_GUEST = scripts/check-guest-elf.sh $(if $(filter $(CHECK_GUEST_ALLOW),$(notdir $@)),--allow-syscall) $@ || { rm -f $@; exit 1; }
+CHECK_GUEST_ALLOW := hostile.elf faults.elf
+
+$(BUILD)/guests/%.elf: $(BUILD)/gobj/examples/guests/%.o $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
+	$(call say,GUESTLD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(RT_LIBA) $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
+$(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
+	$(call say,GUESTLD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $< $(RT_LIBA) $(GUEST_LIBA) $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
+# Built as Debian builds its archives, to prove the host's canary at %fs:0x28 (glint/abi.h).
+$(BUILD)/gobj/tests/guests/tls.o: GUEST_CFLAGS += -fstack-protector-strong
 
 # ---- programs -------------------------------------------------------------------
 $(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
@@ -198,6 +260,7 @@ check:
 		install 'MAKE="$(MAKE)" scripts/install-test.sh $(BUILD)' \
 		includes 'scripts/check-includes.sh' \
 		scripts 'scripts/selftest.sh' \
+		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

@@ -43,11 +43,16 @@ find_missing() {
     # linux/kvm.h is vendored (third_party/linux); the base UAPI headers are the host's.
     have_header linux/ioctl.h || need+=(linux-libc-dev)
     have_header seccomp.h || need+=(libseccomp-dev)
+    # The language runtimes (docs/runtimes.md): Debian's archives linked into guests.
+    [ -f /usr/lib/x86_64-linux-musl/libc.a ] || need+=(musl-dev)
+    [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
+    [ -f /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a ] || need+=(lua-cjson-dev)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
         command -v clang-format >/dev/null || need+=(clang-format)
         command -v pkg-config >/dev/null || need+=(pkg-config)
+        command -v lua5.4 >/dev/null || need+=(lua5.4) # scripts/lua-conformance.sh
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose

@@ -111,5 +111,36 @@ for src in $(cd "$SRCDIR" && grep -rl '#include <linux/kvm.h>' src tests bench -
         "grep -q 'third_party/linux/include/linux/kvm.h' '${obj%.o}.d' && grep -q 'third_party/linux/include/asm/kvm.h' '${obj%.o}.d'"
 done
 
+# ---- check-guest-elf.sh: a guest with syscall, sysenter or PT_TLS fails the link check ------
+C=$SRCDIR/scripts/check-guest-elf.sh
+mkelf() { # mkelf NAME C-SOURCE: a static freestanding ELF like a guest
+    printf '%s\n' "$2" >"$T/$1.c"
+    gcc -ffreestanding -nostdlib -static -no-pie -fno-pic -O1 -o "$T/$1.elf" "$T/$1.c" \
+        >"$T/$1.cc" 2>&1
+}
+mkelf clean 'void _start(void) { for (;;) __asm__ volatile("out %al, $0xe0"); }'
+mkelf sys 'void _start(void) { __asm__ volatile("syscall" ::: "rcx", "r11"); for (;;) ; }'
+mkelf sysenter 'void _start(void) { __asm__ volatile("sysenter"); for (;;) ; }'
+mkelf tls '__thread int t = 1; int _start(void) { return t; }'
+mkelf bytes 'const unsigned char data[] = {0x0f, 0x05, 0x0f, 0x34};
+void _start(void) { __asm__ volatile("movl $0x050f340f, %%eax" ::: "eax"); for (;;) ; }'
+"$C" "$T/clean.elf" >"$T/c1" 2>&1
+expect "check-guest-elf: a guest without system calls passes" "$T/c1" test $? -eq 0
+"$C" "$T/sys.elf" >"$T/c2" 2>&1
+expect "check-guest-elf: a guest with syscall is rejected, naming it" "$T/c2" sh -c \
+    "test $? -eq 1 && grep -q 'syscall .* in <_start>' '$T/c2'"
+"$C" "$T/sysenter.elf" >"$T/c3" 2>&1
+expect "check-guest-elf: a guest with sysenter is rejected" "$T/c3" sh -c \
+    "test $? -eq 1 && grep -q 'sysenter' '$T/c3'"
+"$C" "$T/tls.elf" >"$T/c4" 2>&1
+expect "check-guest-elf: a guest with a PT_TLS segment is rejected" "$T/c4" sh -c \
+    "test $? -eq 1 && grep -q 'PT_TLS' '$T/c4'"
+"$C" "$T/bytes.elf" >"$T/c5" 2>&1
+expect "check-guest-elf: 0f 05 in data or inside an instruction is no syscall" "$T/c5" test $? -eq 0
+"$C" --allow-syscall "$T/sys.elf" >"$T/c6" 2>&1
+expect "check-guest-elf: --allow-syscall (hostile guests) accepts syscall" "$T/c6" test $? -eq 0
+"$C" --allow-syscall "$T/tls.elf" >"$T/c7" 2>&1
+expect "check-guest-elf: --allow-syscall still rejects PT_TLS" "$T/c7" test $? -eq 1
+
 echo "selftest: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,7 +4,7 @@
 /*
  * Supported: flags "- 0 + space #", width and precision (digits or '*'),
  * length modifiers hh h l ll z j t L, conversions d i u o x X c s p n % and
- * f F e E g G (a A are printed like e E).
+ * f F e E g G a A (a A as glibc prints them: hex mantissa, rounded to nearest-even).
  *
  *   - The return value is the length the full output would have (C
  *     semantics); the buffer is always NUL-terminated when size > 0. Output
@@ -277,7 +277,7 @@ int GLINT_LIBC(vsnprintf)(char *restrict buf, size_t size, const char *restrict 
         case 'g':
         case 'a': {
             double v = len == L_BIGL ? (double)va_arg(ap, long double) : va_arg(ap, double);
-            GLINT_LIBC(glint__fmt_float)(&o, &sp, v, c == 'a' ? 'e' : c);
+            GLINT_LIBC(glint__fmt_float)(&o, &sp, v, c);
             break;
         }
         case '%':

@@ -1,4 +1,5 @@
-/* Guest libc: %f %e %g of a double, by exact decimal expansion with small integer bignums. */
+/* Guest libc: %f %e %g of a double by exact decimal expansion with small integer bignums, and %a in
+ * hex. */
 #include "format.h"
 
 /*
@@ -234,6 +235,72 @@ static char digit_at(const dec *d, long long i)
     return i >= 0 && i < d->nd ? d->dg[i] : '0';
 }
 
+/* %a/%A as glibc prints a double: 0x1.<hex digits>p<exp> for normal numbers, 0x0.<digits>p-1022
+ * for subnormal ones, trailing zero digits dropped without a precision, the mantissa rounded to
+ * nearest-even with one. inf/nan are glint__fmt_float's. */
+static void fmt_hex_float(out *o, const spec *sp, double v, const char *sign, size_t sl)
+{
+    union {
+        double d;
+        uint64_t u;
+    } pun = {.d = v};
+    bool upper = sp->flags & F_UPPER;
+    const char *xd = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    unsigned ex = (unsigned)(pun.u >> 52) & 0x7ff;
+    uint64_t frac = pun.u & ((1ull << 52) - 1);
+    unsigned lead = ex ? 1 : 0;
+    int e = ex ? (int)ex - 1023 : (frac ? -1022 : 0);
+    int digits = 13; /* 52 bits of fraction */
+    if (sp->prec < 0)
+        while (digits > 0 && !((frac >> (4 * (13 - digits))) & 0xf))
+            digits--;
+    else if (sp->prec < 13) {
+        int drop = 4 * (13 - (int)sp->prec);
+        uint64_t rest = frac & ((1ull << drop) - 1), half = 1ull << (drop - 1);
+        frac >>= drop;
+        uint64_t odd = sp->prec ? frac & 1 : lead & 1; /* the last digit kept */
+        if (rest > half || (rest == half && odd))
+            frac++;
+        if (frac >> (4 * sp->prec)) { /* carried into the leading digit */
+            frac &= (1ull << (4 * sp->prec)) - 1;
+            lead++;
+        }
+        frac <<= drop;
+        digits = (int)sp->prec;
+    }
+    char body[64];
+    size_t n = 0;
+    body[n++] = (char)('0' + lead);
+    int shown = sp->prec > digits ? (int)sp->prec : digits;
+    if (shown > 0 || (sp->flags & F_ALT))
+        body[n++] = '.';
+    for (int i = 0; i < digits; i++)
+        body[n++] = xd[(frac >> (4 * (12 - i))) & 0xf];
+    size_t zeros = shown > digits ? (size_t)(shown - digits) : 0;
+    char tail[16];
+    size_t tn = 0;
+    tail[tn++] = upper ? 'P' : 'p';
+    tail[tn++] = e < 0 ? '-' : '+';
+    unsigned ae = (unsigned)(e < 0 ? -e : e);
+    char rev[8];
+    size_t rn = 0;
+    do
+        rev[rn++] = (char)('0' + ae % 10);
+    while (ae /= 10);
+    while (rn)
+        tail[tn++] = rev[--rn];
+    char prefix[3] = {0};
+    for (size_t i = 0; i < sl; i++)
+        prefix[i] = sign[i];
+    prefix[sl] = '0';
+    prefix[sl + 1] = upper ? 'X' : 'x';
+    size_t right = field_begin(o, sp, sl + 2 + n + zeros + tn, prefix, sl + 2, true);
+    put_mem(o, body, n);
+    put_rep(o, '0', zeros);
+    put_mem(o, tail, tn);
+    put_rep(o, ' ', right);
+}
+
 void GLINT_LIBC(glint__fmt_float)(out *o, const spec *sp, double v, char conv)
 {
     union {
@@ -259,6 +326,10 @@ void GLINT_LIBC(glint__fmt_float)(out *o, const spec *sp, double v, char conv)
         size_t right = field_begin(o, sp, sl + 3, sign, sl, false);
         put_mem(o, s, 3);
         put_rep(o, ' ', right);
+        return;
+    }
+    if (conv == 'a') {
+        fmt_hex_float(o, sp, v, sign, sl);
         return;
     }
 

@@ -12,9 +12,14 @@
  * message kind or encoding rule in this file bumps the version (the
  * sizeof/offsetof asserts below fail on an accidental layout change); the
  * host accepts exactly its own version. Comments and new names for the same
- * bytes do not bump it.
+ * bytes do not bump it. A new region or a new initial register value that a
+ * guest may rely on (version 2: the TLS page and FS.base) also bumps it, so a
+ * guest that relies on it is refused by an older host instead of faulting.
+ *
+ * History: 1 = the first ABI; 2 = the TLS page at GLINT_ABI_TLS_ADDR with a
+ * glibc-shaped TCB, FS.base pointing at it.
  */
-#define GLINT_ABI_VERSION 1u
+#define GLINT_ABI_VERSION 2u
 
 /*
  * Direction of every field, written next to it:
@@ -57,11 +62,40 @@ _Static_assert(offsetof(struct glint_abi_note, exports_end) == 16, "note.exports
 #define GLINT_ABI_XSTACK_SIZE 0x2000u
 /* 0x18000 guard (not present) */
 #define GLINT_ABI_PT_ADDR 0x19000u /* page tables: never mapped */
+/*
+ * The TLS page: user RW, never executable. The host writes a glibc-shaped
+ * thread control block at its start before the guest runs and sets FS.base to
+ * GLINT_ABI_TLS_ADDR in the vCPU's initial state (never wrfsbase, which
+ * hardware KVM refuses at CPL3 while CR4.FSGSBASE is clear), so that code built
+ * with -fstack-protector (Debian's archives are) finds its canary at %fs:0x28.
+ * It lies above the largest page-table area (GLINT_ABI_MEMORY_LIMIT) and below
+ * the image, with unmapped pages on both sides. The rest of the page is
+ * zero and the guest's to use.
+ */
+#define GLINT_ABI_TLS_ADDR 0x1fe000u
+
+/* The TCB at GLINT_ABI_TLS_ADDR: IN, written by the host at image load (then
+ * the guest's, like any RW page). The offsets are glibc's x86-64 tcbhead_t. */
+struct glint_abi_tcb {
+    uint64_t self;          /* IN: GLINT_ABI_TLS_ADDR (%fs:0, glibc's tcb and self) */
+    uint64_t reserved0[4];  /* IN: zero (glibc: dtv, self, multiple_threads, gscope) */
+    uint64_t stack_guard;   /* IN: the canary (%fs:0x28): non-zero, low byte zero, from the seed */
+    uint64_t pointer_guard; /* IN: glibc's pointer guard (%fs:0x30), from the seed */
+};
+_Static_assert(sizeof(struct glint_abi_tcb) == 56, "tcb size");
+_Static_assert(offsetof(struct glint_abi_tcb, self) == 0, "tcb.self");
+_Static_assert(offsetof(struct glint_abi_tcb, stack_guard) == 0x28, "tcb.stack_guard");
+_Static_assert(offsetof(struct glint_abi_tcb, pointer_guard) == 0x30, "tcb.pointer_guard");
+
 /* Guest ELF segments must lie in [IMAGE_BASE, IMAGE_LIMIT). */
 #define GLINT_ABI_IMAGE_BASE  0x200000u
 #define GLINT_ABI_IMAGE_LIMIT 0x10000000u /* 256 MiB */
 /* Upper bound on all guest memory (page tables must fit below IMAGE_BASE). */
 #define GLINT_ABI_MEMORY_LIMIT 0x3c000000u /* 960 MiB */
+/* The largest page-table area (3 + one per 2 MiB) ends below the TLS page. */
+_Static_assert(GLINT_ABI_PT_ADDR + (3u + GLINT_ABI_MEMORY_LIMIT / 0x200000u) * GLINT_ABI_PAGE_SIZE <
+                   GLINT_ABI_TLS_ADDR,
+               "page tables below the TLS page");
 
 /*
  * After the ELF image, page aligned, the host places in this order:

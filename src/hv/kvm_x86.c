@@ -273,6 +273,9 @@ static void initial_sregs(struct kvm_sregs *s)
     to_kvm_segment(GLINT__SEG_UCODE, &s->cs);
     to_kvm_segment(GLINT__SEG_UDATA, &s->ds);
     s->es = s->fs = s->gs = s->ss = s->ds;
+    /* The TCB (glint/abi.h): set here, in the vCPU state, because wrfsbase at CPL3 needs
+     * CR4.FSGSBASE, which glint leaves clear (PVM happens to ignore it; VMX and SVM do not). */
+    s->fs.base = GLINT_ABI_TLS_ADDR;
     to_kvm_segment(GLINT__SEG_TSS, &s->tr);
     s->ldt.unusable = 1;
     s->ldt.type = GLINT__SEG_TYPE_LDT;

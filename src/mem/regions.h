@@ -31,6 +31,8 @@ enum glint__region_kind {
     GLINT__REGION_STACK,
     GLINT__REGION_INPUT,
     GLINT__REGION_OUTPUT,
+    GLINT__REGION_TLS, /* the TCB (glint/abi.h), FS.base: user RW, between the page tables
+                          and the image */
 };
 
 /* Rights of a region's pages. Mapped pages are always readable (x86 has no
@@ -49,8 +51,8 @@ struct glint__region {
     uint8_t segment;     /* SEGMENT: index in the ELF's segment list */
 };
 
-/* 15 fixed regions plus one per ELF segment. */
-#define GLINT__MAX_REGIONS (15 + GLINT__ELF_MAX_SEGMENTS)
+/* 16 fixed regions plus one per ELF segment. */
+#define GLINT__MAX_REGIONS (16 + GLINT__ELF_MAX_SEGMENTS)
 
 struct glint__regions {
     uint32_t count;

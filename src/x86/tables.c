@@ -115,6 +115,28 @@ static void build_boot(uint8_t *mem, const struct glint__layout *l, uint64_t see
     memcpy(mem + GLINT_ABI_BOOT_ADDR, &b, sizeof b);
 }
 
+/* splitmix64: spreads the image's seed into independent words. */
+static uint64_t mix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The TCB (glint/abi.h) at the start of the TLS page; FS.base points at it. The canary's low
+ * byte is zero like glibc's, so a string overflow cannot copy it out; never zero as a whole. */
+static void build_tcb(uint8_t *mem, uint64_t seed)
+{
+    uint64_t state = seed;
+    struct glint_abi_tcb t = {.self = GLINT_ABI_TLS_ADDR};
+    t.stack_guard = mix(&state) & ~0xffull;
+    if (t.stack_guard == 0)
+        t.stack_guard = 0x676c696e74000000ull; /* "glint": a 2^-56 chance */
+    t.pointer_guard = mix(&state);
+    memcpy(mem + GLINT_ABI_TLS_ADDR, &t, sizeof t);
+}
+
 void glint__x86_build(uint8_t *mem, const struct glint__regions *m, const struct glint__layout *l,
                       uint64_t seed)
 {
@@ -123,6 +145,7 @@ void glint__x86_build(uint8_t *mem, const struct glint__regions *m, const struct
     build_idt_and_stubs(mem);
     build_tss(mem);
     build_boot(mem, l, seed);
+    build_tcb(mem, seed);
 }
 
 int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr)

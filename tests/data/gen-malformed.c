@@ -299,6 +299,10 @@ static void m_note_abi_version(struct elfb_image *im)
 {
     elfb_note(im)->abi_version = GLINT_ABI_VERSION + 1;
 }
+static void m_note_abi_version_old(struct elfb_image *im)
+{
+    elfb_note(im)->abi_version = GLINT_ABI_VERSION - 1; /* built for the host before the TLS page */
+}
 static void m_note_abi_version_0(struct elfb_image *im)
 {
     elfb_note(im)->abi_version = 0;
@@ -523,9 +527,11 @@ static const struct gen_case cases[] = {
     /* the glint note */
     {"note-missing.elf", "EABI", "no glint ABI note", m_note_missing},
     {"note-other-name.elf", "EABI", "no glint ABI note", m_note_other_name},
-    {"note-abi-version-2.elf", "EABI", "guest ABI version 2, this host supports version 1",
+    {"note-abi-version-3.elf", "EABI", "guest ABI version 3, this host supports version 2",
      m_note_abi_version},
-    {"note-abi-version-0.elf", "EABI", "guest ABI version 0, this host supports version 1",
+    {"note-abi-version-1.elf", "EABI", "guest ABI version 1, this host supports version 2",
+     m_note_abi_version_old},
+    {"note-abi-version-0.elf", "EABI", "guest ABI version 0, this host supports version 2",
      m_note_abi_version_0},
     {"note-desc-size-16.elf", "EABI", "glint ABI note has size 16, want 24", m_note_desc_size},
     {"note-two-in-segment.elf", "EABI", "more than one glint ABI note", m_note_two},

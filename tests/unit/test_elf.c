@@ -526,7 +526,9 @@ Test(elf, note_with_other_name_or_type_is_ignored)
 Test(elf, note_wrong_version)
 {
     elfb_note(&img)->abi_version = GLINT_ABI_VERSION + 1;
-    expect_fail(GLINT_EABI, "guest ABI version 2, this host supports version 1");
+    expect_fail(GLINT_EABI, "guest ABI version 3, this host supports version 2");
+    elfb_note(&img)->abi_version = GLINT_ABI_VERSION - 1; /* before the TLS page */
+    expect_fail(GLINT_EABI, "guest ABI version 1, this host supports version 2");
     elfb_note(&img)->abi_version = 0;
     expect_fail(GLINT_EABI, "guest ABI version 0");
 }

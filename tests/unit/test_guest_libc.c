@@ -582,8 +582,32 @@ Test(libc_format, documented_extensions)
     cr_assert_eq(glint_test_snprintf(g_mine, sizeof g_mine, "%d%n|%d", 1, &n, 2), 3);
     cr_assert_str_eq(g_mine, "1|2");
     cr_assert_eq(n, 99, "%%n is ignored");
-    cr_assert_eq(glint_test_snprintf(g_mine, sizeof g_mine, "%a|%A", 1.0, 0.5), 25);
-    cr_assert_str_eq(g_mine, "1.000000e+00|5.000000E-01");
+}
+
+/* %a/%A print exactly what glibc prints (Lua's string.format("%a") relies on it). */
+Test(libc_format, hex_float_matches_glibc)
+{
+    static const char *const fmts[] = {"%a",  "%A",  "%.0a", "%.1a",   "%.3a",  "%.20a", "%#a",
+                                       "%+a", "% a", "%20a", "%-20a|", "%020a", "%#.0a", "%.13a"};
+    static const double vals[] = {0.0,      -0.0,
+                                  1.0,      -0.1,
+                                  0.5,      3.999,
+                                  1.0 / 3,  1e300,
+                                  5e-324,   2.2250738585072014e-308,
+                                  1.5,      1.9999999999999998,
+                                  255.9375, 0x1.08p0,
+                                  0x1.18p0, 0x1.fffffffffffffp1023};
+    char want[128];
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            int wn = snprintf(want, sizeof want, fmts[i], vals[j]);
+            int mn = glint_test_snprintf(g_mine, sizeof g_mine, fmts[i], vals[j]);
+#pragma GCC diagnostic pop
+            cr_assert_str_eq(g_mine, want, "%s of %.17g", fmts[i], vals[j]);
+            cr_assert_eq(mn, wn);
+        }
 }
 
 /* ---- heap ---- */

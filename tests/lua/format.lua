@@ -1,0 +1,5 @@
+print(string.format("%5.2f|%g|%g|%g|%q|%q", 3.14159, 1e20, 0.1, 100, "a\nb\0c\"", 1/3))
+print(string.format("%a %a", 1.0, 0.5), string.format("%10s|%-5d|%x|%X|%o|%e", "hi", 42, 255, 255, 8, 12345.678))
+print(("hello world"):find("o w"), ("key=val; k2=v2"):match("(%w+)=(%w+)"), ("abc"):rep(3, "-"))
+for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do io.write(k, v, ";") end print()
+print(("%d items"):format(3), ("x"):byte(), string.char(72, 105), ("Hello"):gsub("l", "L"))
