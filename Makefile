@@ -65,6 +65,7 @@ LIBA := $(BUILD)/lib/libglint.a
 LIBSO := $(BUILD)/lib/libglint.so
 GUEST_LIBA := $(BUILD)/lib/libglint-guest.a
 RT_LIBA := $(BUILD)/lib/libglint-rt.a
+LUA_GUEST := $(BUILD)/guests/lua.elf
 CLI := $(BUILD)/bin/glint
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
@@ -157,7 +158,6 @@ $(RT_LIBA): $(RT_OBJS) $(BUILD)/musl/.extracted
 
 # ---- language runtimes (docs/runtimes.md) ------------------------------------------------------
 LUA_LIBS := /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a /usr/lib/x86_64-linux-gnu/liblua5.4.a
-LUA_GUEST := $(BUILD)/guests/lua.elf
 LUA_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/lua/*.c))
 # Debian's luaconf.h includes lua5.4-deb-multiarch.h from the multiarch directory, which also
 # holds glibc's headers: only that one file is copied next to the guest's include path.
