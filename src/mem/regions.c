@@ -90,6 +90,22 @@ int glint__mem_region_changes(const struct glint__region *r)
     return (r->perms & W) || r->kind == GLINT__REGION_PAGE_TABLES;
 }
 
+int glint__mem_region_built_by_host(const struct glint__region *r)
+{
+    switch (r->kind) {
+    case GLINT__REGION_BOOT:
+    case GLINT__REGION_TLS:
+    case GLINT__REGION_GDT:
+    case GLINT__REGION_IDT:
+    case GLINT__REGION_TSS:
+    case GLINT__REGION_STUBS:
+    case GLINT__REGION_PAGE_TABLES:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int glint__mem_writable_bitmap(const struct glint__regions *m, uint64_t **bitmap, size_t *words)
 {
     size_t n = (size_t)((m->mem_size / PAGE + 63) / 64);

@@ -73,6 +73,12 @@ const struct glint__region *glint__mem_region_at(const struct glint__regions *m,
  * Writable regions, and the page tables (accessed and dirty bits). */
 int glint__mem_region_changes(const struct glint__region *r);
 
+/* Does the host write this region's contents when it builds an image (the
+ * system structures, the page tables, the boot and TLS pages)? An ELF
+ * segment's file bytes are written too, which only the ELF can say; every
+ * other region starts as zeros. */
+int glint__mem_region_built_by_host(const struct glint__region *r);
+
 /* The pages that can change while a guest runs, as a malloc'd bitmap (one bit
  * per 4 KiB page, *words 64-bit words): what restore copies back when the
  * hypervisor cannot track writes. GLINT_ENOMEM if out of memory. */

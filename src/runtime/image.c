@@ -133,27 +133,16 @@ int glint__image_index_template(glint_image *img, const struct glint__elf *elf)
     for (uint32_t i = 0; i < img->regions.count; i++) {
         const struct glint__region *r = &img->regions.r[i];
         uint64_t first = r->addr / GLINT_ABI_PAGE_SIZE, end = first;
-        switch (r->kind) {
-        case GLINT__REGION_BOOT:
-        case GLINT__REGION_GDT:
-        case GLINT__REGION_IDT:
-        case GLINT__REGION_TSS:
-        case GLINT__REGION_STUBS:
-        case GLINT__REGION_PAGE_TABLES:
+        if (glint__mem_region_built_by_host(r)) {
             end = (r->addr + r->size) / GLINT_ABI_PAGE_SIZE;
-            break;
-        case GLINT__REGION_SEGMENT: { /* only its file bytes were written */
+        } else if (r->kind == GLINT__REGION_SEGMENT) { /* only its file bytes were written */
             const struct glint__segment *sg = &elf->segs[r->segment];
             uint64_t to = sg->vaddr + sg->filesz;
             if (to > r->addr + r->size)
                 to = r->addr + r->size;
             if (to > r->addr)
                 end = (to + GLINT_ABI_PAGE_SIZE - 1) / GLINT_ABI_PAGE_SIZE;
-            break;
-        }
-        default: /* heap, stack, buffers, exception stack, guards: zero */
-            break;
-        }
+        } /* heap, stack, buffers, exception stack, guards: zero */
         set_pages(cand, first, end);
     }
     int rc = glint__image_index_pages(img, img->mem, cand);
