@@ -49,7 +49,8 @@ GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(BUILD)/gobj/%.o) $(GUEST_LIB_ASMS:%.S=$
 RT_SRCS := $(wildcard guest/rt/*.c)
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/gobj/%.o)
 LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc/*.c))
-EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(wildcard examples/guests/*.c))
+# lua-embed.c is the SDK's example: scripts/install-test.sh builds it from the installed files.
+EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(filter-out %/lua-embed.c,$(wildcard examples/guests/*.c)))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -322,6 +323,12 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 GUEST_INCLUDEDIR := $(INCLUDEDIR)/glint/guest-include
 GUEST_LDSCRIPT := $(LIBDIR)/glint/glint-guest.ld
 EXAMPLEDIR := $(DATADIR)/glint/examples
+# Runtime SDK (docs/runtimes.md): libglint-rt's headers, Debian's Lua multiarch header, and the
+# prebuilt runtime guests (ELF code for x86-64, so under lib/ rather than share/).
+RT_INCLUDEDIR := $(INCLUDEDIR)/glint/rt-include
+LUA_INCLUDEDIR := $(INCLUDEDIR)/glint/lua-include
+GUESTDIR := $(LIBDIR)/glint/guests
+RT_HEADERS := guest/rt/glint_rt.h guest/rt/include/limits.h
 SONAME := libglint.so.$(SOVERSION)
 SOFILE := libglint.so.$(VERSION)
 D := $(DESTDIR)
@@ -329,7 +336,10 @@ PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	-e 's|@GUEST_INCLUDEDIR@|$(GUEST_INCLUDEDIR)|g' -e 's|@GCC_INCLUDE@|$(GCC_INCLUDE)|g' \
 	-e 's|@GUEST_LDSCRIPT@|$(GUEST_LDSCRIPT)|g' -e 's|@GUEST_ARCH_CFLAGS@|$(GUEST_ARCH_CFLAGS)|g' \
-	-e 's|@GUEST_LINK_FLAGS@|$(GUEST_LINK_FLAGS)|g'
+	-e 's|@GUEST_LINK_FLAGS@|$(GUEST_LINK_FLAGS)|g' -e 's|@RT_INCLUDEDIR@|$(RT_INCLUDEDIR)|g' \
+	-e 's|@LUA_INCLUDEDIR@|$(LUA_INCLUDEDIR)|g' -e 's|@GUESTDIR@|$(GUESTDIR)|g' \
+	-e 's|@LUA_INCLUDE@|/usr/include/lua5.4|g' -e 's|@LUA_LIB@|$(lastword $(LUA_LIBS))|g'
+PC_FILES := glint glint-guest glint-rt glint-lua
 GUEST_HEADERS := $(wildcard guest/include/*.h)
 
 install: all
@@ -348,9 +358,14 @@ install: all
 	$(Q)install -m 644 include/glint/abi.h include/glint/guest.h $(D)$(GUEST_INCLUDEDIR)/glint/
 	$(Q)install -m 644 examples/guests/hello.c $(D)$(EXAMPLEDIR)/hello-guest.c
 	$(Q)install -m 644 examples/demo.c $(D)$(EXAMPLEDIR)/demo-host.c
-	$(Q)sed $(PC_SED) pkgconfig/glint.pc.in >$(D)$(PKGCONFIGDIR)/glint.pc
-	$(Q)sed $(PC_SED) pkgconfig/glint-guest.pc.in >$(D)$(PKGCONFIGDIR)/glint-guest.pc
-	$(Q)chmod 644 $(D)$(PKGCONFIGDIR)/glint.pc $(D)$(PKGCONFIGDIR)/glint-guest.pc
+	$(Q)install -d $(D)$(RT_INCLUDEDIR) $(D)$(LUA_INCLUDEDIR) $(D)$(GUESTDIR)
+	$(Q)install -m 644 $(RT_LIBA) $(D)$(LIBDIR)/
+	$(Q)install -m 644 $(RT_HEADERS) $(D)$(RT_INCLUDEDIR)/
+	$(Q)install -m 644 $(LUA_MULTIARCH) $(D)$(LUA_INCLUDEDIR)/
+	$(Q)install -m 644 $(LUA_GUEST) $(D)$(GUESTDIR)/
+	$(Q)install -m 644 examples/guests/lua-embed.c $(D)$(EXAMPLEDIR)/lua-embed-guest.c
+	$(Q)for p in $(PC_FILES); do sed $(PC_SED) pkgconfig/$$p.pc.in >$(D)$(PKGCONFIGDIR)/$$p.pc && \
+		chmod 644 $(D)$(PKGCONFIGDIR)/$$p.pc || exit 1; done
 
 # Removes exactly what install wrote, then the directories it made if they are now empty.
 uninstall:
@@ -361,8 +376,12 @@ uninstall:
 		$(D)$(INCLUDEDIR)/glint/guest.h $(GUEST_HEADERS:guest/include/%=$(D)$(GUEST_INCLUDEDIR)/%) \
 		$(D)$(GUEST_INCLUDEDIR)/glint/abi.h $(D)$(GUEST_INCLUDEDIR)/glint/guest.h \
 		$(D)$(EXAMPLEDIR)/hello-guest.c $(D)$(EXAMPLEDIR)/demo-host.c \
-		$(D)$(PKGCONFIGDIR)/glint.pc $(D)$(PKGCONFIGDIR)/glint-guest.pc
-	$(Q)for d in $(GUEST_INCLUDEDIR)/glint $(GUEST_INCLUDEDIR) $(INCLUDEDIR)/glint $(LIBDIR)/glint \
+		$(PC_FILES:%=$(D)$(PKGCONFIGDIR)/%.pc) $(D)$(LIBDIR)/libglint-rt.a \
+		$(addprefix $(D)$(RT_INCLUDEDIR)/,$(notdir $(RT_HEADERS))) \
+		$(D)$(LUA_INCLUDEDIR)/$(notdir $(LUA_MULTIARCH)) $(D)$(GUESTDIR)/$(notdir $(LUA_GUEST)) \
+		$(D)$(EXAMPLEDIR)/lua-embed-guest.c
+	$(Q)for d in $(GUEST_INCLUDEDIR)/glint $(GUEST_INCLUDEDIR) $(RT_INCLUDEDIR) $(LUA_INCLUDEDIR) \
+		$(GUESTDIR) $(INCLUDEDIR)/glint $(LIBDIR)/glint \
 		$(EXAMPLEDIR) $(DATADIR)/glint $(PKGCONFIGDIR); do \
 		[ ! -d "$(D)$$d" ] || rmdir --ignore-fail-on-non-empty "$(D)$$d"; done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Proves `make install` yields a usable SDK: builds a host program and a guest with only pkg-config
-# and the installed files, runs them, then checks DESTDIR staging and that `make uninstall`
-# removes everything.
+# Proves `make install` yields a usable SDK: builds a host program, a guest and a guest embedding
+# Lua with only pkg-config and the installed files, runs them, then checks DESTDIR staging and that
+# `make uninstall` removes everything.
 # Usage: scripts/install-test.sh [BUILD_DIR]   (default build; $MAKE is the make to use)
 # Running the guest needs /dev/kvm: without it that case is skipped loudly, or fails when
 # GLINT_REQUIRE_KVM=1.
@@ -58,6 +58,21 @@ try "link the guest" gcc -o "$T/hello.elf" "$T/g.o" $glibs
 try "guest headers are the installed guest libc" sh -c \
     "printf '#include <string.h>\n' | gcc $gcflags -E -x c - | grep -q '$P/include/glint/guest-include/string.h'"
 
+# A guest embedding Lua (the installed example), in one command with glint-lua.pc alone.
+try "pkg-config: glint-rt links libglint-rt with libglint-guest" sh -c \
+    'pkg-config --libs glint-rt | grep -q -- "-lglint-rt -lglint-guest"'
+try "pkg-config: glint-lua adds Debian's liblua5.4.a" sh -c \
+    'pkg-config --libs glint-lua | grep -q "liblua5.4.a"'
+# shellcheck disable=SC2046
+try "build the installed Lua-embedding example guest in one command" \
+    gcc -O2 -Wall -Wextra -Werror -o "$T/lua-embed.elf" "$P/share/glint/examples/lua-embed-guest.c" \
+    $(pkg-config --cflags --libs glint-lua)
+try "the Lua-embedding guest passes the guest ELF check" \
+    "$SRCDIR/scripts/check-guest-elf.sh" "$T/lua-embed.elf"
+try "lua.elf is installed under lib/glint/guests" test -f "$P/lib/glint/guests/lua.elf"
+try "glint-rt.pc names the guests directory" \
+    test "$(pkg-config --variable=guestdir glint-rt)" = "$P/lib/glint/guests"
+
 # A host program: the README's C example, with pkg-config alone.
 sed -n '/^## Use it from C/,/^```$/p' "$SRCDIR/README.md" | sed '1,/^```c$/d; /^```$/d' >"$T/host.c"
 try "README has a C example" grep -q 'int main' "$T/host.c"
@@ -80,6 +95,16 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         test "$("$T/host" "$T/hello.elf" 2>&1)" = hello
     try "installed demo runs the installed-SDK guest" "$T/demo" "$T/hello.elf"
     try "installed CLI runs the guest" test "$("$P/bin/glint" run "$T/hello.elf" Add 2 40)" = 42
+    sizes=(--heap 16M --stack 256K)
+    # The script prints, calls the guest's C function and returns through it.
+    try "the Lua-embedding guest runs a script that calls its C function" test \
+        "$("$P/bin/glint" run "${sizes[@]}" "$T/lua-embed.elf" Run \
+            'print("n=" .. #string.rep("ab", 3)) return shout("hello " .. math.max(2, 7))' 2>&1)" \
+        = "$(printf 'n=6\nHELLO 7!')"
+    try "the Lua-embedding guest has no file loaders" test \
+        "$("$P/bin/glint" run "${sizes[@]}" "$T/lua-embed.elf" Run 'return tostring(require)')" = nil
+    try "the installed lua.elf evaluates Lua" \
+        test "$("$P/bin/glint" run "${sizes[@]}" "$P/lib/glint/guests/lua.elf" Eval 'return 6 * 7')" = 42
 else
     echo "*** install-test: /dev/kvm not usable: SKIPPED running the installed SDK's programs ***"
     [ "${GLINT_REQUIRE_KVM:-0}" = 1 ] && bad "GLINT_REQUIRE_KVM=1 but /dev/kvm is not usable"
