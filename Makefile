@@ -299,7 +299,8 @@ check-vm: all $(VMT) $(WBT) $(HOSTT)
 	$(VM_ENV) $(HOSTT) --jobs=2
 
 bench: all $(BENCH)
-	$(BENCH) --guest $(BUILD)/guests/hello.elf --json $(BUILD)/bench.json --iters $(BENCH_ITERS)
+	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --json $(BUILD)/bench.json \
+		--iters $(BENCH_ITERS)
 
 fuzz:
 	@scripts/ensure-deps.sh fuzz

@@ -58,6 +58,7 @@ static void bench_core(const char *guest, int iters)
         row_new("image_load", "glint: read + validate ELF + build + init + snapshot");
     struct row *cold = row_new("cold_sandbox_first_call", "glint: sandbox from image + first Echo");
     struct row *warm = row_new("warm_call", "glint: Echo(\"hello\") on a warm sandbox");
+    floors.warm_echo = warm;
     struct row *host = row_new("host_call", "glint: call making one guest->host call");
     struct row *destroy =
         row_new("sandbox_destroy", "glint: destroy a sandbox (off the request path)");
@@ -161,12 +162,23 @@ static void bench_core(const char *guest, int iters)
     glint_host_fns_destroy(fns);
 }
 
+/* Is `name` one of the comma-separated groups in `list`? */
+static int group(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == 0))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *guest = "build/guests/hello.elf", *json = NULL;
     const char *iso_guest = "build/tests/guests/isolation.elf";
     const char *mem_guest = "build/tests/guests/stateful.elf";
-    int only_memory = 0;
+    const char *lua_guest = "build/guests/lua.elf", *lua = "lua5.4";
+    const char *only = "core,isolation,memory,lua";
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
@@ -175,8 +187,14 @@ int main(int argc, char **argv)
             iso_guest = argv[++i];
         else if (!strcmp(argv[i], "--memory-guest") && i + 1 < argc)
             mem_guest = argv[++i];
+        else if (!strcmp(argv[i], "--lua-guest") && i + 1 < argc)
+            lua_guest = argv[++i];
+        else if (!strcmp(argv[i], "--lua") && i + 1 < argc)
+            lua = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "--only-memory"))
-            only_memory = 1;
+            only = "memory";
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json = argv[++i];
         else if ((!strcmp(argv[i], "--iters") || !strcmp(argv[i], "--density")) && i + 1 < argc) {
@@ -188,18 +206,32 @@ int main(int argc, char **argv)
             *dst = (int)n;
         } else {
             fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
-                            "[--memory-guest ELF] [--only-memory] [--json FILE] [--iters N] "
-                            "[--density N]\n");
+                            "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
+                            "[--only core,isolation,memory,lua] [--only-memory] [--json FILE] "
+                            "[--iters N] [--density N]\n");
             return 2;
         }
     }
+    int core = group(only, "core"), isolation = group(only, "isolation");
+    int memory = group(only, "memory"), lua_rows = group(only, "lua");
+    size_t known = (size_t)(core + isolation + memory + lua_rows);
+    for (const char *p = only; (p = strchr(p, ',')); p++)
+        known--; /* one fewer comma than names: every name must be known */
+    if (!*only || known != 1)
+        die("--only wants a comma-separated list of core, isolation, memory, lua");
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
-    if (!only_memory) {
+    /* The lua rows are compared with warm_call (core) and pool_call_dirty_16 (pool). */
+    if (core || lua_rows)
         bench_core(guest, iters);
+    if (isolation || lua_rows)
+        bench_pool(iso_guest, iters);
+    if (isolation)
         bench_isolation(iso_guest, iters, density);
-    }
-    bench_memory(mem_guest, iters);
+    if (memory)
+        bench_memory(mem_guest, iters);
+    if (lua_rows)
+        bench_lua(lua_guest, lua, iters);
     report(json);
     return 0;
 }

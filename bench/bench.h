@@ -4,9 +4,12 @@
 
 #include "stats.h"
 
-/* Raw-KVM floor rows measured by bench_core, for other rows' ratios. */
+/* Raw-KVM floor rows measured by bench_core, for other rows' ratios; warm_echo (warm_call) and
+ * pool_dirty_16 (pool_call_dirty_16) are glint rows the Lua rows are compared with (NULL when
+ * not measured in this run). */
 struct floors {
     struct row *warm_call, *roundtrip, *page_copy, *create;
+    struct row *warm_echo, *pool_dirty_16;
 };
 extern struct floors floors;
 
@@ -15,6 +18,13 @@ void die_glint(const char *what, int rc);
 /* Per-request isolation: pooled calls, restore by heap size, calls/s,
  * interrupt latency, density. Needs bench_core's floors. */
 void bench_isolation(const char *guest, int iters, int density);
+
+/* The pool_call_dirty_* rows alone (bench_isolation's first part). */
+void bench_pool(const char *guest, int iters);
+
+/* Lua rows (lua.elf vs native lua, vs warm_call and pool_call_dirty_16); skipped with a message
+ * when guest (lua.elf) or the lua executable is missing. */
+void bench_lua(const char *guest, const char *lua, int iters);
 
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */

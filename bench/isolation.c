@@ -43,6 +43,8 @@ static void pooled_calls(glint_image *img, int iters)
         struct row *r =
             row_new(names[k], "glint: pool call (take, call, restore) dirtying N pages");
         row_floor(r, floors.warm_call, 1, dirty[k] * row_median(floors.page_copy), floor_names[k]);
+        if (dirty[k] == 16)
+            floors.pool_dirty_16 = r;
         for (int i = 0; i < iters + 50; i++) {
             glint_value a[] = {glint_u32(dirty[k]), glint_u64((uint64_t)i)}, ret;
             double t = now_us();
@@ -242,11 +244,15 @@ static void density(glint_image *img, int n)
     free(sbs);
 }
 
-void bench_isolation(const char *guest, int iters, int n_density)
+void bench_pool(const char *guest, int iters)
 {
     glint_image *big = load(guest, 4 << 20); /* room for 256 dirty heap pages */
     pooled_calls(big, iters);
     glint_image_destroy(big);
+}
+
+void bench_isolation(const char *guest, int iters, int n_density)
+{
     glint_image *img = load(guest, 128 << 10);
     restore_by_size(guest, iters);
     calls_per_second(img);
