@@ -116,9 +116,9 @@ const char *glint_guest_host_error_message(void);
  * "void()"). The host answers only for functions registered for this sandbox.
  */
 typedef struct glint_guest_host_sig {
-    uint8_t ret;                           /* GLINT_GUEST_VOID ... GLINT_GUEST_BYTES */
-    uint8_t nparams;                       /* <= GLINT_ABI_MAX_PARAMS */
-    uint8_t params[GLINT_ABI_MAX_PARAMS];  /* never GLINT_GUEST_VOID */
+    uint8_t ret;                             /* GLINT_GUEST_VOID ... GLINT_GUEST_BYTES */
+    uint8_t nparams;                         /* <= GLINT_ABI_MAX_PARAMS */
+    uint8_t params[GLINT_ABI_MAX_PARAMS];    /* never GLINT_GUEST_VOID */
     char text[8 + GLINT_ABI_MAX_PARAMS * 8]; /* the host's text, NUL-terminated */
 } glint_guest_host_sig;
 

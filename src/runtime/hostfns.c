@@ -101,7 +101,7 @@ int glint_host_fns_add(glint_host_fns *fns, const char *name, glint_type ret,
                            "host function name '%.80s' must be 1..%d characters of [A-Za-z0-9_.]",
                            name, GLINT_NAME_MAX);
     if (glint__host_fn_name_reserved(name, len))
-        return glint__fail(GLINT_EINVAL,
+        return glint__fail(glint__host_fns_find(fns, name, len) ? GLINT_EEXIST : GLINT_EINVAL,
                            "host function name '%s' is reserved (print and glint.* are built in)",
                            name);
     if ((unsigned)ret > GLINT_BYTES)

@@ -20,7 +20,8 @@ static void signature(lua_State *l, const char *name, glint_guest_host_sig *sig)
 /* Describe Lua value idx for glint_guest_host_convert. */
 static glint_guest_script_val describe(lua_State *l, int idx)
 {
-    glint_guest_script_val v = {.kind = GLINT_GUEST_SCRIPT_OTHER, .type_name = luaL_typename(l, idx)};
+    glint_guest_script_val v = {.kind = GLINT_GUEST_SCRIPT_OTHER,
+                                .type_name = luaL_typename(l, idx)};
     switch (lua_type(l, idx)) {
     case LUA_TNUMBER:
         if (lua_isinteger(l, idx)) {
@@ -90,8 +91,8 @@ static int call(lua_State *l)
     signature(l, name, &sig);
     int nargs = lua_gettop(l) - 1;
     if (nargs != sig.nparams)
-        return luaL_error(l, "glint.call: %s expects %d argument%s (%s), got %d", name,
-                          sig.nparams, sig.nparams == 1 ? "" : "s", sig.text, nargs);
+        return luaL_error(l, "glint.call: %s expects %d argument%s (%s), got %d", name, sig.nparams,
+                          sig.nparams == 1 ? "" : "s", sig.text, nargs);
     glint_guest_val args[GLINT_ABI_MAX_PARAMS];
     for (int i = 0; i < nargs; i++) {
         glint_guest_script_val v = describe(l, i + 2);
