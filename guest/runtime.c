@@ -122,6 +122,13 @@ const char *glint_guest_host_error_message(void)
     return host_error;
 }
 
+/* For guest/hostsig.c: set the message glint_guest_host_error_message() returns. */
+void glint__set_host_error(const char *msg);
+void glint__set_host_error(const char *msg)
+{
+    snprintf(host_error, sizeof host_error, "%s", msg);
+}
+
 static glint__cval to_cval(const glint_guest_val *v)
 {
     glint__cval c = {.type = v->type, .bits = v->u64};

@@ -224,12 +224,14 @@ typedef void (*glint_print_fn)(void *user, const char *text, size_t len);
 
 typedef struct glint_host_fns glint_host_fns;
 
-/* A registry holding only `print(string) -> void`, which by default writes the
- * text to stdout. Not thread-safe while being modified; images copy it. */
+/* A registry holding only the built-ins: `print(string) -> void`, which by
+ * default writes the text to stdout, and `glint.signature(string) -> string`
+ * (docs/abi.md). Not thread-safe while being modified; images copy it. */
 GLINT_API int glint_host_fns_create(glint_host_fns **out);
 GLINT_API void glint_host_fns_destroy(glint_host_fns *fns); /* NULL ok */
 
-/* Add a function. Names: 1..GLINT_NAME_MAX bytes of [A-Za-z0-9_.]. */
+/* Add a function. Names: 1..GLINT_NAME_MAX bytes of [A-Za-z0-9_.]; `print` and
+ * names starting `glint.` are reserved (GLINT_EEXIST for a built-in, else GLINT_EINVAL). */
 GLINT_API int glint_host_fns_add(glint_host_fns *fns, const char *name, glint_type ret,
                                  const glint_type *params, size_t nparams, glint_host_fn fn,
                                  void *user);

@@ -109,6 +109,60 @@ int glint_guest_host_call(const char *name, uint8_t ret_type, glint_guest_val *r
                           const glint_guest_val *args);
 const char *glint_guest_host_error_message(void);
 
+/*
+ * Host function signatures, for script runtimes (glint.call): a guest does not know the
+ * signature of a host function, so it asks the host's built-in glint.signature(string) -> string,
+ * whose reply is "ret(param,param,...)" in the type names of docs/abi.md ("i64(i32,string)",
+ * "void()"). The host answers only for functions registered for this sandbox.
+ */
+typedef struct glint_guest_host_sig {
+    uint8_t ret;                             /* GLINT_GUEST_VOID ... GLINT_GUEST_BYTES */
+    uint8_t nparams;                         /* <= GLINT_ABI_MAX_PARAMS */
+    uint8_t params[GLINT_ABI_MAX_PARAMS];    /* never GLINT_GUEST_VOID */
+    char text[8 + GLINT_ABI_MAX_PARAMS * 8]; /* the host's text, NUL-terminated */
+} glint_guest_host_sig;
+
+/* Parse the text form (len bytes, not necessarily NUL-terminated) strictly: known type names,
+ * no void parameter, at most GLINT_ABI_MAX_PARAMS, no spaces or trailing bytes. Returns 0, or -1
+ * if the text is malformed. */
+int glint_guest_host_sig_parse(const char *text, size_t len, glint_guest_host_sig *out);
+
+/* Fetch (through glint.signature), parse and cache the signature of host function `name`.
+ * Returns 0; or -1 with the reason in glint_guest_host_error_message() (the host's message,
+ * e.g. no such function, or a malformed reply); -2 if name is not a valid function name. A few
+ * entries are cached per call; the cache lives in guest memory, so a restore empties it. */
+int glint_guest_host_signature(const char *name, glint_guest_host_sig *out);
+
+/* Name of a value type ("i32", "string", ...; "?" if unknown). */
+const char *glint_guest_type_name(uint8_t type);
+
+/* A script value, described for conversion to a host function parameter. */
+#define GLINT_GUEST_SCRIPT_INT    1 /* i: an integer (Lua integer) */
+#define GLINT_GUEST_SCRIPT_FLOAT  2 /* f: a floating-point number (Lua float, any JS number) */
+#define GLINT_GUEST_SCRIPT_STRING 3 /* s, len: a string (any bytes) */
+#define GLINT_GUEST_SCRIPT_BOOL   4 /* b */
+#define GLINT_GUEST_SCRIPT_OTHER  5 /* anything else (nil, table, function, ...) */
+typedef struct glint_guest_script_val {
+    int kind;              /* GLINT_GUEST_SCRIPT_* */
+    const char *type_name; /* the script's name of its type, for messages ("table") */
+    int64_t i;
+    double f;
+    const char *s;
+    size_t len;
+    bool b;
+} glint_guest_script_val;
+
+/*
+ * Convert a script value to a value of `type` (a parameter type): integers to i32/u32/i64/u64
+ * with a range check, integer-valued finite floats to those too, integers and floats to f32/f64
+ * (a finite float beyond the f32 range is refused), strings to string (valid UTF-8 without NUL)
+ * or bytes, booleans to bool; nothing else. out->str/bytes point at in->s. Returns 0, or -1
+ * with a message such as "expects i32, got string" or "expects u32, -1 is out of range" in
+ * why (n bytes, NUL-terminated), for the runtime to prefix with the function's name.
+ */
+int glint_guest_host_convert(uint8_t type, const glint_guest_script_val *in, glint_guest_val *out,
+                             char *why, size_t n);
+
 /* Value constructors. */
 static inline glint_guest_val glint_guest_val_i32(int32_t v)
 {

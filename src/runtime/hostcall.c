@@ -71,6 +71,22 @@ static void reply_value(glint_sandbox *sb, const char *name, glint_type type, co
     write_reply(sb, (uint8_t)type, 0, &c);
 }
 
+/* glint.signature(name): the text form of the signature of `name` in this sandbox's registry,
+ * or an error reply naming it (only names the guest could call anyway are revealed). */
+static void reply_signature(glint_sandbox *sb, const char *name, size_t len)
+{
+    const struct glint__host_fn *target = glint__host_fns_find(sb->fns, name, len);
+    if (!target) {
+        reply_error(sb, "no host function '%.*s' is registered for this sandbox",
+                    (int)(len > GLINT_NAME_MAX ? GLINT_NAME_MAX : len), name);
+        return;
+    }
+    char text[GLINT__SIG_TEXT_MAX];
+    glint__host_fn_signature_text(target, text, sizeof text);
+    glint_value v = glint_string(text);
+    reply_value(sb, "glint.signature", GLINT_STRING, &v);
+}
+
 /* Free a string/bytes result handed over with GLINT_VALUE_FREE, whatever
  * became of the call (see glint.h). */
 static void free_result(glint_value *r)
@@ -117,10 +133,14 @@ int glint__handle_hostcall(glint_sandbox *sb)
         reply_error(sb, "host function '%s' has signature %s, called as %s", fn->name, want, got);
         return 0;
     }
-    if (!fn->fn) { /* built-in print */
+    if (fn->builtin == GLINT__BUILTIN_PRINT) {
         if (sb->fns->print)
             sb->fns->print(sb->fns->print_user, args[0].as.str.ptr, args[0].as.str.len);
         reply_value(sb, fn->name, GLINT_VOID, NULL);
+        return 0;
+    }
+    if (fn->builtin == GLINT__BUILTIN_SIGNATURE) {
+        reply_signature(sb, args[0].as.str.ptr, args[0].as.str.len);
         return 0;
     }
     glint_value r;

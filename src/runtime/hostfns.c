@@ -36,11 +36,20 @@ int glint_host_fns_create(glint_host_fns **out)
     glint_host_fns *fns = calloc(1, sizeof *fns);
     if (!fns)
         return glint__fail(GLINT_ENOMEM, "out of memory");
-    struct glint__host_fn print = {.name = "print", .ret = GLINT_VOID, .nparams = 1};
+    struct glint__host_fn print = {
+        .name = "print", .ret = GLINT_VOID, .nparams = 1, .builtin = GLINT__BUILTIN_PRINT};
     print.params[0] = GLINT_STRING;
+    struct glint__host_fn sig = {.name = "glint.signature",
+                                 .ret = GLINT_STRING,
+                                 .nparams = 1,
+                                 .builtin = GLINT__BUILTIN_SIGNATURE};
+    sig.params[0] = GLINT_STRING;
     fns->print = print_stdout;
     int rc = add_entry(fns, &print);
+    if (!rc)
+        rc = add_entry(fns, &sig);
     if (rc) {
+        free(fns->fns);
         free(fns);
         return rc;
     }
@@ -65,6 +74,22 @@ const struct glint__host_fn *glint__host_fns_find(const glint_host_fns *fns, con
     return NULL;
 }
 
+bool glint__host_fn_name_reserved(const char *name, size_t len)
+{
+    return (len == 5 && memcmp(name, "print", 5) == 0) ||
+           (len >= 6 && memcmp(name, "glint.", 6) == 0);
+}
+
+void glint__host_fn_signature_text(const struct glint__host_fn *fn, char *buf, size_t n)
+{
+    /* At most 7 + 1 + 16 * 7 + 1 + 1 bytes: fits GLINT__SIG_TEXT_MAX. */
+    size_t k = (size_t)snprintf(buf, n, "%s(", glint_type_name(fn->ret));
+    for (size_t i = 0; i < fn->nparams && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? "," : "", glint_type_name(fn->params[i]));
+    if (k < n)
+        snprintf(buf + k, n - k, ")");
+}
+
 int glint_host_fns_add(glint_host_fns *fns, const char *name, glint_type ret,
                        const glint_type *params, size_t nparams, glint_host_fn fn, void *user)
 {
@@ -75,6 +100,10 @@ int glint_host_fns_add(glint_host_fns *fns, const char *name, glint_type ret,
         return glint__fail(GLINT_EINVAL,
                            "host function name '%.80s' must be 1..%d characters of [A-Za-z0-9_.]",
                            name, GLINT_NAME_MAX);
+    if (glint__host_fn_name_reserved(name, len))
+        return glint__fail(glint__host_fns_find(fns, name, len) ? GLINT_EEXIST : GLINT_EINVAL,
+                           "host function name '%s' is reserved (print and glint.* are built in)",
+                           name);
     if ((unsigned)ret > GLINT_BYTES)
         return glint__fail(GLINT_EINVAL, "host function '%s': unknown return type %d", name,
                            (int)ret);

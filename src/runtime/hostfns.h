@@ -5,14 +5,33 @@
 #include "glint.h"
 #include "glint/abi.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct glint__host_fn {
     char name[GLINT_ABI_NAME_MAX];
     glint_type ret;
     size_t nparams;
     glint_type params[GLINT_MAX_PARAMS];
-    glint_host_fn fn; /* NULL for the built-in print */
+    glint_host_fn fn; /* NULL for the built-ins */
     void *user;
+    int builtin; /* GLINT__BUILTIN_* */
 };
+
+/* Built-in host functions, present in every registry (docs/abi.md). */
+enum {
+    GLINT__BUILTIN_NONE = 0,
+    GLINT__BUILTIN_PRINT,     /* print(string) -> void */
+    GLINT__BUILTIN_SIGNATURE, /* glint.signature(string) -> string */
+};
+
+/* Names an application may not register: the built-ins and everything starting "glint.". */
+bool glint__host_fn_name_reserved(const char *name, size_t len);
+
+/* Write the signature of fn in the text form of glint.signature, e.g. "i64(i32,string)"
+ * (docs/abi.md), NUL-terminated, into buf of n bytes (at least GLINT__SIG_TEXT_MAX). */
+#define GLINT__SIG_TEXT_MAX 192
+void glint__host_fn_signature_text(const struct glint__host_fn *fn, char *buf, size_t n);
 
 struct glint_host_fns {
     size_t count, cap;

@@ -13,6 +13,7 @@ typedef struct rt_file FILE;
 #include "utf8.h"
 
 int luaopen_cjson(lua_State *L);
+int luaopen_glint(lua_State *L); /* host.c: glint.call, glint.signature */
 
 static lua_State *L;
 static int json_ref = LUA_NOREF; /* the cjson module, in the registry */
@@ -67,6 +68,7 @@ static int open_state(lua_State *l)
         {LUA_TABLIBNAME, luaopen_table}, {LUA_IOLIBNAME, luaopen_io},
         {LUA_OSLIBNAME, luaopen_os},     {LUA_STRLIBNAME, luaopen_string},
         {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+        {"glint", luaopen_glint},
     };
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
         luaL_requiref(l, libs[i].name, libs[i].func, 1);
