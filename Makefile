@@ -279,6 +279,7 @@ check:
 		includes 'scripts/check-includes.sh' \
 		scripts 'scripts/selftest.sh' \
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
+		js 'scripts/js-conformance.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
