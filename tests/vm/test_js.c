@@ -105,11 +105,12 @@ Test(vm_js, script_errors_are_guest_errors_with_the_message)
 
 Test(vm_js, load_then_call_with_json)
 {
-    glint_value src = glint_string("function add(a, b) { return a + b }\n"
-                                   "function greet(t) { return {hello: t.name, n: t.list.length} }\n"
-                                   "function fail() { throw new TypeError('nope') }\n"
-                                   "function none() {}\n"
-                                   "var count = 0; function bump() { return ++count }");
+    glint_value src =
+        glint_string("function add(a, b) { return a + b }\n"
+                     "function greet(t) { return {hello: t.name, n: t.list.length} }\n"
+                     "function fail() { throw new TypeError('nope') }\n"
+                     "function none() {}\n"
+                     "var count = 0; function bump() { return ++count }");
     cr_assert_eq(glint_sandbox_call(sb, "Load", &src, 1, NULL), 0, "%s", glint_errmsg());
     cr_assert_str_eq(call("add", "[1, 2.5]"), "3.5");
     cr_assert_str_eq(call("add", "[\"a\", [1]]"), "\"a1\"");
@@ -142,12 +143,11 @@ Test(vm_js, files_processes_and_clock_fail_cleanly)
     const char *f = eval("var r = []; ['read', 'readline', 'load', 'require', 'quit'].forEach("
                          "function (n) { try { this[n]('x') } catch (e) { r.push(e.message) } });"
                          "r.join('|')");
-    cr_assert_str_eq(f,
-                     "read: files and modules cannot be loaded in a glint guest|"
-                     "readline: files and modules cannot be loaded in a glint guest|"
-                     "load: files and modules cannot be loaded in a glint guest|"
-                     "require: files and modules cannot be loaded in a glint guest|"
-                     "quit: a guest cannot exit");
+    cr_assert_str_eq(f, "read: files and modules cannot be loaded in a glint guest|"
+                        "readline: files and modules cannot be loaded in a glint guest|"
+                        "load: files and modules cannot be loaded in a glint guest|"
+                        "require: files and modules cannot be loaded in a glint guest|"
+                        "quit: a guest cannot exit");
     cr_assert_str_eq(eval("typeof process + typeof os + typeof File + typeof XMLHttpRequest"),
                      "undefinedundefinedundefinedundefined");
     cr_assert_str_eq(eval("Date.now() + ' ' + new Date().toISOString() + ' ' +"
