@@ -67,6 +67,7 @@ LIBSO := $(BUILD)/lib/libglint.so
 GUEST_LIBA := $(BUILD)/lib/libglint-guest.a
 RT_LIBA := $(BUILD)/lib/libglint-rt.a
 LUA_GUEST := $(BUILD)/guests/lua.elf
+JS_GUEST := $(BUILD)/guests/js.elf
 CLI := $(BUILD)/bin/glint
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
@@ -80,7 +81,7 @@ HOSTT := $(BUILD)/tests/hostile-tests
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(JS_GUEST) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 # `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
@@ -176,6 +177,23 @@ $(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest
 		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
 	$(Q)$(CHECK_GUEST)
 
+JS_LIBS := /usr/lib/x86_64-linux-gnu/libmujs.a
+JS_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/js/*.c))
+# mujs.h lives in /usr/include next to glibc's headers: only that file is copied to the guest's
+# include path (its <setjmp.h> is then libglint-rt's).
+JS_HEADER := $(BUILD)/js-include/mujs.h
+$(JS_HEADER): /usr/include/mujs.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(JS_OBJS): $(JS_HEADER)
+$(JS_OBJS): GUEST_CFLAGS += -isystem $(BUILD)/js-include -isystem guest/rt/include -Iguest/rt
+$(JS_GUEST): $(JS_OBJS) $(JS_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
+	$(call say,GUESTLD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(JS_OBJS) $(JS_LIBS) -Wl,--start-group $(RT_LIBA) \
+		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
+	$(Q)$(CHECK_GUEST)
+
 # Every guest link ends with scripts/check-guest-elf.sh: no syscall/sysenter, no PT_TLS (a
 # failing check deletes the ELF). The hostile test guests execute those instructions on purpose.
 CHECK_GUEST = scripts/check-guest-elf.sh $(if $(filter $(CHECK_GUEST_ALLOW),$(notdir $@)),--allow-syscall) $@ || { rm -f $@; exit 1; }
@@ -262,6 +280,7 @@ check:
 		includes 'scripts/check-includes.sh' \
 		scripts 'scripts/selftest.sh' \
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
+		js 'scripts/js-conformance.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

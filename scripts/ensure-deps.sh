@@ -47,12 +47,14 @@ find_missing() {
     [ -f /usr/lib/x86_64-linux-musl/libc.a ] || need+=(musl-dev)
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a ] || need+=(lua-cjson-dev)
+    [ -f /usr/lib/x86_64-linux-gnu/libmujs.a ] || need+=(libmujs-dev)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
         command -v clang-format >/dev/null || need+=(clang-format)
         command -v pkg-config >/dev/null || need+=(pkg-config)
         command -v lua5.4 >/dev/null || need+=(lua5.4) # scripts/lua-conformance.sh
+        command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose

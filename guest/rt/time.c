@@ -87,6 +87,34 @@ struct rt_tm *localtime_r(const long *t, struct rt_tm *tm)
     return gmtime_r(t, tm);
 }
 
+/* The non-reentrant forms share one result, as in glibc (MuJS's Date calls these). */
+static struct rt_tm shared_tm;
+
+struct rt_tm *gmtime(const long *t);
+struct rt_tm *gmtime(const long *t)
+{
+    return gmtime_r(t, &shared_tm);
+}
+
+struct rt_tm *localtime(const long *t);
+struct rt_tm *localtime(const long *t)
+{
+    return gmtime_r(t, &shared_tm);
+}
+
+/* The same clock as time(): the epoch (Date.now() is 0 in MuJS). No time zone. */
+struct rt_timeval {
+    long tv_sec, tv_usec;
+};
+int gettimeofday(struct rt_timeval *tv, void *tz);
+int gettimeofday(struct rt_timeval *tv, void *tz)
+{
+    (void)tz;
+    if (tv)
+        *tv = (struct rt_timeval){0, 0};
+    return 0;
+}
+
 long mktime(struct rt_tm *tm);
 long mktime(struct rt_tm *tm)
 {

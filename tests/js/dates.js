@@ -1,0 +1,12 @@
+var d = new Date(Date.UTC(2024, 1, 28, 23, 30, 15, 250));
+print(d.toISOString(), d.getTime(), d.getUTCDay(), d.getUTCDate(), d.getUTCMonth());
+d.setUTCDate(d.getUTCDate() + 1); print(d.toISOString());
+d.setUTCDate(d.getUTCDate() + 1); print(d.toISOString());
+var a = new Date('2000-01-01T00:00:00Z'), b = new Date('2024-12-25T12:00:00Z');
+print((b - a) / 86400000, Math.floor((b - a) / (365.25 * 86400000)));
+print(Date.parse('1970-01-02T00:00:00.000Z'), Date.UTC(1900, 0, 1), new Date(-1).toISOString());
+print(new Date(2020, 11, 31, 23, 59, 59).getFullYear(), new Date(0).getTimezoneOffset());
+print(JSON.stringify({when: new Date(86400000 * 366)}), isNaN(new Date('garbage').getTime()));
+var e = new Date(Date.UTC(1999, 11, 31)); e.setUTCMonth(e.getUTCMonth() + 2); print(e.toISOString());
+print(new Date(8.64e15).toISOString(), String(new Date(NaN)));
+print(new Date(Date.UTC(2021, 5, 15, 8, 5, 3)).toUTCString());

@@ -1,0 +1,14 @@
+var r = /(\d+)-(\d+)/g, s = 'a 10-20 b 3-4 c';
+var m;
+while ((m = r.exec(s)) !== null) print(m[0], m[1], m[2], m.index, r.lastIndex);
+print('x1y22z333'.replace(/\d+/g, function (d) { return '<' + d.length + '>'; }));
+print('John Smith'.replace(/(\w+)\s(\w+)/, '$2, $1'));
+print('a,b;;c  d'.split(/[,; ]+/));
+print(/^[a-z]+$/i.test('HeLLo'), /^\s*$/.test(' \t'), /a.c/.test('a\nc'));
+print('aaa'.match(/a*?/)[0].length, 'aaa'.match(/a/g).length);
+print(/(a)|(b)/.exec('b'));
+print(new RegExp('[.*+?^${}()|[\\]\\\\]', 'g').source);
+print('Ünïcödé'.replace(/[^\x00-\x7f]/g, '?'));
+print(/\bfoo\b/.test('a foo b'), /(?:ab)+/.exec('ababx')[0], /a(?=b)/.exec('ab')[0], /a(?!b)/.test('ab'));
+var re = /x/gim; print(re.global, re.ignoreCase, re.multiline, re.lastIndex, String(re));
+print('2024-01-31'.replace(/(\d{4})-(\d\d)-(\d\d)/, '$3/$2/$1'), 'abc'.search(/c/));

@@ -1,0 +1,14 @@
+var nums = [10, 9, 1, 100, 25, -3, 0, 7.5];
+print(nums.slice().sort());
+print(nums.slice().sort(function (a, b) { return a - b; }));
+print(nums.slice().sort(function (a, b) { return b - a; }));
+var people = [{n: 'bo', a: 30}, {n: 'al', a: 25}, {n: 'cy', a: 30}, {n: 'di', a: 25}];
+people.sort(function (x, y) { return x.a - y.a || (x.n < y.n ? -1 : x.n > y.n ? 1 : 0); });
+print(people.map(function (p) { return p.n + p.a; }).join(' '));
+print(['b', 'a', 'C', 'B'].sort(), ['b', undefined, 'a'].sort(), [3, 2, 1].reverse());
+var big = []; for (var i = 0; i < 500; i++) big.push((i * 7919) % 500);
+big.sort(function (a, b) { return a - b; });
+var ok = true; for (i = 0; i < 500; i++) if (big[i] !== i) ok = false; print(ok);
+print([1, 2, 3, 4, 5].filter(function (x) { return x % 2; }), [1, 2, 3].reduce(function (a, b) { return a + b; }, 10));
+print([1, 2, 3].indexOf(2), [1, 2, 3].some(function (x) { return x > 2; }), [1, 2, 3].every(function (x) { return x > 2; }));
+print([1, 2, 3, 4].splice(1, 2), [0].concat([1, [2]], 3), Array.isArray([]), [, , 1].length);

@@ -1,0 +1,11 @@
+var s = 'The quick brown fox';
+print(s.length, s.charAt(4), s.charCodeAt(0), s.indexOf('o'), s.lastIndexOf('o'), s.indexOf('zz'));
+print(s.slice(4, 9), s.slice(-3), s.substring(9, 4), typeof s.substr, s.toUpperCase(), s.toLowerCase());
+print(s.split(' ').reverse().join(' '), s.split('', 3), s.split(), 'a,b,,c'.split(','));
+print('  pad  '.trim() + '|', 'abc'.concat('def', 1), String.fromCharCode(72, 105, 0x263a));
+print('é'.length, 'é'.charCodeAt(0), '\u00e9' === 'é', 'naïve café'.toUpperCase());
+print('abc' < 'abd', 'B' < 'a', 'a'.localeCompare('b'), '10' < '9', 10 < 9);
+print(typeof escape, encodeURIComponent('a b/é?'), decodeURIComponent('%E2%98%BA'), encodeURI('http://x/a b'));
+print('x'.repeat === undefined, typeof ''.trim, 'abcabc'.replace('b', 'B'), 'tab\there');
+var u = '😀'; print(u.length, u.charCodeAt(0).toString(16), u.charCodeAt(1).toString(16));
+print(['a', 'b'].toString(), String([1, [2, [3]]]), String(null), String(undefined), String(true));
