@@ -41,7 +41,7 @@ static const char run_help_head[] =
     "\n"
     "Load GUEST.elf, call FUNCTION in a new sandbox with the ARGs converted to its\n"
     "parameter types, and print the result and a newline on stdout (a void result\n"
-    "prints nothing). Text the guest prints also goes to stdout.\n"
+    "or an empty string prints nothing). Text the guest prints also goes to stdout.\n"
     "\n"
     "Guest text (string results and what the guest prints) is written as exact\n"
     "bytes into a pipe or file. On a terminal, control characters other than\n"

@@ -151,6 +151,9 @@ int cli_print_value(const glint_value *v)
         rc = fputs(v->as.b ? "true" : "false", stdout);
         break;
     case GLINT_STRING:
+        if (v->as.str.len == 0)
+            return 0; /* like void: nothing, not an empty line (so `Eval 'print(1)'`
+                         prints what the native interpreter prints) */
         rc = cli_write_text(stdout, v->as.str.ptr, v->as.str.len, cli_stdout_escapes());
         break;
     case GLINT_BYTES: {

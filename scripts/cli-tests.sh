@@ -363,7 +363,7 @@ fi
 
 if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
     check "run Echo hello" 0 "hello" "$GLINT" run "$HELLO" Echo hello
-    check "run Echo ''" 0 "" "$GLINT" run "$HELLO" Echo ""
+    check "run Echo '' prints nothing (an empty string, like void)" 0 @empty "$GLINT" run "$HELLO" Echo ""
     check "run Echo 'two words'" 0 "two words" "$GLINT" run "$HELLO" Echo "two words"
     check "run Echo UTF-8" 0 "héllo wörld ✓" "$GLINT" run "$HELLO" Echo "héllo wörld ✓"
     check "run Echo -5 (operands after FUNCTION are not options)" 0 "-5" \

@@ -11,9 +11,10 @@ pass=0
 fail=0
 for f in tests/lua/*.lua; do
     src=$(cat "$f")
-    # glint run prints the result and a newline: "" for no results, so one extra empty line.
-    want=$(lua5.4 -e "$src" 2>&1; echo "")
-    got=$("$GLINT" run --heap 16M "$GUEST" Eval "$src" 2>&1)
+    # Byte-exact, trailing newlines included (the x keeps $(...) from stripping them); an
+    # empty result prints nothing, so the outputs must be identical.
+    want=$(lua5.4 -e "$src" 2>&1; echo x)
+    got=$("$GLINT" run --heap 16M "$GUEST" Eval "$src" 2>&1; echo x)
     if [ "$got" == "$want" ]; then
         pass=$((pass + 1))
     else
