@@ -435,8 +435,7 @@ static int load_image(const struct run_cmd *cmd, const glint_function_info *chec
     if (cmd->load_path) {
         glint_config used;
         glint_config_init(&used);
-        if (glint_image_config(*img, &used) == 0 &&
-            cmd->load_len > load_limit(used.input_size))
+        if (glint_image_config(*img, &used) == 0 && cmd->load_len > load_limit(used.input_size))
             return load_too_big(cmd, cmd->load_len, load_limit(used.input_size));
     }
     return CLI_OK;

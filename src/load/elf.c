@@ -93,10 +93,9 @@ static int check_default(const char *what, uint64_t v, uint64_t min, uint64_t ma
                            "guest ELF: defaults note: %s %llu is not a multiple of 4 KiB", what,
                            (unsigned long long)v);
     if (v < min || v > max)
-        return glint__fail(GLINT_EABI,
-                           "guest ELF: defaults note: %s %llu is out of range %llu..%llu bytes",
-                           what, (unsigned long long)v, (unsigned long long)min,
-                           (unsigned long long)max);
+        return glint__fail(
+            GLINT_EABI, "guest ELF: defaults note: %s %llu is out of range %llu..%llu bytes", what,
+            (unsigned long long)v, (unsigned long long)min, (unsigned long long)max);
     return 0;
 }
 

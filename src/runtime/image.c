@@ -24,9 +24,10 @@ int glint__image_new(const struct glint__elf *elf, const glint_config *c, glint_
     img->budget_ok = (elf->defaults.flags & GLINT_ABI_DEFAULTS_BUDGET) != 0;
     *out = img;
     if (img->budget && !img->budget_ok)
-        return glint__fail(GLINT_EINVAL, "config: budget %llu set, but the guest does not enforce "
-                                         "an instruction budget (only runtimes that declare it do, "
-                                         "such as lua.elf)",
+        return glint__fail(GLINT_EINVAL,
+                           "config: budget %llu set, but the guest does not enforce "
+                           "an instruction budget (only runtimes that declare it do, "
+                           "such as lua.elf)",
                            (unsigned long long)img->budget);
     return 0;
 }

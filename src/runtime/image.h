@@ -21,8 +21,8 @@ struct glint_image {
     struct glint__regions regions; /* the memory map (mem/regions.h) */
     uint32_t timeout_ms;
     glint_config config; /* as loaded, sizes resolved (glint_image_config) */
-    uint64_t budget;  /* default per-call instruction budget, 0 = none */
-    bool budget_ok;   /* the guest enforces budgets (its defaults note says so) */
+    uint64_t budget;     /* default per-call instruction budget, 0 = none */
+    bool budget_ok;      /* the guest enforces budgets (its defaults note says so) */
     uint64_t entry;
     glint_host_fns *fns;
     glint_exports *exports;
@@ -61,8 +61,8 @@ static inline struct glint__image_view glint__image_view(const glint_image *img)
 {
     struct glint__image_view v = {img->mem,        img->pages,   img->npages,       img->state,
                                   img->writable,   img->nonzero, img->bitmap_words, img->entry,
-                                  img->timeout_ms, img->fns,     img->exports,
-                                  img->budget,     img->budget_ok};
+                                  img->timeout_ms, img->fns,     img->exports,      img->budget,
+                                  img->budget_ok};
     return v;
 }
 

@@ -159,8 +159,7 @@ Test(vm_limits, short_scripts_under_the_budget_succeed_every_call)
 {
     cr_assert_eq(glint_sandbox_set_budget(sb, 100000), 0, "%s", glint_errmsg());
     for (int i = 0; i < 5; i++)
-        cr_assert_str_eq(eval("local s = 0 for i = 1, 5000 do s = s + i end return s"),
-                         "12502500");
+        cr_assert_str_eq(eval("local s = 0 for i = 1, 5000 do s = s + i end return s"), "12502500");
 }
 
 /* Neither pcall nor a coroutine escapes it: the hook ends the call without unwinding Lua. */
@@ -278,7 +277,8 @@ Test(vm_limits, deep_lua_recursion_is_a_script_error)
 {
     glint_failure f = eval_fails("local function f(n) return 1 + f(n + 1) end return f(1)",
                                  GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
-    cr_assert(vm_contains(f.message, "stack overflow") || vm_contains(f.message, "not enough memory"),
+    cr_assert(vm_contains(f.message, "stack overflow") ||
+                  vm_contains(f.message, "not enough memory"),
               "%s", f.message);
     cr_assert(!glint_sandbox_poisoned(sb));
     cr_assert_str_eq(eval("return 1 + 1"), "2");
