@@ -103,14 +103,23 @@ static void print_run_help(void)
     char r1[48], r2[48], r3[48], r4[48], r5[48];
     glint_config_init(&cfg);
     cli_size_text(cfg.max_image_memory, img, sizeof img);
-    cli_size_text(cfg.heap_size, heap, sizeof heap);
-    cli_size_text(cfg.stack_size, stack, sizeof stack);
-    cli_size_text(cfg.input_size, in, sizeof in);
-    cli_size_text(cfg.output_size, out, sizeof out);
+    /* glint_config_init leaves the sizes 0: the guest's declared default,
+     * else glint's (these). */
+    cli_size_text(128 << 10, heap, sizeof heap);
+    cli_size_text(64 << 10, stack, sizeof stack);
+    cli_size_text(16 << 10, in, sizeof in);
+    cli_size_text(16 << 10, out, sizeof out);
     fputs(run_help_head, stdout);
     printf("  --timeout-ms N        time limit in ms for the call and for the guest's init\n"
            "                        (default %" PRIu32 "; 0 = none)\n",
            cfg.timeout_ms);
+    printf("  --budget N            instruction budget of the call (default 0 = none): the\n"
+           "                        call fails (exit 1) once the guest has run N of its\n"
+           "                        instructions (Lua: VM instructions, checked every %d);\n"
+           "                        only for guests that enforce one (lua.elf)\n",
+           GLINT_BUDGET_STEP);
+    printf("Sizes default to what the guest declares (lua.elf: heap 16M, stack 256K,\n"
+           "input 64K), else to glint's defaults shown here:\n");
     printf("  --heap SIZE           guest heap (default %s; %s)\n", heap,
            range_text(GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX, r1, sizeof r1));
     printf("  --stack SIZE          guest stack (default %s; %s)\n", stack,

@@ -189,6 +189,7 @@ static bool guest_error(int err)
     case GLINT_EABORT:
     case GLINT_EFAULT:
     case GLINT_ETIMEDOUT:
+    case GLINT_EBUDGET:
     case GLINT_EPROTO:
     case GLINT_EPOISONED:
         return true;

@@ -84,6 +84,20 @@ static int set_timeout(glint_config *cfg, const char *value)
     return CLI_OK;
 }
 
+static int set_budget(glint_config *cfg, const char *value)
+{
+    char err[160], q[CLI_QUOTE_SHORT];
+    glint_value v;
+    void *storage;
+    if (parse_value(GLINT_U64, value, &v, &storage, err, sizeof err) != PARSE_OK) {
+        cli_error("run: --budget: '%s' is not a number of instructions (0..%" PRIu64 ")",
+                  cli_quote(value, q, sizeof q), UINT64_MAX);
+        return CLI_USAGE;
+    }
+    cfg->budget = v.as.u64;
+    return CLI_OK;
+}
+
 static int set_repeat(struct run_cmd *cmd, const char *value)
 {
     char err[160], q[CLI_QUOTE_SHORT];
@@ -125,7 +139,7 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         const char *eq = strchr(arg, '=');
         size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
         const struct size_option *so = NULL;
-        bool timeout = false, repeat = false, load = false;
+        bool timeout = false, repeat = false, load = false, budget = false;
         for (size_t k = 0; k < sizeof size_options / sizeof size_options[0]; k++) {
             if (strlen(size_options[k].name) == namelen &&
                 strncmp(arg, size_options[k].name, namelen) == 0)
@@ -138,7 +152,9 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
             repeat = true;
         if (so == NULL && namelen == strlen("--load") && strncmp(arg, "--load", namelen) == 0)
             load = true;
-        if (so == NULL && !timeout && !repeat && !load) {
+        if (so == NULL && namelen == strlen("--budget") && strncmp(arg, "--budget", namelen) == 0)
+            budget = true;
+        if (so == NULL && !timeout && !repeat && !load && !budget) {
             if (strncmp(arg, "--help=", 7) == 0)
                 cli_error("run: option --help takes no value");
             else
@@ -155,6 +171,7 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
             cli_error("run: option %s needs a value", timeout  ? "--timeout-ms"
                                                       : repeat ? "--repeat"
                                                       : load   ? "--load"
+                                                      : budget ? "--budget"
                                                                : so->name);
             return CLI_USAGE;
         }
@@ -164,6 +181,7 @@ static int parse_command_line(int argc, char **argv, struct run_cmd *cmd)
         }
         int rc = timeout  ? set_timeout(&cmd->cfg, value)
                  : repeat ? set_repeat(cmd, value)
+                 : budget ? set_budget(&cmd->cfg, value)
                           : set_size(&cmd->cfg, so, value);
         if (rc != CLI_OK)
             return rc;
@@ -275,6 +293,23 @@ static int parse_args(const struct run_cmd *cmd, const glint_function_info *fi, 
     return CLI_OK;
 }
 
+/* The longest --load text an input buffer of `size` bytes takes: the CALL
+ * message's header and the string's length word come first. */
+static uint64_t load_limit(uint64_t size)
+{
+    return size > 64 ? size - 64 : 0;
+}
+
+static int load_too_big(const struct run_cmd *cmd, uint64_t have, uint64_t limit)
+{
+    char fq[CLI_QUOTE_PATH], lim[32];
+    cli_error("run: --load: %s has %llu bytes; at most %s fit the input buffer (see "
+              "--input-size)",
+              cli_quote(cmd->load_path, fq, sizeof fq), (unsigned long long)have,
+              cli_size_text(limit, lim, sizeof lim));
+    return CLI_USAGE;
+}
+
 /* --load: the guest must export Load(string) -> void, and FILE must be a
  * regular file of valid UTF-8 that fits the input buffer. Reads it. */
 static int check_load(struct run_cmd *cmd, const glint_exports *ex)
@@ -295,8 +330,9 @@ static int check_load(struct run_cmd *cmd, const glint_exports *ex)
         return CLI_USAGE;
     }
     struct stat st;
-    /* The CALL message's header and the string's length word come first. */
-    uint64_t limit = cmd->cfg.input_size > 64 ? cmd->cfg.input_size - 64 : 0;
+    /* Without --input-size the guest's default applies: checked again once
+     * the image is loaded (load_image); here only the largest buffer. */
+    uint64_t limit = load_limit(cmd->cfg.input_size ? cmd->cfg.input_size : GLINT_BUFFER_SIZE_MAX);
     int status = CLI_OK;
     if (fstat(fd, &st) != 0) {
         cli_error("run: --load: cannot stat %s: %s", fq, strerror(errno));
@@ -305,11 +341,7 @@ static int check_load(struct run_cmd *cmd, const glint_exports *ex)
         cli_error("run: --load: %s is not a regular file", fq);
         status = CLI_USAGE;
     } else if ((uint64_t)st.st_size > limit) {
-        char lim[32];
-        cli_error("run: --load: %s has %lld bytes; at most %s fit the input buffer (see "
-                  "--input-size)",
-                  fq, (long long)st.st_size, cli_size_text(limit, lim, sizeof lim));
-        status = CLI_USAGE;
+        status = load_too_big(cmd, (uint64_t)st.st_size, limit);
     } else if (!(cmd->load_text = malloc((size_t)st.st_size + 1))) {
         cli_error("run: --load: out of memory");
         status = CLI_LOAD;
@@ -399,6 +431,12 @@ static int load_image(const struct run_cmd *cmd, const glint_function_info *chec
         cli_error("cannot load %s: the file changed while it was being loaded",
                   cli_quote(cmd->path, pq, sizeof pq));
         return CLI_LOAD;
+    }
+    if (cmd->load_path) {
+        glint_config used;
+        glint_config_init(&used);
+        if (glint_image_config(*img, &used) == 0 && cmd->load_len > load_limit(used.input_size))
+            return load_too_big(cmd, cmd->load_len, load_limit(used.input_size));
     }
     return CLI_OK;
 }

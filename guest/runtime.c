@@ -37,6 +37,7 @@ void glint__heap_corrupt(const char *what);
 
 static const struct glint_abi_boot *const boot = (const struct glint_abi_boot *)GLINT_ABI_BOOT_ADDR;
 static char error_text[512];
+static uint64_t budget_left = UINT64_MAX; /* of the running call; UINT64_MAX: none */
 static char host_error[256];
 
 static inline void exit_to_host(uint8_t port)
@@ -284,6 +285,23 @@ static void write_result(int rc, const glint_guest_val *ret)
         free((void *)(uintptr_t)ret->bytes);
 }
 
+uint64_t glint_guest_budget_left(void)
+{
+    return budget_left;
+}
+
+void glint_guest_budget_charge(uint64_t n)
+{
+    if (budget_left == UINT64_MAX)
+        return;
+    if (n < budget_left) {
+        budget_left -= n;
+        return;
+    }
+    budget_left = 0;
+    glint_guest_abort(GLINT_ABI_ABORT_BUDGET, "instruction budget spent");
+}
+
 /* Decode the CALL in the input buffer, run the function, write the result. */
 static void dispatch(void)
 {
@@ -316,11 +334,13 @@ static void dispatch(void)
         args[i] = from_cval(&m.vals[i]);
     }
     glint_guest_val ret = {.type = e->ret_type};
+    budget_left = boot->budget ? boot->budget : UINT64_MAX;
     int rc = ((glint_guest_fn)(uintptr_t)e->fn)(args, &ret);
     if (rc == 0 && ret.type != e->ret_type)
         rc = glint_guest_error(-1, "%s: returned a value of the wrong type", e->name);
     if (rc != 0 && !error_text[0])
         glint_guest_error(rc, "%s failed with code %d", e->name, rc);
+    budget_left = UINT64_MAX;
     write_result(rc, &ret);
 }
 

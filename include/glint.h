@@ -78,7 +78,8 @@ GLINT_API const char *glint_version_string(void);
     X(EPOISONED, -16, "sandbox is poisoned by an earlier failure")                                 \
     X(EBUSY, -17, "sandbox is already running a call")                                             \
     X(EEXIST, -18, "name already registered")                                                      \
-    X(EINTR, -19, "guest call interrupted")
+    X(EINTR, -19, "guest call interrupted")                                                        \
+    X(EBUDGET, -20, "guest call exceeded its instruction budget")
 
 enum glint_error {
 #define GLINT_ERROR_ENUM(name, value, text) GLINT_##name = (value),
@@ -243,6 +244,9 @@ GLINT_API int glint_host_fns_set_print(glint_host_fns *fns, glint_print_fn fn, v
 
 typedef struct glint_config {
     uint32_t struct_size; /* sizeof(glint_config), set by glint_config_init */
+    /* The four sizes: 0 (what glint_config_init sets) = the guest's declared
+     * default (GLINT_GUEST_DEFAULTS in its ELF), else glint's default below;
+     * any other value is the caller's and wins over the guest's. */
     uint64_t heap_size;   /* default 128 KiB; 4 KiB .. 256 MiB */
     uint64_t stack_size;  /* default 64 KiB; 8 KiB .. 64 MiB */
     uint64_t input_size;  /* default 16 KiB; 4 KiB .. 16 MiB */
@@ -263,8 +267,22 @@ typedef struct glint_config {
                                   run on that helper thread, under the
                                   filter: set false if they need more (files,
                                   sockets) or thread identity. */
+    uint64_t budget;           /* instruction budget per call, 0 (default)
+                                  = none; counted by the guest in its own
+                                  units (Lua: VM instructions, checked every
+                                  GLINT_BUDGET_STEP), so the same budget
+                                  gives the same outcome on every run. A
+                                  call that spends it fails with
+                                  GLINT_EBUDGET (GLINT_FAIL_BUDGET) and
+                                  poisons the sandbox. Only guests that
+                                  declare support (the Lua runtime) enforce
+                                  one: for any other guest a non-zero
+                                  budget fails the load with GLINT_EINVAL. */
 } glint_config;
-/* Sizes are first rounded up to 4 KiB, then checked against these ranges
+/* The Lua runtime checks the budget every this many VM instructions: a call
+ * runs at most budget + GLINT_BUDGET_STEP - 1 of them. */
+#define GLINT_BUDGET_STEP 1000
+/* Sizes (set, or the guest's) are first rounded up to 4 KiB, then checked against these ranges
  * (inclusive); out-of-range values fail with GLINT_EINVAL naming the field.
  * So heap_size 1 means 4 KiB, while stack_size 4 KiB is refused. */
 #define GLINT_HEAP_SIZE_MIN    (4ull << 10)
@@ -325,6 +343,11 @@ GLINT_API int glint_image_load_memory(const void *elf, size_t len, const glint_c
                                       const glint_host_fns *fns, glint_image **out);
 GLINT_API void glint_image_destroy(glint_image *img); /* NULL ok */
 GLINT_API const glint_exports *glint_image_exports(const glint_image *img);
+/* The configuration img was loaded with, sizes resolved (the caller's, else
+ * the guest's declared default, else glint's) and rounded. Initialise *out
+ * with glint_config_init first: only its struct_size bytes are written.
+ * GLINT_EINVAL for NULL or a bad struct_size. */
+GLINT_API int glint_image_config(const glint_image *img, glint_config *out);
 
 /* ---- sandboxes -------------------------------------------------------------
  * One VM with one vCPU. Use from one thread at a time. */
@@ -349,6 +372,11 @@ GLINT_API int glint_image_derive(glint_sandbox *sb, glint_image **out);
 /* Per-call timeout for this sandbox (0 = none); starts as the image's. */
 GLINT_API void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms);
 
+/* Instruction budget per call for this sandbox (0 = none; see
+ * glint_config.budget); starts as the image's. GLINT_EINVAL if sb is NULL,
+ * or budget is non-zero and the guest does not enforce budgets. */
+GLINT_API int glint_sandbox_set_budget(glint_sandbox *sb, uint64_t budget);
+
 /* Call guest function `name`. Argument types must match the signature
  * exactly. On success *ret holds the result (ret->type == declared type);
  * string/bytes results point into the sandbox and stay valid until its next
@@ -371,6 +399,7 @@ typedef enum glint_failure_kind {
     GLINT_FAIL_PROTOCOL,     /* malformed message or unexpected exit */
     GLINT_FAIL_HYPERVISOR,   /* KVM failed */
     GLINT_FAIL_INTERRUPTED,  /* glint_sandbox_interrupt() stopped the call */
+    GLINT_FAIL_BUDGET,       /* the call spent its instruction budget */
 } glint_failure_kind;
 
 typedef struct glint_failure {
@@ -388,7 +417,7 @@ typedef struct glint_failure {
  * succeeded). */
 GLINT_API void glint_sandbox_last_failure(const glint_sandbox *sb, glint_failure *out);
 
-/* True once an abort, fault, timeout, interrupt or protocol error has
+/* True once an abort, fault, timeout, interrupt, budget or protocol error has
  * poisoned it; every later call fails with GLINT_EPOISONED until restore. */
 GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
 

@@ -397,6 +397,23 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
         "$GLINT" run --timeout-ms 5000 --heap 1M --stack 128K --input-size 64K \
         --output-size=64K "$HELLO" Add 2 3
     check "run --timeout-ms=0 (no limit)" 0 "5" "$GLINT" run --timeout-ms=0 "$HELLO" Add 2 3
+    # lua.elf declares its sizes (heap 16M, stack 256K, input 64K): no flags needed.
+    LUA=$BUILD/guests/lua.elf
+    check "run lua.elf without size flags" 0 "200000" \
+        "$GLINT" run "$LUA" Eval 'local t = {} for i = 1, 200000 do t[i] = i end return #t'
+    check "run lua.elf --heap 1M overrides its default" 1 @empty \
+        "$GLINT" run --heap 1M "$LUA" Eval 'local t = {} for i = 1, 1e6 do t[i] = ("x"):rep(32) .. i end'
+    expect_grep "run lua.elf --heap 1M: not enough memory" "not enough memory" "$TMP/err"
+    check "run --budget: an infinite loop" 1 @empty \
+        "$GLINT" run --budget 100000 "$LUA" Eval 'while true do end'
+    expect_grep "run --budget: the budget kind" "budget: guest call exceeded its instruction budget of 100000" "$TMP/err"
+    check "run --budget: a short script" 0 "500500" \
+        "$GLINT" run --budget=100000 "$LUA" Eval 'local s = 0 for i = 1, 1000 do s = s + i end return s'
+    check "run --budget on a guest that does not enforce one" 2 @empty \
+        "$GLINT" run --budget 1000 "$HELLO" Add 2 3
+    expect_grep "run --budget on hello.elf: says why" "does not enforce an instruction budget" "$TMP/err"
+    check "run --budget x" 2 @empty "$GLINT" run --budget x "$HELLO" Add 2 3
+    check "run --budget without a value" 2 @empty "$GLINT" run --budget
     check "run --heap 4096" 0 "5" "$GLINT" run --heap 4096 "$HELLO" Add 2 3
     if [ -w /dev/full ]; then
         # shellcheck disable=SC2016

@@ -48,6 +48,38 @@ _Static_assert(offsetof(struct glint_abi_note, export_size) == 4, "note.export_s
 _Static_assert(offsetof(struct glint_abi_note, exports_addr) == 8, "note.exports_addr");
 _Static_assert(offsetof(struct glint_abi_note, exports_end) == 16, "note.exports_end");
 
+/*
+ * The defaults note (optional, at most one; name GLINT_ABI_NOTE_NAME, type
+ * GLINT_ABI_NOTE_DEFAULTS_TYPE): OUT, written by the guest build
+ * (GLINT_GUEST_DEFAULTS in guest.h), read by the host from the file and
+ * validated as hostile input. Sizes the guest needs by default: a size the
+ * caller's config leaves 0 takes the guest's value, else glint's default.
+ * Each size is 0 (no preference) or a multiple of GLINT_ABI_PAGE_SIZE in the
+ * config field's range (GLINT_*_SIZE_MIN..MAX in glint.h). Added without a
+ * version bump: an older host ignores notes of other types, and a guest
+ * without the note is as before.
+ */
+#define GLINT_ABI_NOTE_DEFAULTS_TYPE 0x676c6e32u /* "gln2" */
+/* flags: the guest enforces glint_abi_boot.budget (the host refuses a budget
+ * for a guest without it rather than ignore it silently). */
+#define GLINT_ABI_DEFAULTS_BUDGET 1u
+#define GLINT_ABI_DEFAULTS_FLAGS  GLINT_ABI_DEFAULTS_BUDGET /* every defined flag */
+struct glint_abi_defaults {
+    uint64_t heap_size;   /* OUT: 0 or bytes */
+    uint64_t stack_size;  /* OUT: 0 or bytes */
+    uint64_t input_size;  /* OUT: 0 or bytes */
+    uint64_t output_size; /* OUT: 0 or bytes */
+    uint32_t flags;       /* OUT: GLINT_ABI_DEFAULTS_* */
+    uint32_t reserved;    /* OUT: zero */
+};
+_Static_assert(sizeof(struct glint_abi_defaults) == 40, "defaults size");
+_Static_assert(offsetof(struct glint_abi_defaults, heap_size) == 0, "defaults.heap_size");
+_Static_assert(offsetof(struct glint_abi_defaults, stack_size) == 8, "defaults.stack_size");
+_Static_assert(offsetof(struct glint_abi_defaults, input_size) == 16, "defaults.input_size");
+_Static_assert(offsetof(struct glint_abi_defaults, output_size) == 24, "defaults.output_size");
+_Static_assert(offsetof(struct glint_abi_defaults, flags) == 32, "defaults.flags");
+_Static_assert(offsetof(struct glint_abi_defaults, reserved) == 36, "defaults.reserved");
+
 /* ---- guest memory map (guest physical == guest virtual) ---------------- */
 
 #define GLINT_ABI_PAGE_SIZE      0x1000u
@@ -115,9 +147,15 @@ struct glint_abi_boot {
     uint64_t output_size; /* IN: output buffer bytes */
     uint64_t memory_size; /* IN: end of guest memory */
     uint64_t seed;        /* IN: random per image, for guest hash seeds */
+    uint64_t budget;      /* IN: the running call's instruction budget, 0 = none;
+                             written by the host before a call (only for a guest
+                             whose defaults note sets GLINT_ABI_DEFAULTS_BUDGET;
+                             else always 0). Units are the guest's (Lua: VM
+                             instructions). Added at the end without a version
+                             bump: an older host leaves it 0 (no budget). */
 };
 #define GLINT_ABI_BOOT_MAGIC 0x746e6c67u /* "glnt" */
-_Static_assert(sizeof(struct glint_abi_boot) == 88, "boot size");
+_Static_assert(sizeof(struct glint_abi_boot) == 96, "boot size");
 _Static_assert(offsetof(struct glint_abi_boot, magic) == 0, "boot.magic");
 _Static_assert(offsetof(struct glint_abi_boot, abi_version) == 4, "boot.abi_version");
 _Static_assert(offsetof(struct glint_abi_boot, heap_addr) == 8, "boot.heap_addr");
@@ -130,6 +168,12 @@ _Static_assert(offsetof(struct glint_abi_boot, output_addr) == 56, "boot.output_
 _Static_assert(offsetof(struct glint_abi_boot, output_size) == 64, "boot.output_size");
 _Static_assert(offsetof(struct glint_abi_boot, memory_size) == 72, "boot.memory_size");
 _Static_assert(offsetof(struct glint_abi_boot, seed) == 80, "boot.seed");
+_Static_assert(offsetof(struct glint_abi_boot, budget) == 88, "boot.budget");
+
+/* The ABORT code a guest sends when the call's budget is spent: the host
+ * reports GLINT_FAIL_BUDGET / GLINT_EBUDGET instead of an abort. A guest can
+ * only fail (and poison) its own call with it, as with any abort. */
+#define GLINT_ABI_ABORT_BUDGET (-0x62756467) /* -"budg" */
 
 /* ---- exits: `out %al, $port` from CPL3 ------------------------------------ */
 

@@ -81,6 +81,41 @@ typedef int (*glint_guest_fn)(const glint_guest_val *args, glint_guest_val *ret)
             .params = {__VA_ARGS__},                                                               \
     }
 
+/*
+ * Optional, at most once per guest: the sizes it needs by default and what it
+ * supports, in an ELF note the host reads before loading:
+ *   GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 256 << 10);
+ * Fields are those of struct glint_abi_defaults (abi.h): heap_size,
+ * stack_size, input_size, output_size (0 or a multiple of 4 KiB within the
+ * ranges of glint.h: a bad value makes the host refuse the ELF), and flags
+ * (GLINT_GUEST_BUDGET: the guest enforces glint_guest_budget_*). A size the
+ * host's config sets wins; one it leaves 0 takes the guest's.
+ */
+#define GLINT_GUEST_BUDGET GLINT_ABI_DEFAULTS_BUDGET
+#define GLINT_GUEST_DEFAULTS(...)                                                                  \
+    static const struct __attribute__((packed)) {                                                  \
+        uint32_t namesz, descsz, type;                                                             \
+        char name[8];                                                                              \
+        struct glint_abi_defaults desc;                                                            \
+    } glint_guest__defaults __attribute__((used, section(".note.glint"), aligned(4))) = {          \
+        .namesz = sizeof GLINT_ABI_NOTE_NAME,                                                      \
+        .descsz = sizeof(struct glint_abi_defaults),                                               \
+        .type = GLINT_ABI_NOTE_DEFAULTS_TYPE,                                                      \
+        .name = GLINT_ABI_NOTE_NAME,                                                               \
+        .desc = {__VA_ARGS__},                                                                     \
+    }
+
+/*
+ * The running call's instruction budget (host: glint_config.budget,
+ * glint_sandbox_set_budget), for guests that declare GLINT_GUEST_BUDGET.
+ * glint_guest_budget_left() is what remains (UINT64_MAX: no budget), for
+ * cooperative use by C guests. glint_guest_budget_charge(n) spends n units;
+ * once the budget is spent it ends the call at once (it does not return):
+ * the host reports GLINT_FAIL_BUDGET. Without a budget it does nothing.
+ */
+uint64_t glint_guest_budget_left(void);
+void glint_guest_budget_charge(uint64_t n);
+
 /* Optional: defined by the guest, runs once when the image is built, before
  * the memory snapshot. Return 0, or glint_guest_error(...) to fail image creation. */
 int glint_guest_init(void);

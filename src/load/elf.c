@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glint.h"
 #include "ident.h"
 #include "runtime/error.h"
 
@@ -82,6 +83,52 @@ static int add_load(struct glint__elf *out, const Elf64_Phdr *ph, unsigned idx, 
     return 0;
 }
 
+/* One size of the defaults note: 0, or a page multiple in [min, max]. */
+static int check_default(const char *what, uint64_t v, uint64_t min, uint64_t max)
+{
+    if (v == 0)
+        return 0;
+    if (v % PAGE)
+        return glint__fail(GLINT_EABI,
+                           "guest ELF: defaults note: %s %llu is not a multiple of 4 KiB", what,
+                           (unsigned long long)v);
+    if (v < min || v > max)
+        return glint__fail(
+            GLINT_EABI, "guest ELF: defaults note: %s %llu is out of range %llu..%llu bytes", what,
+            (unsigned long long)v, (unsigned long long)min, (unsigned long long)max);
+    return 0;
+}
+
+/* The optional defaults note's descriptor (n bytes at p), into out->defaults. */
+static int take_defaults(struct glint__elf *out, const uint8_t *p, uint32_t n, int *found)
+{
+    if (*found & 2)
+        return glint__fail(GLINT_EABI, "guest ELF: more than one glint defaults note");
+    if (n != sizeof(struct glint_abi_defaults))
+        return glint__fail(GLINT_EABI, "guest ELF: glint defaults note has size %u, want %zu", n,
+                           sizeof(struct glint_abi_defaults));
+    struct glint_abi_defaults d;
+    memcpy(&d, p, sizeof d);
+    int rc;
+    if ((rc = check_default("heap_size", d.heap_size, GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX)) ||
+        (rc = check_default("stack_size", d.stack_size, GLINT_STACK_SIZE_MIN,
+                            GLINT_STACK_SIZE_MAX)) ||
+        (rc = check_default("input_size", d.input_size, GLINT_BUFFER_SIZE_MIN,
+                            GLINT_BUFFER_SIZE_MAX)) ||
+        (rc = check_default("output_size", d.output_size, GLINT_BUFFER_SIZE_MIN,
+                            GLINT_BUFFER_SIZE_MAX)))
+        return rc;
+    if (d.flags & ~GLINT_ABI_DEFAULTS_FLAGS)
+        return glint__fail(GLINT_EABI, "guest ELF: defaults note has unknown flags 0x%x",
+                           d.flags & ~GLINT_ABI_DEFAULTS_FLAGS);
+    if (d.reserved)
+        return glint__fail(GLINT_EABI, "guest ELF: defaults note reserved field not zero");
+    out->defaults = d;
+    *found |= 2;
+    return 0;
+}
+
+/* *found: bit 0 the ABI note, bit 1 the defaults note. */
 static int find_note(struct glint__elf *out, const uint8_t *b, const Elf64_Phdr *ph, size_t len,
                      int *found)
 {
@@ -99,14 +146,20 @@ static int find_note(struct glint__elf *out, const uint8_t *b, const Elf64_Phdr 
         const char *name = (const char *)b + pos;
         if (nh.n_namesz == sizeof GLINT_ABI_NOTE_NAME &&
             memcmp(name, GLINT_ABI_NOTE_NAME, sizeof GLINT_ABI_NOTE_NAME) == 0 &&
-            nh.n_type == GLINT_ABI_NOTE_TYPE) {
-            if (*found)
+            nh.n_type == GLINT_ABI_NOTE_DEFAULTS_TYPE) {
+            int rc = take_defaults(out, b + pos + namesz, nh.n_descsz, found);
+            if (rc)
+                return rc;
+        } else if (nh.n_namesz == sizeof GLINT_ABI_NOTE_NAME &&
+                   memcmp(name, GLINT_ABI_NOTE_NAME, sizeof GLINT_ABI_NOTE_NAME) == 0 &&
+                   nh.n_type == GLINT_ABI_NOTE_TYPE) {
+            if (*found & 1)
                 return glint__fail(GLINT_EABI, "guest ELF: more than one glint ABI note");
             if (nh.n_descsz != sizeof(struct glint_abi_note))
                 return glint__fail(GLINT_EABI, "guest ELF: glint ABI note has size %u, want %zu",
                                    nh.n_descsz, sizeof(struct glint_abi_note));
             memcpy(&out->note, b + pos + namesz, sizeof out->note);
-            *found = 1;
+            *found |= 1;
         }
         pos += namesz + descsz;
     }
@@ -279,7 +332,7 @@ static int check_entry(struct glint__elf *out, uint64_t entry)
 /* The glint note was found and names this host's ABI version. */
 static int check_abi_version(const struct glint__elf *out, int have_note)
 {
-    if (!have_note)
+    if (!(have_note & 1))
         return glint__fail(GLINT_EABI,
                            "guest ELF: no glint ABI note (not built with libglint-guest?)");
     if (out->note.abi_version != GLINT_ABI_VERSION)

@@ -13,12 +13,9 @@
 /* sizeof(glint_config) in 0.1.0: the fields before max_image_memory. */
 #define CONFIG_V0_SIZE offsetof(glint_config, max_image_memory)
 
+/* What glint_config_init sets: the sizes 0, "not set by the caller". */
 static const glint_config config_defaults = {
     .struct_size = sizeof(glint_config),
-    .heap_size = 128 * KiB,
-    .stack_size = 64 * KiB,
-    .input_size = 16 * KiB,
-    .output_size = 16 * KiB,
     .timeout_ms = 1000,
     .max_image_memory = 16 * MiB,
     .confine_init = true,
@@ -70,8 +67,31 @@ static int check_size(const char *what, uint64_t *v, uint64_t min, uint64_t max)
     return 0;
 }
 
+/* glint's own sizes, for those neither the caller nor the guest set. */
+static const struct glint_abi_defaults glint_sizes = {
+    .heap_size = 128 * KiB,
+    .stack_size = 64 * KiB,
+    .input_size = 16 * KiB,
+    .output_size = 16 * KiB,
+};
+
+static void fill(uint64_t *v, uint64_t guest, uint64_t glint)
+{
+    if (*v == 0)
+        *v = guest ? guest : glint;
+}
+
 int glint__config_read(const glint_config *cfg, glint_config *out)
 {
+    return glint__config_resolve(cfg, NULL, out);
+}
+
+int glint__config_resolve(const glint_config *cfg, const struct glint_abi_defaults *g,
+                          glint_config *out)
+{
+    static const struct glint_abi_defaults none;
+    if (!g)
+        g = &none;
     glint_config_init(out);
     if (cfg) {
         int rc = glint__struct_size_check("config", cfg->struct_size, CONFIG_V0_SIZE, sizeof *out);
@@ -81,6 +101,10 @@ int glint__config_read(const glint_config *cfg, glint_config *out)
         memcpy(out, cfg, cfg->struct_size);
         out->struct_size = sizeof *out;
     }
+    fill(&out->heap_size, g->heap_size, glint_sizes.heap_size);
+    fill(&out->stack_size, g->stack_size, glint_sizes.stack_size);
+    fill(&out->input_size, g->input_size, glint_sizes.input_size);
+    fill(&out->output_size, g->output_size, glint_sizes.output_size);
     int rc;
     if ((rc = check_size("heap_size", &out->heap_size, GLINT_HEAP_SIZE_MIN, GLINT_HEAP_SIZE_MAX)) ||
         (rc = check_size("stack_size", &out->stack_size, GLINT_STACK_SIZE_MIN,

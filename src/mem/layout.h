@@ -25,6 +25,12 @@ struct glint__layout {
  * the offending field. */
 int glint__config_read(const glint_config *cfg, glint_config *out);
 
+/* The same, for a guest that declared defaults g (NULL: none): a size the
+ * caller left 0 takes g's (when non-zero), else glint's default. The
+ * precedence is: caller's field > guest's declared default > glint's. */
+int glint__config_resolve(const glint_config *cfg, const struct glint_abi_defaults *g,
+                          glint_config *out);
+
 /* Initialise a caller's versioned struct of `size` bytes: copy the first
  * min(size, full) bytes of `defaults` (a full struct whose first field is
  * uint32_t struct_size) and set struct_size to that count. Writes nothing

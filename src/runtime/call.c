@@ -73,6 +73,18 @@ static int check_args(glint_sandbox *sb, const struct glint__export *e, const gl
     return 0;
 }
 
+/* The call's budget into the boot page, if it differs from what is there
+ * (restore puts the image's value back: the page is accounted first). */
+static void write_budget(glint_sandbox *sb)
+{
+    uint64_t at = GLINT_ABI_BOOT_ADDR + offsetof(struct glint_abi_boot, budget), cur;
+    memcpy(&cur, sb->mem + at, sizeof cur);
+    if (cur == sb->budget)
+        return;
+    glint__mark_host_dirty(sb, at, sizeof cur);
+    memcpy(sb->mem + at, &sb->budget, sizeof cur);
+}
+
 /* Write the CALL message (size bytes, checked to fit) into the input buffer. */
 static int write_args(glint_sandbox *sb, size_t index, const struct glint__export *e,
                       const glint_value *args, size_t nargs, uint64_t size)
@@ -81,6 +93,7 @@ static int write_args(glint_sandbox *sb, size_t index, const struct glint__expor
      * written, so that restore copies them back whatever happens next. */
     const struct glint__layout *l = glint__image_layout(sb->img);
     glint__mark_host_dirty(sb, l->input_addr, size);
+    write_budget(sb);
     glint__writer w;
     glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
                      (uint8_t)e->ret, (int32_t)index, NULL, 0);

@@ -82,6 +82,12 @@ static int report_abort(glint_sandbox *sb)
     else {
         sanitize(text, sizeof text, m.vals[0].ptr, m.vals[0].len);
         sb->failure.guest_code = m.status;
+        /* The budget's reserved code, only when the call had a budget: a
+         * guest can fail its own call with it, and nothing else. */
+        if (m.status == GLINT_ABI_ABORT_BUDGET && sb->budget)
+            return glint__record(sb, GLINT_EBUDGET, GLINT_FAIL_BUDGET,
+                                 "guest call exceeded its instruction budget of %llu",
+                                 (unsigned long long)sb->budget);
     }
     return glint__record(sb, GLINT_EABORT, GLINT_FAIL_ABORT, "guest aborted with code %d: %s",
                          sb->failure.guest_code, text);

@@ -19,7 +19,16 @@ int glint__image_new(const struct glint__elf *elf, const glint_config *c, glint_
     atomic_init(&img->refs, 1);
     img->entry = elf->entry;
     img->timeout_ms = c->timeout_ms;
+    img->config = *c;
+    img->budget = c->budget;
+    img->budget_ok = (elf->defaults.flags & GLINT_ABI_DEFAULTS_BUDGET) != 0;
     *out = img;
+    if (img->budget && !img->budget_ok)
+        return glint__fail(GLINT_EINVAL,
+                           "config: budget %llu set, but the guest does not enforce "
+                           "an instruction budget (only runtimes that declare it do, "
+                           "such as lua.elf)",
+                           (unsigned long long)img->budget);
     return 0;
 }
 
@@ -193,6 +202,9 @@ int glint__image_derive_base(const glint_image *src, glint_image **out)
     img->layout = src->layout;
     img->regions = src->regions;
     img->timeout_ms = src->timeout_ms;
+    img->config = src->config;
+    img->budget = src->budget;
+    img->budget_ok = src->budget_ok;
     img->entry = src->entry;
     img->bitmap_words = src->bitmap_words;
     int rc;
@@ -233,4 +245,18 @@ void glint_image_destroy(glint_image *img)
 const glint_exports *glint_image_exports(const glint_image *img)
 {
     return img ? img->exports : NULL;
+}
+
+int glint_image_config(const glint_image *img, glint_config *out)
+{
+    if (!img || !out)
+        return glint__fail(GLINT_EINVAL, "glint_image_config: NULL argument");
+    int rc = glint__struct_size_check("glint_image_config", out->struct_size,
+                                      offsetof(glint_config, max_image_memory), sizeof *out);
+    if (rc)
+        return rc;
+    uint32_t size = out->struct_size;
+    memcpy(out, &img->config, size);
+    out->struct_size = size;
+    return 0;
 }

@@ -20,6 +20,9 @@ struct glint_image {
     struct glint__layout layout;
     struct glint__regions regions; /* the memory map (mem/regions.h) */
     uint32_t timeout_ms;
+    glint_config config; /* as loaded, sizes resolved (glint_image_config) */
+    uint64_t budget;     /* default per-call instruction budget, 0 = none */
+    bool budget_ok;      /* the guest enforces budgets (its defaults note says so) */
     uint64_t entry;
     glint_host_fns *fns;
     glint_exports *exports;
@@ -45,6 +48,8 @@ struct glint__image_view {
     uint32_t timeout_ms;          /* default per-call timeout */
     const glint_host_fns *fns;    /* the image's host functions */
     const glint_exports *exports; /* the guest's exported functions */
+    uint64_t budget;              /* default per-call instruction budget */
+    bool budget_ok;               /* the guest enforces budgets */
 };
 
 static inline const struct glint__layout *glint__image_layout(const glint_image *img)
@@ -56,7 +61,8 @@ static inline struct glint__image_view glint__image_view(const glint_image *img)
 {
     struct glint__image_view v = {img->mem,        img->pages,   img->npages,       img->state,
                                   img->writable,   img->nonzero, img->bitmap_words, img->entry,
-                                  img->timeout_ms, img->fns,     img->exports};
+                                  img->timeout_ms, img->fns,     img->exports,      img->budget,
+                                  img->budget_ok};
     return v;
 }
 

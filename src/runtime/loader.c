@@ -105,7 +105,7 @@ int glint_image_load_memory(const void *bytes, size_t len, const glint_config *c
         return rc;
     glint_image *img = NULL;
     glint_config c;
-    if ((rc = glint__config_read(cfg, &c)))
+    if ((rc = glint__config_resolve(cfg, &elf.defaults, &c)))
         goto out;
     if ((rc = glint__image_new(&elf, &c, &img)))
         goto out;

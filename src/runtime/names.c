@@ -23,6 +23,7 @@ const char *glint_failure_kind_name(glint_failure_kind k)
         [GLINT_FAIL_PROTOCOL] = "protocol violation",
         [GLINT_FAIL_HYPERVISOR] = "hypervisor error",
         [GLINT_FAIL_INTERRUPTED] = "interrupted",
+        [GLINT_FAIL_BUDGET] = "budget",
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }

@@ -23,6 +23,7 @@ static int alloc_state(glint_sandbox *sb, const struct glint__image_view *v,
 {
     sb->fns = v->fns;
     sb->timeout_ms = v->timeout_ms;
+    sb->budget = v->budget;
     sb->mem_size = l->mem_size;
     sb->output_addr = l->output_addr;
     sb->output_cap = (uint32_t)l->output_size;
@@ -136,6 +137,18 @@ void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms)
 {
     if (sb)
         sb->timeout_ms = timeout_ms;
+}
+
+int glint_sandbox_set_budget(glint_sandbox *sb, uint64_t budget)
+{
+    if (!sb)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_set_budget: NULL sandbox");
+    if (budget && !glint__image_view(sb->img).budget_ok)
+        return glint__fail(GLINT_EINVAL, "glint_sandbox_set_budget: the guest does not enforce an "
+                                         "instruction budget (only runtimes that declare it do, "
+                                         "such as lua.elf)");
+    sb->budget = budget;
+    return 0;
 }
 
 int glint_confine_thread_to_sandboxes(glint_sandbox *const *sandboxes, size_t n)

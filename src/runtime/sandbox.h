@@ -19,6 +19,7 @@ struct glint_sandbox {
     uint64_t mem_size;
     glint__vm *vm;
     uint32_t timeout_ms;
+    uint64_t budget; /* per-call instruction budget, 0 = none */
     bool poisoned, in_call;
     glint_failure failure;
     char *result; /* copy of the last string/bytes result */

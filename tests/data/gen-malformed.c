@@ -285,6 +285,53 @@ static void m_entry_in_rodata(struct elfb_image *im)
     elfb_ehdr(im)->e_entry = im->ro_vaddr;
 }
 
+/* ---- the defaults note (optional; GLINT_GUEST_DEFAULTS) ------------------------------ */
+
+static void defaults(struct elfb_image *im, struct glint_abi_defaults d, uint32_t descsz)
+{
+    if (elfb_add_defaults(im, &d, descsz) != 0) {
+        fprintf(stderr, "gen-malformed: no room for a defaults note\n");
+        exit(1);
+    }
+}
+static void m_def_heap_unaligned(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.heap_size = 0x1001}, 40);
+}
+static void m_def_heap_big(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.heap_size = 512ull << 20}, 40);
+}
+static void m_def_stack_small(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.stack_size = 4096}, 40);
+}
+static void m_def_input_big(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.input_size = 32ull << 20}, 40);
+}
+static void m_def_output_huge(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.output_size = 0xfffffffffffff000ull}, 40);
+}
+static void m_def_flags(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.flags = 0x80000002u}, 40);
+}
+static void m_def_reserved(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.reserved = 1}, 40);
+}
+static void m_def_size(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.heap_size = 1 << 20}, 32);
+}
+static void m_def_two(struct elfb_image *im)
+{
+    defaults(im, (struct glint_abi_defaults){.heap_size = 1 << 20}, 40);
+    defaults(im, (struct glint_abi_defaults){.heap_size = 2 << 20}, 40);
+}
+
 /* ---- the glint note ------------------------------------------------------------------- */
 
 static void m_note_missing(struct elfb_image *im)
@@ -541,6 +588,21 @@ static const struct gen_case cases[] = {
     {"note-segment-past-eof.elf", "EELF", "note segment extends past end of file",
      m_note_segment_past_eof},
     {"note-export-size-88.elf", "EABI", "export record size 88, want 96", m_note_export_size},
+    /* the defaults note */
+    {"defaults-heap-unaligned.elf", "EABI", "heap_size 4097 is not a multiple of 4 KiB",
+     m_def_heap_unaligned},
+    {"defaults-heap-512M.elf", "EABI", "heap_size 536870912 is out of range 4096..268435456",
+     m_def_heap_big},
+    {"defaults-stack-4K.elf", "EABI", "stack_size 4096 is out of range 8192..67108864",
+     m_def_stack_small},
+    {"defaults-input-32M.elf", "EABI", "input_size 33554432 is out of range", m_def_input_big},
+    {"defaults-output-huge.elf", "EABI", "output_size 18446744073709547520 is out of range",
+     m_def_output_huge},
+    {"defaults-flags-unknown.elf", "EABI", "defaults note has unknown flags 0x80000002",
+     m_def_flags},
+    {"defaults-reserved.elf", "EABI", "defaults note reserved field not zero", m_def_reserved},
+    {"defaults-desc-size-32.elf", "EABI", "glint defaults note has size 32, want 40", m_def_size},
+    {"defaults-two.elf", "EABI", "more than one glint defaults note", m_def_two},
     /* the export table */
     {"exports-writable-segment.elf", "EELF", "table 0x201040..0x201100 not in read-only file data",
      m_exports_writable},

@@ -985,6 +985,12 @@ HOSTILE(AbUnterminated, GLINT_GUEST_VOID)
     exit_forever(P_ABORT);
 }
 
+/* The budget's reserved abort code from a guest that has no budget (it declares none). */
+HOSTILE(AbBudgetCode, GLINT_GUEST_VOID)
+{
+    glint_guest_abort(GLINT_ABI_ABORT_BUDGET, "fake budget");
+}
+
 HOSTILE(AbInvalidUtf8, GLINT_GUEST_VOID)
 {
     raw_string_msg(K_ABORT, 78, "bad \xed\xa0\x80", 7, P_ABORT);

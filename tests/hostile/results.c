@@ -148,6 +148,9 @@ ROW(abort_of_random_bytes_is_an_unreadable_abort, .fn = "AbGarbage",
     .check_code = true, .code = 0, .sanitized = true)
 ROW(abort_text_without_nul_still_aborts, .fn = "AbUnterminated", .what = "abort text without NUL",
     .want = ABORT_("not NUL-terminated"), .check_code = true, .code = 0)
+ROW(budget_code_without_a_budget_is_an_abort, .fn = "AbBudgetCode",
+    .what = "the reserved budget abort code outside a budget", .want = ABORT_("fake budget"),
+    .check_code = true, .code = GLINT_ABI_ABORT_BUDGET)
 ROW(abort_text_in_invalid_utf8_still_aborts, .fn = "AbInvalidUtf8",
     .what = "abort text with a surrogate", .want = ABORT_("valid UTF-8"), .check_code = true,
     .code = 0)

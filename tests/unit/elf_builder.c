@@ -185,3 +185,23 @@ int elfb_add_empty_load(struct elfb_image *img, uint64_t vaddr)
     set_phdr(&ph, PT_LOAD, PF_R, 0, vaddr, 0, GLINT_ABI_PAGE_SIZE, GLINT_ABI_PAGE_SIZE);
     return elfb_add_phdr(img, &ph);
 }
+
+int elfb_add_defaults(struct elfb_image *img, const struct glint_abi_defaults *d, uint32_t descsz)
+{
+    Elf64_Phdr *ph = elfb_phdr(img, ELFB_PH_NOTE);
+    size_t at = ph->p_offset + ph->p_filesz;
+    size_t pad = ((size_t)descsz + 3) & ~(size_t)3;
+    if (descsz > 256 || at + sizeof(Elf64_Nhdr) + 8 + pad > ELFB_CODE_OFF)
+        return -1;
+    Elf64_Nhdr nh = {.n_namesz = sizeof GLINT_ABI_NOTE_NAME,
+                     .n_descsz = descsz,
+                     .n_type = GLINT_ABI_NOTE_DEFAULTS_TYPE};
+    memcpy(img->data + at, &nh, sizeof nh);
+    memcpy(img->data + at + sizeof nh, GLINT_ABI_NOTE_NAME, sizeof GLINT_ABI_NOTE_NAME);
+    uint8_t desc[256] = {0};
+    memcpy(desc, d, descsz < sizeof *d ? descsz : sizeof *d);
+    memcpy(img->data + at + sizeof nh + 8, desc, pad);
+    ph->p_filesz += sizeof nh + 8 + pad;
+    ph->p_memsz = ph->p_filesz;
+    return 0;
+}

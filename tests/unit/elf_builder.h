@@ -79,6 +79,13 @@ struct glint_abi_export *elfb_export(struct elfb_image *img, uint32_t i);
  * slot, or -1 if all ELFB_PH_CAPACITY slots are used. */
 int elfb_add_phdr(struct elfb_image *img, const Elf64_Phdr *ph);
 
+/* Append a glint defaults note (desc: descsz bytes of d, the rest zero) to
+ * the note segment, after the notes already there. Returns 0, or -1 if it
+ * would reach the code page. */
+#define ELFB_DEFAULTS_NOTE_SIZE                                                                    \
+    (sizeof(Elf64_Nhdr) + 8 + sizeof(struct glint_abi_defaults)) /* 60 */
+int elfb_add_defaults(struct elfb_image *img, const struct glint_abi_defaults *d, uint32_t descsz);
+
 /* Append a read-only PT_LOAD of one page at vaddr with no file bytes. */
 int elfb_add_empty_load(struct elfb_image *img, uint64_t vaddr);
 

@@ -86,6 +86,11 @@ Test(config, sizes_round_up_then_range_check)
             glint_config_init(&in);
             memcpy((char *)&in + f[i].off, &cases[k][0], 8);
             int rc = glint__config_read(&in, &c);
+            if (cases[k][0] == 0 && i < 4) {
+                /* The four sizes: 0 is "not set", the guest's or glint's default. */
+                cr_assert_eq(rc, 0, "field %zu: 0 is the default: %s", i, glint_errmsg());
+                continue;
+            }
             if (cases[k][1] == 0) {
                 cr_assert_eq(rc, GLINT_EINVAL, "field %zu value %llu accepted", i,
                              (unsigned long long)cases[k][0]);

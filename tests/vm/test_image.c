@@ -180,7 +180,7 @@ Test(vm_image, bad_config)
     uint8_t *elf = read_hello(&len);
     glint_config cfg;
     glint_config_init(&cfg);
-    cfg.heap_size = 0;
+    cfg.heap_size = GLINT_HEAP_SIZE_MAX + 1; /* (0 is "not set": the default) */
     expect_load_error(elf, len, &cfg, GLINT_EINVAL);
     glint_config_init(&cfg);
     cfg.stack_size = 1024;
@@ -189,7 +189,7 @@ Test(vm_image, bad_config)
     cfg.input_size = 32ull << 20;
     expect_load_error(elf, len, &cfg, GLINT_EINVAL);
     glint_config_init(&cfg);
-    cfg.output_size = 0;
+    cfg.output_size = GLINT_BUFFER_SIZE_MAX + 1;
     expect_load_error(elf, len, &cfg, GLINT_EINVAL);
     glint_config_init(&cfg);
     cfg.heap_size = 1ull << 40;

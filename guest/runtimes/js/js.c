@@ -13,6 +13,11 @@ extern FILE *stdout;
 int fputs(const char *s, FILE *f);
 int fputc(int c, FILE *f);
 
+/* MuJS needs more than 144 KiB of heap to start and recurses on the C stack:
+ * at 512 KiB its own depth limits fire before the stack overflows. No budget
+ * flag: Debian's MuJS has no hook to count instructions. */
+GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 512 << 10, .input_size = 64 << 10);
+
 static js_State *J;
 
 static void clear(void)

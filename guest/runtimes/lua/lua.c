@@ -13,7 +13,11 @@ typedef struct rt_file FILE;
 #include "utf8.h"
 
 int luaopen_cjson(lua_State *L);
-int luaopen_glint(lua_State *L); /* host.c: glint.call, glint.signature */
+int luaopen_glint(lua_State *L);     /* host.c: glint.call, glint.signature */
+void glint_lua_limits(lua_State *l); /* limits.c */
+
+GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 256 << 10, .input_size = 64 << 10,
+                     .flags = GLINT_GUEST_BUDGET);
 
 static lua_State *L;
 static int json_ref = LUA_NOREF; /* the cjson module, in the registry */
@@ -91,6 +95,7 @@ int glint_guest_init(void)
     L = lua_newstate(allocate, NULL);
     if (!L)
         return glint_guest_error(1, "lua: cannot create the state: not enough memory");
+    glint_lua_limits(L);
     lua_pushcfunction(L, open_state);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK)
         return glint_guest_error(1, "lua: cannot open the libraries: %s", lua_tostring(L, -1));
