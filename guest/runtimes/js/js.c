@@ -14,6 +14,7 @@ int fputs(const char *s, FILE *f);
 int fputc(int c, FILE *f);
 
 static js_State *J;
+void glint_js_open_host(js_State *j);
 
 static void clear(void)
 {
@@ -105,8 +106,7 @@ int glint_guest_init(void)
     }
     js_newcfunction(J, no_exit, "quit", 0);
     js_setglobal(J, "quit");
-    /* glint.call (scripts calling host functions) would be registered here (issue 9, another
-     * helper's work for Lua; not done for JS). */
+    glint_js_open_host(J); /* glint.call, glint.signature: host.c */
     if (js_dostring(J, prelude))
         return glint_guest_error(1, "mujs: cannot run the prelude");
     return 0;
