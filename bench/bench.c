@@ -178,7 +178,8 @@ int main(int argc, char **argv)
     const char *iso_guest = "build/tests/guests/isolation.elf";
     const char *mem_guest = "build/tests/guests/stateful.elf";
     const char *lua_guest = "build/guests/lua.elf", *lua = "lua5.4";
-    const char *only = "core,isolation,memory,lua";
+    const char *js_guest = "build/guests/js.elf", *mujs = "mujs";
+    const char *only = "core,isolation,memory,lua,js";
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
@@ -191,6 +192,10 @@ int main(int argc, char **argv)
             lua_guest = argv[++i];
         else if (!strcmp(argv[i], "--lua") && i + 1 < argc)
             lua = argv[++i];
+        else if (!strcmp(argv[i], "--js-guest") && i + 1 < argc)
+            js_guest = argv[++i];
+        else if (!strcmp(argv[i], "--mujs") && i + 1 < argc)
+            mujs = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else if (!strcmp(argv[i], "--only-memory"))
@@ -207,18 +212,20 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
                             "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
-                            "[--only core,isolation,memory,lua] [--only-memory] [--json FILE] "
+                            "[--js-guest ELF] [--mujs MUJS] "
+                            "[--only core,isolation,memory,lua,js] [--only-memory] [--json FILE] "
                             "[--iters N] [--density N]\n");
             return 2;
         }
     }
     int core = group(only, "core"), isolation = group(only, "isolation");
     int memory = group(only, "memory"), lua_rows = group(only, "lua");
-    size_t known = (size_t)(core + isolation + memory + lua_rows);
+    int js_rows = group(only, "js");
+    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows);
     for (const char *p = only; (p = strchr(p, ',')); p++)
         known--; /* one fewer comma than names: every name must be known */
     if (!*only || known != 1)
-        die("--only wants a comma-separated list of core, isolation, memory, lua");
+        die("--only wants a comma-separated list of core, isolation, memory, lua, js");
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
     /* The lua rows are compared with warm_call (core) and pool_call_dirty_16 (pool). */
@@ -232,6 +239,8 @@ int main(int argc, char **argv)
         bench_memory(mem_guest, iters);
     if (lua_rows)
         bench_lua(lua_guest, lua, iters);
+    if (js_rows)
+        bench_js(js_guest, mujs, iters);
     report(json);
     return 0;
 }

@@ -26,6 +26,10 @@ void bench_pool(const char *guest, int iters);
  * when guest (lua.elf) or the lua executable is missing. */
 void bench_lua(const char *guest, const char *lua, int iters);
 
+/* JavaScript rows (js.elf vs native mujs); skipped with a message when guest (js.elf) or the
+ * mujs executable is missing. */
+void bench_js(const char *guest, const char *mujs, int iters);
+
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);

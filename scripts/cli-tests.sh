@@ -672,6 +672,49 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$STATEFUL" ]; then
     expect_grep "run --load where Load fails: says Load" "Load failed" "$TMP/err"
 fi
 
+# The README's handler-script examples (examples/scripts/handler.*): the same commands, which
+# must appear verbatim in README.md, and their output.
+README=$(dirname "$0")/../README.md
+for lang in lua js; do
+    guest=$BUILD/guests/$lang.elf
+    if [ "$HAVE_KVM" != 1 ] || [ ! -f "$guest" ]; then
+        continue
+    fi
+    script=$(dirname "$0")/../examples/scripts/handler.$lang
+    args='[{"name":"ada","tags":["a","b"]}]'
+    if [ "$lang" = lua ]; then
+        sizes="--heap 16M"
+        want='{"words":2,"greeting":"hello, ada","served":1}'
+    else
+        sizes="--heap 16M --stack 512K"
+        want='{"greeting":"hello, ada","served":1,"words":2}'
+    fi
+    for repeat in "" "--repeat 3 "; do
+        line="\$ build/bin/glint run $sizes --load examples/scripts/handler.$lang ${repeat}build/guests/$lang.elf Call handle '$args'"
+        if grep -qxF -- "$line" "$README"; then
+            good
+        else
+            bad "README has: $line" "missing"
+        fi
+    done
+    # shellcheck disable=SC2086 # $sizes is two or four words
+    check "README: $lang handler --load Call" 0 "$want" \
+        "$GLINT" run $sizes --load "$script" "$guest" Call handle "$args"
+    rc=0
+    # shellcheck disable=SC2086
+    timeout 20 "$GLINT" run $sizes --load "$script" --repeat 3 "$guest" Call handle "$args" \
+        >"$TMP/out" 2>"$TMP/err" || rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "$(printf '%s\n%s\n%s' "$want" "$want" "$want")" ] &&
+        grep -q '^glint: 3 isolated calls of Call (call + restore): min ' "$TMP/err" &&
+        [ "$(wc -l <"$TMP/err")" -eq 1 ]; then
+        good
+    else
+        bad "README: $lang handler --load --repeat 3 Call" "exit $rc"
+        show stdout "$TMP/out"
+        show stderr "$TMP/err"
+    fi
+done
+
 # Error lines never carry raw control or non-UTF-8 bytes (here from the path).
 check "inspect a path with a raw 0x9b byte" 3 @empty \
     "$GLINT" inspect "$(printf '/nonexistent/a\233\033b')"

@@ -19,6 +19,7 @@ int fputc(int c, FILE *f);
 GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 512 << 10, .input_size = 64 << 10);
 
 static js_State *J;
+void glint_js_open_host(js_State *j);
 
 static void clear(void)
 {
@@ -110,8 +111,7 @@ int glint_guest_init(void)
     }
     js_newcfunction(J, no_exit, "quit", 0);
     js_setglobal(J, "quit");
-    /* glint.call (scripts calling host functions) would be registered here (issue 9, another
-     * helper's work for Lua; not done for JS). */
+    glint_js_open_host(J); /* glint.call, glint.signature: host.c */
     if (js_dostring(J, prelude))
         return glint_guest_error(1, "mujs: cannot run the prelude");
     return 0;
