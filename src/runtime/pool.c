@@ -228,6 +228,12 @@ static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
                                           sizeof *c);
         if (rc)
             return rc;
+        /* Only whole releases' structs: no size that cuts a field. */
+        if (cfg->struct_size != POOL_CONFIG_V0_SIZE && cfg->struct_size != sizeof *c)
+            return glint__fail(GLINT_EINVAL,
+                               "pool config: struct_size %u is neither 0.1.0's (%zu) nor this "
+                               "library's (%zu)",
+                               cfg->struct_size, (size_t)POOL_CONFIG_V0_SIZE, sizeof *c);
         memcpy(c, cfg, cfg->struct_size);
     }
     if (c->size < 1 || c->size > 4096)
