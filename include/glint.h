@@ -277,7 +277,9 @@ typedef struct glint_config {
  * the 0.1.0 size, offsetof(glint_config, max_image_memory)) is accepted and
  * the fields it lacks get their defaults; anything smaller, or larger than
  * this library's sizeof(glint_config) (a newer header than the library),
- * fails with GLINT_EINVAL. The same holds for glint_pool_config. */
+ * fails with GLINT_EINVAL. The same holds for glint_pool_config, whose
+ * struct_size must be exactly 0.1.0's (20 bytes, before idle_resident_max)
+ * or this library's sizeof. */
 
 /* Set the defaults in the first `size` bytes of *cfg (at most this
  * library's sizeof) and struct_size to that many bytes; writes nothing past

@@ -223,7 +223,7 @@ static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
 {
     glint_pool_config_init(c);
     if (cfg) {
-        /* Every field existed in 0.1.0: the oldest size is today's. */
+        /* 0.1.0's struct lacks idle_resident_max: it keeps its default. */
         int rc = glint__struct_size_check("pool config", cfg->struct_size, POOL_CONFIG_V0_SIZE,
                                           sizeof *c);
         if (rc)

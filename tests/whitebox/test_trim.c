@@ -193,3 +193,29 @@ Test(vm_trim, pool_without_limit_keeps_pages, .timeout = 60)
     glint_pool_destroy(pool);
     glint_image_destroy(img);
 }
+
+/* A caller built against 0.1.0 passes the 20-byte struct: its pool trims at the default. */
+Test(vm_trim, pool_0_1_0_config_trims_at_the_default, .timeout = 60)
+{
+    vm_require_kvm();
+    glint_image *img = load_churn();
+    glint_pool_config pc;
+    memset(&pc, 0xa5, sizeof pc); /* bytes past the old struct must not be read */
+    (glint_pool_config_init)(&pc);
+    cr_assert_eq(pc.struct_size, 20);
+    pc.size = 1;
+    glint_pool *pool;
+    cr_assert_eq(glint_pool_create(img, NULL, &pc, &pool), 0, "%s", glint_errmsg());
+    glint_value a[] = {glint_u32(CHURN), glint_u64(3)}, ret;
+    cr_assert_eq(glint_pool_call(pool, "Churn", a, 2, &ret, NULL), 0, "%s", glint_errmsg());
+    uint64_t trims = 0;
+    glint_sandbox *sb = glint__pool_test_idle(pool, 10000, &trims);
+    cr_assert_not_null(sb);
+    if (glint__vm_tracks_writes(sb->vm)) {
+        cr_assert_eq(trims, 1);
+        cr_assert_leq(resident_outside_image(sb), GLINT_POOL_IDLE_RESIDENT_DEFAULT);
+    }
+    expect_memory_is_image(sb, "pooled");
+    glint_pool_destroy(pool);
+    glint_image_destroy(img);
+}
