@@ -297,7 +297,9 @@ typedef struct glint_config {
  * the 0.1.0 size, offsetof(glint_config, max_image_memory)) is accepted and
  * the fields it lacks get their defaults; anything smaller, or larger than
  * this library's sizeof(glint_config) (a newer header than the library),
- * fails with GLINT_EINVAL. The same holds for glint_pool_config. */
+ * fails with GLINT_EINVAL. The same holds for glint_pool_config, whose
+ * struct_size must be exactly 0.1.0's (20 bytes, before idle_resident_max)
+ * or this library's sizeof. */
 
 /* Set the defaults in the first `size` bytes of *cfg (at most this
  * library's sizeof) and struct_size to that many bytes; writes nothing past
@@ -493,10 +495,21 @@ typedef struct glint_pool_config {
                              waits for */
     bool confine;         /* workers confine themselves with
                              glint_confine_thread(); default true */
+    /* Appended after 0.1.0. */
+    uint64_t idle_resident_max; /* an idle sandbox may keep this many bytes
+                             resident beyond its image's non-zero pages (zero
+                             pages its calls wrote, which restores cleared);
+                             past that, the pool's own thread gives them back
+                             to the kernel, never the caller's. Default
+                             GLINT_POOL_IDLE_RESIDENT_DEFAULT; UINT64_MAX:
+                             never trim */
 } glint_pool_config;
 
-/* As glint_config_init_sized / glint_config_init (every field existed in
- * 0.1.0, so the function initialises the whole 0.1.0 struct). */
+#define GLINT_POOL_IDLE_RESIDENT_DEFAULT (4ull << 20) /* 4 MiB */
+
+/* As glint_config_init_sized / glint_config_init. The function of that name
+ * is for programs built against 0.1.0: it initialises the 0.1.0 struct
+ * (without idle_resident_max). */
 GLINT_API void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size);
 GLINT_API void glint_pool_config_init(glint_pool_config *cfg);
 #define glint_pool_config_init(cfg) glint_pool_config_init_sized((cfg), sizeof *(cfg))

@@ -84,6 +84,9 @@ int glint__vm_load(glint__vm *vm, const glint__vcpu_state *s);
  * must assume every writable page changed), 0, or a negative GLINT_E*. */
 int glint__vm_dirty_log(glint__vm *vm, uint64_t *bitmap);
 
+/* Does this VM track guest writes (glint__vm_dirty_log does not return 1)? */
+int glint__vm_tracks_writes(const glint__vm *vm);
+
 /* Write-protect and clear the pages set in bitmap again. */
 int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap);
 

@@ -370,6 +370,11 @@ int glint__vm_dirty_log(glint__vm *vm, uint64_t *bitmap)
     return 0;
 }
 
+int glint__vm_tracks_writes(const glint__vm *vm)
+{
+    return vm->tracking;
+}
+
 int glint__vm_reprotect(glint__vm *vm, const uint64_t *bitmap)
 {
     if (!vm->tracking)

@@ -1,6 +1,7 @@
 /* Pools: ready sandboxes of one image, a pristine one per call, VM churn on a background thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,15 @@
 #include "runtime/error.h"
 #include "runtime/hostfns.h"
 #include "runtime/image.h"
+#include "runtime/pool.h"
+#include "runtime/restore.h"
+#include "runtime/sandbox.h"
 
 struct glint_pool {
     glint_image *img;
     glint_host_fns *fns; /* NULL: the image's */
     uint32_t size, wait_ms;
+    uint64_t idle_resident_max; /* trim idle sandboxes past this (glint_pool_config) */
 
     pthread_mutex_t lock;
     pthread_cond_t ready; /* a sandbox was returned or created */
@@ -27,6 +32,8 @@ struct glint_pool {
     int create_rc; /* last creation failure, 0 once one succeeds */
     char create_msg[256];
     pthread_t maintainer;
+    bool trimming;  /* the maintainer holds a sandbox it is trimming */
+    uint64_t trims; /* sandboxes trimmed (for tests) */
 
     /* Worker threads (config.workers > 0) and their queue of requests. */
     uint32_t nworkers, started, confined;
@@ -74,17 +81,21 @@ static const glint_pool_config pool_config_defaults = {
     .wait_ms = 1000,
     .workers = 0,
     .confine = true,
+    .idle_resident_max = GLINT_POOL_IDLE_RESIDENT_DEFAULT,
 };
+
+/* sizeof(glint_pool_config) in 0.1.0: four uint32_t and a bool, 4-byte aligned. */
+#define POOL_CONFIG_V0_SIZE ((offsetof(glint_pool_config, confine) + sizeof(bool) + 3) / 4 * 4)
 
 void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size)
 {
     glint__struct_init(cfg, size, &pool_config_defaults, sizeof pool_config_defaults);
 }
 
-/* The 0.1.0 entry point (its header had no macro); its struct was today's. */
+/* The 0.1.0 entry point (its header had no macro): a 0.1.0 struct. */
 void(glint_pool_config_init)(glint_pool_config *cfg)
 {
-    glint_pool_config_init_sized(cfg, sizeof *cfg);
+    glint_pool_config_init_sized(cfg, POOL_CONFIG_V0_SIZE);
 }
 
 static void deadline_after(struct timespec *ts, uint32_t ms)
@@ -98,8 +109,54 @@ static void deadline_after(struct timespec *ts, uint32_t ms)
     }
 }
 
-/* Background thread: keeps `size` sandboxes alive and destroys retired
- * ones, so that callers never pay for KVM_CREATE_VM or close(). */
+/* Might this sandbox keep more than the pool allows resident? Its restores
+ * cleared at least that many pages outside the image since its last trim
+ * (an upper bound: a page cleared twice counts twice). O(1), so give_back
+ * can ask on the caller's thread; the maintainer measures. */
+static bool wants_trim(const glint_pool *p, const glint_sandbox *sb)
+{
+    return p->idle_resident_max != UINT64_MAX &&
+           sb->zeroed > p->idle_resident_max / GLINT_ABI_PAGE_SIZE;
+}
+
+/* Take an idle sandbox that may need trimming off the free stack, or NULL.
+ * Called with the lock held. */
+static glint_sandbox *take_for_trim(glint_pool *p)
+{
+    for (size_t i = 0; i < p->nfree; i++) {
+        glint_sandbox *sb = p->free[i];
+        if (!wants_trim(p, sb))
+            continue;
+        memmove(&p->free[i], &p->free[i + 1], (p->nfree - i - 1) * sizeof *p->free);
+        p->nfree--;
+        return sb;
+    }
+    return NULL;
+}
+
+/* Trim sb (taken off the free stack) with the lock released, then put it
+ * back. A failed trim leaves memory exact (glint__sandbox_trim): the
+ * sandbox stays usable; its count is reset so the pool does not retry at
+ * once. Called and returns with the lock held. */
+static void trim_idle(glint_pool *p, glint_sandbox *sb)
+{
+    p->trimming = true;
+    pthread_mutex_unlock(&p->lock);
+    uint64_t resident, trimmed;
+    if (glint__sandbox_trim(sb, p->idle_resident_max, &resident, &trimmed) != 0 ||
+        wants_trim(p, sb))
+        sb->zeroed = 0; /* failed, or nothing it could give back: not again at once */
+    pthread_mutex_lock(&p->lock);
+    p->trimming = false;
+    if (trimmed)
+        p->trims++;
+    p->free[p->nfree++] = sb;
+    pthread_cond_broadcast(&p->ready);
+}
+
+/* Background thread: keeps `size` sandboxes alive, destroys retired ones
+ * and trims idle ones, so that callers never pay for KVM_CREATE_VM, close()
+ * or madvise(). */
 static void *maintain(void *arg)
 {
     glint_pool *p = arg;
@@ -134,6 +191,11 @@ static void *maintain(void *arg)
             pthread_cond_timedwait(&p->work, &p->lock, &ts);
             continue;
         }
+        glint_sandbox *sb = p->stopping ? NULL : take_for_trim(p);
+        if (sb) {
+            trim_idle(p, sb);
+            continue;
+        }
         pthread_cond_wait(&p->work, &p->lock);
     }
     pthread_mutex_unlock(&p->lock);
@@ -161,10 +223,17 @@ static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
 {
     glint_pool_config_init(c);
     if (cfg) {
-        /* Every field existed in 0.1.0: the oldest size is today's. */
-        int rc = glint__struct_size_check("pool config", cfg->struct_size, sizeof *c, sizeof *c);
+        /* 0.1.0's struct lacks idle_resident_max: it keeps its default. */
+        int rc = glint__struct_size_check("pool config", cfg->struct_size, POOL_CONFIG_V0_SIZE,
+                                          sizeof *c);
         if (rc)
             return rc;
+        /* Only whole releases' structs: no size that cuts a field. */
+        if (cfg->struct_size != POOL_CONFIG_V0_SIZE && cfg->struct_size != sizeof *c)
+            return glint__fail(GLINT_EINVAL,
+                               "pool config: struct_size %u is neither 0.1.0's (%zu) nor this "
+                               "library's (%zu)",
+                               cfg->struct_size, (size_t)POOL_CONFIG_V0_SIZE, sizeof *c);
         memcpy(c, cfg, cfg->struct_size);
     }
     if (c->size < 1 || c->size > 4096)
@@ -186,6 +255,7 @@ static int alloc_pool(glint_image *img, const glint_host_fns *fns, const glint_p
     p->img = img;
     p->size = c->size;
     p->wait_ms = c->wait_ms;
+    p->idle_resident_max = c->idle_resident_max;
     p->confine = c->confine;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
@@ -265,6 +335,29 @@ void glint_pool_destroy(glint_pool *p)
     free_pool(p);
 }
 
+glint_sandbox *glint__pool_test_idle(glint_pool *p, uint32_t timeout_ms, uint64_t *trims)
+{
+    struct timespec until;
+    deadline_after(&until, timeout_ms);
+    glint_sandbox *sb = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        bool pending = p->trimming;
+        for (size_t i = 0; i < p->nfree && !pending; i++)
+            pending = wants_trim(p, p->free[i]);
+        if (!pending && p->nfree == p->size) {
+            sb = p->free[p->nfree - 1];
+            break;
+        }
+        if (pthread_cond_timedwait(&p->ready, &p->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    if (trims)
+        *trims = p->trims;
+    pthread_mutex_unlock(&p->lock);
+    return sb;
+}
+
 size_t glint_pool_ready(glint_pool *p)
 {
     if (!p)
@@ -336,6 +429,8 @@ static void give_back(glint_pool *p, glint_sandbox *sb)
     if (ok) {
         p->free[p->nfree++] = sb;
         pthread_cond_signal(&p->ready);
+        if (wants_trim(p, sb))
+            pthread_cond_signal(&p->work);
     } else {
         p->retired[p->nretired++] = sb;
         p->live--;

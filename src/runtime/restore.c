@@ -131,10 +131,12 @@ static uint32_t copy_pages(glint_sandbox *sb, const struct glint__image_view *im
                 src = snap->data + (size_t)k * PAGE;
             else if (img->nonzero[i] & (1ull << (p % 64)))
                 src = img->mem + p * PAGE;
-            if (src)
+            if (src) {
                 memcpy(sb->mem + p * PAGE, src, PAGE);
-            else
+            } else {
                 memset(sb->mem + p * PAGE, 0, PAGE); /* no need to read a zero page */
+                sb->zeroed++;                        /* resident now: see glint__sandbox_trim */
+            }
             count++;
         }
     }

@@ -37,6 +37,8 @@ struct glint_sandbox {
     bool measure_next;     /* the next restore measures one call's writes */
     uint64_t output_addr;  /* the guest's output buffer (from the layout) */
     uint32_t output_cap;   /* its size */
+    uint64_t zeroed;       /* pages restores cleared outside the image's non-zero pages since
+                              the last glint__sandbox_trim (may count a page twice) */
 };
 
 /* Restores keep pages the guest wrote writable and copy them back each time

@@ -24,8 +24,23 @@ static uint64_t pte_flags(uint8_t perms)
            (perms & GLINT__MEM_USER ? PTE_US : 0) | (perms & GLINT__MEM_EXEC ? 0 : PTE_NX);
 }
 
-/* PML4 -> PDPT -> PD -> l->pt_pages - 3 page tables, identity mapping the
- * mapped regions of m with 4 KiB pages. */
+/* The mapped region holding all of the 2 MiB chunk at addr, or NULL: such a
+ * chunk has one set of rights and is mapped by one PS=1 page-directory entry
+ * (SDM Vol. 3A 4.5.4, table 4-17), not by a page table of 512 entries. */
+static const struct glint__region *whole_chunk(const struct glint__regions *m, uint64_t addr)
+{
+    const struct glint__region *r = glint__mem_region_at(m, addr);
+    if (!r || !(r->perms & GLINT__MEM_READ) || r->addr + r->size - addr < GLINT__LARGE_PAGE)
+        return NULL;
+    return r;
+}
+
+/* PML4 -> PDPT -> PD -> up to l->pt_pages - 3 page tables, identity mapping
+ * the mapped regions of m. A 2 MiB chunk wholly inside one mapped region (the
+ * interior of a large heap, say) is one 2 MiB page; every other chunk, with a
+ * region boundary, a guard or a gap in it, has its page table of 4 KiB pages.
+ * The page table of a 2 MiB chunk stays zero, so the image does not store it
+ * and no sandbox copies it (8 bytes per 4 KiB page otherwise). */
 static void build_page_tables(uint8_t *mem, const struct glint__regions *m,
                               const struct glint__layout *l)
 {
@@ -33,14 +48,26 @@ static void build_page_tables(uint8_t *mem, const struct glint__regions *m,
     /* Upper levels allow everything; the leaf entries decide. */
     put64(mem, pml4, pdpt | PTE_P | PTE_RW | PTE_US);
     put64(mem, pdpt, pd | PTE_P | PTE_RW | PTE_US);
-    for (uint32_t i = 0; i < l->pt_pages - 3; i++)
-        put64(mem, pd + 8ull * i, (pt + (uint64_t)i * PAGE) | PTE_P | PTE_RW | PTE_US);
+    for (uint32_t i = 0; i < l->pt_pages - 3; i++) {
+        uint64_t chunk = (uint64_t)i * GLINT__LARGE_PAGE;
+        const struct glint__region *r = whole_chunk(m, chunk);
+        if (r)
+            put64(mem, pd + 8ull * i, chunk | pte_flags(r->perms) | PTE_PS);
+        else
+            put64(mem, pd + 8ull * i, (pt + (uint64_t)i * PAGE) | PTE_P | PTE_RW | PTE_US);
+    }
     for (uint32_t i = 0; i < m->count; i++) {
         const struct glint__region *r = &m->r[i];
         if (!(r->perms & GLINT__MEM_READ))
             continue; /* never mapped */
-        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE)
+        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE) {
+            /* A chunk wholly inside r starts inside r: skip it at its start. */
+            if (a % GLINT__LARGE_PAGE == 0 && whole_chunk(m, a)) {
+                a += GLINT__LARGE_PAGE - PAGE;
+                continue;
+            }
             put64(mem, pt + (a / PAGE) * 8, a | pte_flags(r->perms));
+        }
     }
 }
 
@@ -148,7 +175,8 @@ void glint__x86_build(uint8_t *mem, const struct glint__regions *m, const struct
     build_tcb(mem, seed);
 }
 
-int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr)
+int glint__x86_page_walk(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr,
+                         uint64_t *phys, uint64_t *page_size)
 {
     /* Canonical: bits 63:47 all equal (48-bit linear addresses). */
     uint64_t top = addr >> 47;
@@ -171,10 +199,22 @@ int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, u
             perms &= ~GLINT__PAGE_USER;
         if (e & PTE_NX)
             perms &= ~GLINT__PAGE_EXEC;
-        /* PS in a PDPT (1 GiB) or PD (2 MiB) entry maps the page itself. */
-        if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS)))
+        /* PS in a PDPT (1 GiB) or PD (2 MiB) entry maps the page itself; its
+         * frame address starts at bit 30 or 21 (bit 12 is PAT there). */
+        if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS))) {
+            uint64_t size = 1ull << (12 + 9 * level);
+            if (phys)
+                *phys = (e & PTE_ADDR & ~(size - 1)) | (addr & (size - 1));
+            if (page_size)
+                *page_size = size;
             return perms;
+        }
         table = e & PTE_ADDR;
     }
     return perms; /* not reached */
+}
+
+int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr)
+{
+    return glint__x86_page_walk(mem, mem_size, cr3, addr, NULL, NULL);
 }

@@ -11,6 +11,9 @@
 
 #define GLINT__STUB_SIZE 16 /* bytes per exception vector stub */
 
+/* A page-directory entry with PS=1 maps this much (SDM Vol. 3A 4.5.4). */
+#define GLINT__LARGE_PAGE (2ull << 20)
+
 /* Control register and EFER values for the guest (SDM Vol. 3A 2.5, 9.8.5):
  * paging with write protection, SSE, long mode, NX; EFER.SCE clear (no syscall). */
 #define GLINT__CR0                                                                                 \
@@ -26,8 +29,10 @@
 /* Write page tables, GDT, IDT, TSS, exception stubs and the boot page into
  * guest memory `mem` (l->mem_size bytes, zeroed) for layout l and its region
  * table m (from glint__mem_regions_build). The page tables map exactly the
- * regions of m with their rights, nothing else; the GDT is encoded from the
- * descriptor table (x86/descriptors.h). */
+ * regions of m with their rights, nothing else, identity mapped: a 2 MiB
+ * chunk wholly inside one mapped region as one 2 MiB page, every other chunk
+ * with 4 KiB pages. The GDT is encoded from the descriptor table
+ * (x86/descriptors.h). */
 void glint__x86_build(uint8_t *mem, const struct glint__regions *m, const struct glint__layout *l,
                       uint64_t seed);
 
@@ -51,5 +56,11 @@ enum {
  * tables against the memory map (tests/unit/test_page_walk.c); fault
  * messages come from the region table itself (mem/regions.h). */
 int glint__x86_page_perms(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr);
+
+/* The same walk, also giving the physical address addr translates to and the
+ * size of the page that maps it (4 KiB, 2 MiB or 1 GiB), when mapped (either
+ * pointer may be NULL). */
+int glint__x86_page_walk(const uint8_t *mem, uint64_t mem_size, uint64_t cr3, uint64_t addr,
+                         uint64_t *phys, uint64_t *page_size);
 
 #endif

@@ -81,10 +81,13 @@ Test(abi, pool_config_init_writes_only_size_bytes)
         unsigned char bytes[sizeof(glint_pool_config) + 64];
     } o;
     memset(&o, CANARY, sizeof o);
-    (glint_pool_config_init)(&o.cfg); /* 0.1.0's struct was today's */
-    assert_canary(o.bytes, sizeof o.cfg, sizeof o.bytes);
-    cr_assert_eq(o.cfg.struct_size, sizeof o.cfg);
+    /* 0.1.0's struct: four uint32_t and a bool, 20 bytes; idle_resident_max came later. */
+    (glint_pool_config_init)(&o.cfg);
+    assert_canary(o.bytes, 20, sizeof o.bytes);
+    cr_assert_eq(o.cfg.struct_size, 20);
     cr_assert_eq(o.cfg.size, 4);
+    cr_assert(o.cfg.confine);
+    cr_assert_eq(offsetof(glint_pool_config, idle_resident_max), 24);
     memset(&o, CANARY, sizeof o);
     glint_pool_config_init_sized(&o.cfg, 8);
     assert_canary(o.bytes, 8, sizeof o.bytes);
@@ -92,6 +95,7 @@ Test(abi, pool_config_init_writes_only_size_bytes)
     glint_pool_config_init(&o.cfg);
     cr_assert_eq(o.cfg.struct_size, sizeof o.cfg);
     cr_assert(o.cfg.confine);
+    cr_assert_eq(o.cfg.idle_resident_max, GLINT_POOL_IDLE_RESIDENT_DEFAULT);
 }
 
 Test(abi, version_matches_the_header)

@@ -114,8 +114,9 @@ Test(page_walk, non_canonical_is_unmapped)
 /* ---- the built tables against the memory map ------------------------------------ */
 
 /* A guest of three segments (code, read-only data, data with bss), with a gap of unmapped
- * pages between the second and third, and the smallest heap, stack and buffers. */
-static void small_guest(struct glint__elf *elf, struct glint__layout *l, struct glint__regions *m)
+ * pages between the second and third, the given heap and the smallest stack and buffers. */
+static void guest_with_heap(struct glint__elf *elf, struct glint__layout *l,
+                            struct glint__regions *m, uint64_t heap)
 {
     memset(elf, 0, sizeof *elf);
     elf->nsegs = 3;
@@ -125,11 +126,16 @@ static void small_guest(struct glint__elf *elf, struct glint__layout *l, struct 
     elf->image_end = 0x208000;
     glint_config cfg;
     glint_config_init(&cfg);
-    cfg.heap_size = 4096;
+    cfg.heap_size = heap;
     cfg.stack_size = 8192;
     cfg.input_size = cfg.output_size = 4096;
     cr_assert_eq(glint__layout_compute(elf, &cfg, l), 0);
     cr_assert_eq(glint__mem_regions_build(l, elf, m), 0, "%s", glint_errmsg());
+}
+
+static void small_guest(struct glint__elf *elf, struct glint__layout *l, struct glint__regions *m)
+{
+    guest_with_heap(elf, l, m, 4096);
 }
 
 /* The page-walk rights a region's pages must have. */
@@ -142,40 +148,100 @@ static int expected_perms(uint8_t perms)
            (perms & GLINT__MEM_EXEC ? GLINT__PAGE_EXEC : 0);
 }
 
+/* Build the tables for (l, m) and walk every page of every region and every page outside
+ * them: exactly the region's rights, identity mapped. Returns the number of 4 KiB pages
+ * that 2 MiB pages map; each such page lies in a 2 MiB chunk of one mapped region. */
+static uint64_t check_tables(const struct glint__layout *l, const struct glint__regions *m,
+                             uint8_t **out)
+{
+    uint8_t *g = calloc(1, l->mem_size);
+    cr_assert_not_null(g);
+    glint__x86_build(g, m, l, 0);
+    uint64_t covered = 0, large = 0;
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct glint__region *r = &m->r[i];
+        char name[64];
+        glint__mem_region_name(r, name, sizeof name);
+        cr_assert(r->addr % PAGE == 0 && r->size % PAGE == 0 && r->size > 0, "%s", name);
+        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE) {
+            uint64_t phys = ~0ull, size = 0;
+            int got =
+                glint__x86_page_walk(g, l->mem_size, GLINT_ABI_PT_ADDR, a + 0x123, &phys, &size);
+            cr_assert_eq(got, expected_perms(r->perms), "%s: page 0x%llx has rights %d, want %d",
+                         name, (unsigned long long)a, got, expected_perms(r->perms));
+            if (!got)
+                continue;
+            cr_assert_eq(phys, a + 0x123, "%s: 0x%llx maps to 0x%llx", name, (unsigned long long)a,
+                         (unsigned long long)phys);
+            cr_assert(size == PAGE || size == GLINT__LARGE_PAGE, "%s: page size %llu", name,
+                      (unsigned long long)size);
+            if (size == GLINT__LARGE_PAGE) {
+                uint64_t chunk = a & ~(GLINT__LARGE_PAGE - 1);
+                cr_assert(chunk >= r->addr && chunk + GLINT__LARGE_PAGE <= r->addr + r->size,
+                          "%s: 0x%llx is in a 2 MiB page reaching outside the region", name,
+                          (unsigned long long)a);
+                large++;
+            }
+        }
+        covered += r->size;
+    }
+    /* Everything the page tables can map and no region holds is unmapped. */
+    uint64_t reach = (uint64_t)(l->pt_pages - 3) * 512 * PAGE;
+    uint64_t outside = 0;
+    for (uint64_t a = 0; a < reach; a += PAGE) {
+        if (glint__mem_region_at(m, a))
+            continue;
+        outside++;
+        cr_assert_eq(glint__x86_page_perms(g, l->mem_size, GLINT_ABI_PT_ADDR, a), 0,
+                     "page 0x%llx is in no region but mapped", (unsigned long long)a);
+    }
+    cr_assert_gt(outside, 0, "the test guest has gaps");
+    cr_assert_leq(covered, l->mem_size);
+    if (out)
+        *out = g;
+    else
+        free(g);
+    return large;
+}
+
 Test(memory_map, every_page_has_exactly_its_regions_rights)
 {
     struct glint__elf elf;
     struct glint__layout l;
     struct glint__regions m;
     small_guest(&elf, &l, &m);
-    uint8_t *g = calloc(1, l.mem_size);
-    cr_assert_not_null(g);
-    glint__x86_build(g, &m, &l, 0);
-    uint64_t covered = 0;
-    for (uint32_t i = 0; i < m.count; i++) {
-        const struct glint__region *r = &m.r[i];
-        char name[64];
-        glint__mem_region_name(r, name, sizeof name);
-        cr_assert(r->addr % PAGE == 0 && r->size % PAGE == 0 && r->size > 0, "%s", name);
-        for (uint64_t a = r->addr; a < r->addr + r->size; a += PAGE) {
-            int got = glint__x86_page_perms(g, l.mem_size, GLINT_ABI_PT_ADDR, a);
-            cr_assert_eq(got, expected_perms(r->perms), "%s: page 0x%llx has rights %d, want %d",
-                         name, (unsigned long long)a, got, expected_perms(r->perms));
-        }
-        covered += r->size;
-    }
-    /* Everything the page tables can map and no region holds is unmapped. */
-    uint64_t reach = (uint64_t)(l.pt_pages - 3) * 512 * PAGE;
-    uint64_t outside = 0;
-    for (uint64_t a = 0; a < reach; a += PAGE) {
-        if (glint__mem_region_at(&m, a))
-            continue;
-        outside++;
-        cr_assert_eq(glint__x86_page_perms(g, l.mem_size, GLINT_ABI_PT_ADDR, a), 0,
-                     "page 0x%llx is in no region but mapped", (unsigned long long)a);
-    }
-    cr_assert_gt(outside, 0, "the test guest has gaps");
-    cr_assert_leq(covered, l.mem_size);
+    cr_assert_eq(check_tables(&l, &m, NULL), 0, "no region of this guest holds a 2 MiB chunk");
+}
+
+/* A 9 MiB heap: its 2 MiB-aligned interior is mapped with 2 MiB pages, so its page tables
+ * stay zero (not stored in the image, not copied by sandboxes); its ends, the stack guard
+ * after it and everything else keep 4 KiB pages with exactly their rights. */
+Test(memory_map, large_heap_interior_uses_2mib_pages)
+{
+    struct glint__elf elf;
+    struct glint__layout l;
+    struct glint__regions m;
+    guest_with_heap(&elf, &l, &m, 9ull << 20);
+    uint8_t *g;
+    uint64_t large = check_tables(&l, &m, &g);
+    uint64_t lo = (l.heap_addr + GLINT__LARGE_PAGE - 1) & ~(GLINT__LARGE_PAGE - 1);
+    uint64_t hi = (l.heap_addr + l.heap_size) & ~(GLINT__LARGE_PAGE - 1);
+    cr_assert_gt(hi, lo);
+    cr_assert_eq(large, (hi - lo) / PAGE,
+                 "2 MiB pages map %llu pages, want the heap interior's %llu",
+                 (unsigned long long)large, (unsigned long long)((hi - lo) / PAGE));
+    uint64_t size = 0;
+    cr_assert_gt(glint__x86_page_walk(g, l.mem_size, GLINT_ABI_PT_ADDR, l.heap_addr, NULL, &size),
+                 0);
+    if (l.heap_addr % GLINT__LARGE_PAGE)
+        cr_assert_eq(size, PAGE, "the heap's unaligned start is a 4 KiB page");
+    cr_assert_eq(glint__x86_page_perms(g, l.mem_size, GLINT_ABI_PT_ADDR, l.guard_addr), 0);
+    /* The page table a 2 MiB chunk does not use is all zero. */
+    uint64_t pt = GLINT_ABI_PT_ADDR + 3 * PAGE;
+    for (uint64_t c = lo; c < hi; c += GLINT__LARGE_PAGE)
+        for (uint64_t b = 0; b < PAGE; b++)
+            cr_assert_eq(g[pt + c / GLINT__LARGE_PAGE * PAGE + b], 0,
+                         "page table of chunk 0x%llx is not zero", (unsigned long long)c);
     free(g);
 }
 
