@@ -382,7 +382,7 @@ install: all
 	$(Q)install -m 644 $(RT_LIBA) $(D)$(LIBDIR)/
 	$(Q)install -m 644 $(RT_HEADERS) $(D)$(RT_INCLUDEDIR)/
 	$(Q)install -m 644 $(LUA_MULTIARCH) $(D)$(LUA_INCLUDEDIR)/
-	$(Q)install -m 644 $(LUA_GUEST) $(D)$(GUESTDIR)/
+	$(Q)install -m 644 $(LUA_GUEST) $(JS_GUEST) $(D)$(GUESTDIR)/
 	$(Q)install -m 644 examples/guests/lua-embed.c $(D)$(EXAMPLEDIR)/lua-embed-guest.c
 	$(Q)for p in $(PC_FILES); do sed $(PC_SED) pkgconfig/$$p.pc.in >$(D)$(PKGCONFIGDIR)/$$p.pc && \
 		chmod 644 $(D)$(PKGCONFIGDIR)/$$p.pc || exit 1; done
@@ -398,7 +398,7 @@ uninstall:
 		$(D)$(EXAMPLEDIR)/hello-guest.c $(D)$(EXAMPLEDIR)/demo-host.c \
 		$(PC_FILES:%=$(D)$(PKGCONFIGDIR)/%.pc) $(D)$(LIBDIR)/libglint-rt.a \
 		$(addprefix $(D)$(RT_INCLUDEDIR)/,$(notdir $(RT_HEADERS))) \
-		$(D)$(LUA_INCLUDEDIR)/$(notdir $(LUA_MULTIARCH)) $(D)$(GUESTDIR)/$(notdir $(LUA_GUEST)) \
+		$(D)$(LUA_INCLUDEDIR)/$(notdir $(LUA_MULTIARCH)) $(D)$(GUESTDIR)/$(notdir $(LUA_GUEST)) $(D)$(GUESTDIR)/$(notdir $(JS_GUEST)) \
 		$(D)$(EXAMPLEDIR)/lua-embed-guest.c
 	$(Q)for d in $(GUEST_INCLUDEDIR)/glint $(GUEST_INCLUDEDIR) $(RT_INCLUDEDIR) $(LUA_INCLUDEDIR) \
 		$(GUESTDIR) $(INCLUDEDIR)/glint $(LIBDIR)/glint \

@@ -70,6 +70,7 @@ try "build the installed Lua-embedding example guest in one command" \
 try "the Lua-embedding guest passes the guest ELF check" \
     "$SRCDIR/scripts/check-guest-elf.sh" "$T/lua-embed.elf"
 try "lua.elf is installed under lib/glint/guests" test -f "$P/lib/glint/guests/lua.elf"
+try "js.elf is installed under lib/glint/guests" test -f "$P/lib/glint/guests/js.elf"
 try "glint-rt.pc names the guests directory" \
     test "$(pkg-config --variable=guestdir glint-rt)" = "$P/lib/glint/guests"
 
@@ -105,6 +106,8 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         "$("$P/bin/glint" run "${sizes[@]}" "$T/lua-embed.elf" Run 'return tostring(require)')" = nil
     try "the installed lua.elf evaluates Lua" \
         test "$("$P/bin/glint" run "${sizes[@]}" "$P/lib/glint/guests/lua.elf" Eval 'return 6 * 7')" = 42
+    try "the installed js.elf evaluates JavaScript" \
+        test "$("$P/bin/glint" run "$P/lib/glint/guests/js.elf" Eval '6 * 7')" = 42
 else
     echo "*** install-test: /dev/kvm not usable: SKIPPED running the installed SDK's programs ***"
     [ "${GLINT_REQUIRE_KVM:-0}" = 1 ] && bad "GLINT_REQUIRE_KVM=1 but /dev/kvm is not usable"
