@@ -1,5 +1,6 @@
 /* Lua runtime limits: the per-call instruction budget, enforced by a count hook. */
 #include <glint/guest.h>
+#include <stdint.h>
 
 #include "lua.h"
 
@@ -20,9 +21,17 @@ static void count_hook(lua_State *l, lua_Debug *ar)
     glint_guest_budget_charge(BUDGET_STEP);
 }
 
-/* Install the hook on the main state; coroutines inherit it (lua_newthread
- * copies the hook), and scripts cannot remove it (no debug library). */
+/* Called at the start of every call (and once at init): with a budget, count
+ * on the main state (coroutines created from now on inherit the hook, and
+ * scripts cannot remove it: no debug library); without one, no hook at all,
+ * because any count hook makes Lua's VM trap on every instruction (2x slower
+ * fib(27), measured). A coroutine created while no budget was set (during
+ * Load, say) and resumed in a budgeted call runs unmetered: the budget is a
+ * cooperative, deterministic limit; the timeout is the one the host enforces. */
 void glint_lua_limits(lua_State *l)
 {
-    lua_sethook(l, count_hook, LUA_MASKCOUNT, BUDGET_STEP);
+    if (glint_guest_budget_left() == UINT64_MAX)
+        lua_sethook(l, NULL, 0, 0);
+    else
+        lua_sethook(l, count_hook, LUA_MASKCOUNT, BUDGET_STEP);
 }

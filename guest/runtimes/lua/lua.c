@@ -14,7 +14,7 @@ typedef struct rt_file FILE;
 
 int luaopen_cjson(lua_State *L);
 int luaopen_glint(lua_State *L);     /* host.c: glint.call, glint.signature */
-void glint_lua_limits(lua_State *l); /* limits.c */
+void glint_lua_limits(lua_State *l); /* limits.c: the budget hook, set at every call */
 
 GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 256 << 10, .input_size = 64 << 10,
                      .flags = GLINT_GUEST_BUDGET);
@@ -164,6 +164,7 @@ static int run_chunk(const char *src, size_t len, const char *name, int nresults
 static int Eval(const glint_guest_val *a, glint_guest_val *r)
 {
     lua_settop(L, 0);
+    glint_lua_limits(L);
     if (run_chunk(a[0].str, a[0].len, "=(command line)", LUA_MULTRET))
         return script_error();
     glint_rt_flush();
@@ -181,6 +182,7 @@ static int Load(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
     lua_settop(L, 0);
+    glint_lua_limits(L);
     if (run_chunk(a[0].str, a[0].len, "=load", 0))
         return script_error();
     glint_rt_flush();
@@ -221,6 +223,7 @@ static int call_json(lua_State *l)
 static int Call(const glint_guest_val *a, glint_guest_val *r)
 {
     lua_settop(L, 0);
+    glint_lua_limits(L);
     lua_pushcfunction(L, call_json);
     lua_pushlstring(L, a[0].str, a[0].len);
     lua_pushlstring(L, a[1].str, a[1].len);
