@@ -90,6 +90,60 @@ try "build the installed demo host" \
     $(pkg-config --cflags --libs glint) -Wl,-rpath,"$libdir"
 try "host program uses the installed libglint.so.0" sh -c \
     "ldd '$T/host' | grep -q '$P/lib/libglint.so.0'"
+# A host program that registers greet(string) -> string, which the Lua-embedding guest's
+# host_greet calls (glint run registers no functions); it runs Run(argv[2]) in argv[1].
+cat >"$T/greet-host.c" <<'EOF_C'
+#include <glint.h>
+#include <stdio.h>
+
+static int greet(void *user, const glint_value *args, size_t nargs, glint_value *ret)
+{
+    static char buf[256]; /* must outlive the callback: glint copies it after the return */
+    (void)user, (void)nargs;
+    int n = snprintf(buf, sizeof buf, "hello, %s, from the host", args[0].as.str.ptr);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return -1;
+    ret->as.str.ptr = buf;
+    ret->as.str.len = (size_t)n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3)
+        return 2;
+    glint_type param = GLINT_STRING;
+    glint_host_fns *fns = NULL;
+    glint_image *img = NULL;
+    glint_sandbox *sb = NULL;
+    glint_value arg = glint_string(argv[2]), ret;
+    glint_config cfg;
+    glint_config_init(&cfg);
+    cfg.heap_size = 16u << 20;
+    cfg.stack_size = 256u << 10;
+    int rc = glint_host_fns_create(&fns);
+    if (rc == 0)
+        rc = glint_host_fns_add(fns, "greet", GLINT_STRING, &param, 1, greet, NULL);
+    if (rc == 0)
+        rc = glint_image_load_file(argv[1], &cfg, fns, &img);
+    if (rc == 0)
+        rc = glint_sandbox_create(img, fns, &sb);
+    if (rc == 0)
+        rc = glint_sandbox_call(sb, "Run", &arg, 1, &ret);
+    if (rc == 0)
+        printf("%s\n", ret.as.str.ptr);
+    else
+        fprintf(stderr, "glint: %s: %s\n", glint_strerror(rc), glint_errmsg());
+    glint_sandbox_destroy(sb);
+    glint_image_destroy(img);
+    glint_host_fns_destroy(fns);
+    return rc == 0 ? 0 : 1;
+}
+EOF_C
+# shellcheck disable=SC2046
+try "build a host program that registers a host function" \
+    cc -std=c11 -Wall -Wextra -Werror -o "$T/greet-host" "$T/greet-host.c" \
+    $(pkg-config --cflags --libs glint) -Wl,-rpath,"$libdir"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
     try "README example runs Echo in the installed-SDK guest" \
@@ -102,6 +156,10 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         "$("$P/bin/glint" run "${sizes[@]}" "$T/lua-embed.elf" Run \
             'print("n=" .. #string.rep("ab", 3)) return shout("hello " .. math.max(2, 7))' 2>&1)" \
         = "$(printf 'n=6\nHELLO 7!')"
+    # A script calls the guest's C function host_greet, which calls the host's greet.
+    try "the Lua-embedding guest's script calls a host function through its C function" test \
+        "$("$T/greet-host" "$T/lua-embed.elf" 'return shout(host_greet("lua"))' 2>&1)" \
+        = "HELLO, LUA, FROM THE HOST!"
     try "the Lua-embedding guest has no file loaders" test \
         "$("$P/bin/glint" run "${sizes[@]}" "$T/lua-embed.elf" Run 'return tostring(require)')" = nil
     try "the installed lua.elf evaluates Lua" \

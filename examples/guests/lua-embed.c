@@ -1,9 +1,11 @@
-/* SDK example: a C guest embedding Lua 5.4; Run(script) -> string calls back into C (`shout`).
+/* SDK example: a C guest embedding Lua 5.4; Run(script) -> string calls back into C (`shout`)
+ * and, through it, into the host (`host_greet`, the host's function `greet(string) -> string`).
  *
  * Build from an installed SDK (docs/runtimes.md, "The guest SDK"):
  *   gcc -O2 -o lua-embed.elf lua-embed-guest.c $(pkg-config --cflags --libs glint-lua)
  * Run:
  *   glint run --heap 16M --stack 256K lua-embed.elf Run 'return shout("hi")'   -> HI!
+ * (host_greet needs a host program that registers `greet`: glint run does not.)
  */
 #include <glint/guest.h>
 #include <stdlib.h>
@@ -43,6 +45,19 @@ static int shout(lua_State *l)
     return 1;
 }
 
+/* host_greet(name): the host function `greet(string) -> string`, called through the guest API;
+ * a Lua error (with the host's message) when the host has no such function or it fails. */
+static int host_greet(lua_State *l)
+{
+    size_t n;
+    const char *name = luaL_checklstring(l, 1, &n);
+    glint_guest_val arg = {.type = GLINT_GUEST_STRING, .len = (uint32_t)n, .str = name}, ret;
+    if (glint_guest_host_call("greet", GLINT_GUEST_STRING, &ret, 1, &arg) != 0)
+        return luaL_error(l, "greet: %s", glint_guest_host_error_message());
+    lua_pushlstring(l, ret.str, ret.len); /* copied now: ret points into the host call's buffer */
+    return 1;
+}
+
 /* The libraries lua.elf offers, minus io and os (a guest has no files and no clock). */
 static int open_state(lua_State *l)
 {
@@ -61,6 +76,7 @@ static int open_state(lua_State *l)
         lua_setglobal(l, *name);
     }
     lua_register(l, "shout", shout);
+    lua_register(l, "host_greet", host_greet);
     return 0;
 }
 

@@ -1,7 +1,9 @@
 /* VM tests: build/guests/js.elf (Debian's libmujs.a on libglint-rt): Eval, print capture,
  * Load + Call with JSON, clean failures for files, memory, depth and time, pristine restores. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "glint.h"
 #include "helpers.h"
@@ -216,4 +218,27 @@ Test(vm_js, timeout_inside_the_interpreter_and_restore_is_pristine)
     cr_assert_eq(glint_sandbox_restore(sb, NULL), 0, "%s", glint_errmsg());
     glint_sandbox_set_timeout(sb, 2000);
     cr_assert_str_eq(eval("typeof x"), "undefined");
+}
+
+static void *interrupt_after_100ms(void *arg)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+    nanosleep(&ts, NULL);
+    glint_sandbox_interrupt(arg);
+    return NULL;
+}
+
+/* glint_sandbox_interrupt from another thread stops an endless script; restore is pristine. */
+Test(vm_js, interrupt_inside_the_interpreter_and_restore_is_pristine)
+{
+    glint_sandbox_set_timeout(sb, 5000);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, interrupt_after_100ms, sb), 0);
+    double t0 = vm_now_ms();
+    eval_fails("var z = 1; for (;;) {}", GLINT_EINTR, GLINT_FAIL_INTERRUPTED);
+    cr_assert_lt(vm_now_ms() - t0, 3000, "stopped by the interrupt, not the 5 s timeout");
+    pthread_join(t, NULL);
+    cr_assert_eq(glint_sandbox_restore(sb, NULL), 0, "%s", glint_errmsg());
+    cr_assert_str_eq(eval("typeof z"), "undefined");
+    cr_assert_str_eq(eval("6 * 7"), "42");
 }
