@@ -2,17 +2,14 @@
  * js.elf or mujs is missing. */
 #include <errno.h>
 #include <glint.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
-
-extern char **environ;
+#include "child.h"
 
 /* The script both interpreters run. Native mujs reports the time of the fib(27) call alone
  * (Date.now(), milliseconds; process start and compilation are excluded); in the guest Date.now()
@@ -24,71 +21,31 @@ extern char **environ;
     "var dt = Date.now() - t0;\n"
 #define FIB_RESULT "196418"
 
-/* Is `name` an executable in $PATH (or, with a slash, itself)? */
-static int on_path(const char *name)
-{
-    if (strchr(name, '/'))
-        return access(name, X_OK) == 0;
-    const char *path = getenv("PATH");
-    char buf[4096];
-    while (path && *path) {
-        size_t n = strcspn(path, ":");
-        if (n && n + strlen(name) + 2 <= sizeof buf) {
-            snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, name);
-            if (access(buf, X_OK) == 0)
-                return 1;
-        }
-        path += n + (path[n] == ':');
-    }
-    return 0;
-}
-
 /* Run `mujs FILE` once (FILE holds FIB_SRC and a print); the in-script time of fib(27) in
  * microseconds. */
 static double native_fib(const char *mujs, const char *file)
 {
-    int fd[2];
-    if (pipe(fd))
-        die("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
     char prog[4096], path[4096];
     snprintf(prog, sizeof prog, "%s", mujs);
     snprintf(path, sizeof path, "%s", file);
     char *argv[] = {prog, path, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, mujs, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    if (rc) {
-        close(fd[0]);
-        die("cannot start mujs");
-    }
-    char out[128] = "";
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < sizeof out && (n = read(fd[0], out + len, sizeof out - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = 0;
-    close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    char out[128];
     double ms;
     char result[32];
-    if (!WIFEXITED(status) || WEXITSTATUS(status) || sscanf(out, "%31s %lf", result, &ms) != 2 ||
-        strcmp(result, FIB_RESULT))
+    if (bench_run_capture(argv, out, sizeof out) != 0 ||
+        sscanf(out, "%31s %lf", result, &ms) != 2 || strcmp(result, FIB_RESULT))
         die("native mujs fib(27) gave an unexpected result");
     return ms * 1e3;
 }
 
-/* CPU time of this thread (the vCPU runs in it). */
-static double thread_cpu_us(void)
+struct native_js {
+    const char *mujs, *file;
+};
+
+static double native_fib_ctx(void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+    const struct native_js *n = arg;
+    return native_fib(n->mujs, n->file);
 }
 
 /* fib(27) natively and in the guest, interleaved; `runs` of each after a warm-up pair. */
@@ -100,30 +57,20 @@ static void fib_rows(glint_sandbox *sb, const char *mujs, int runs)
     if (fd < 0 || write(fd, native_src, sizeof native_src - 1) != (ssize_t)(sizeof native_src - 1))
         die("cannot write the native mujs script to /tmp");
     close(fd);
-    struct row *native = row_new("js_fib_native", "mujs: fib(27), in-script Date.now() (ms)");
-    struct row *guest =
-        row_new("js_fib_guest", "glint: js.elf Eval of the same fib(27), warm sandbox");
-    struct row *guest_cpu =
-        row_new("js_fib_guest_cpu", "glint: same call, CPU time of the calling thread (vCPU)");
-    row_floor(guest, native, 1, 0, "js_fib_native");
-    row_floor(guest_cpu, native, 1, 0, "js_fib_native");
-    glint_value src = glint_string(FIB_SRC "r"), ret;
-    for (int i = 0; i < runs + 1; i++) {
-        double tn = native_fib(mujs, file);
-        double t = now_us(), c = thread_cpu_us();
-        int rc = glint_sandbox_call(sb, "Eval", &src, 1, &ret);
-        double tg = now_us() - t, cg = thread_cpu_us() - c;
-        if (rc)
-            die_glint("js.elf Eval fib(27)", rc);
-        if (ret.as.str.len != strlen(FIB_RESULT) ||
-            memcmp(ret.as.str.ptr, FIB_RESULT, ret.as.str.len))
-            die("js.elf fib(27) gave an unexpected result");
-        if (i == 0)
-            continue; /* warm-up */
-        row_add(native, tn);
-        row_add(guest, tg);
-        row_add(guest_cpu, cg);
-    }
+    struct native_js ctx = {mujs, file};
+    const struct bench_fib f = {
+        .native_name = "js_fib_native",
+        .native_what = "mujs: fib(27), in-script Date.now() (ms)",
+        .guest_name = "js_fib_guest",
+        .guest_what = "glint: js.elf Eval of the same fib(27), warm sandbox",
+        .cpu_name = "js_fib_guest_cpu",
+        .guest_src = FIB_SRC "r",
+        .result = FIB_RESULT,
+        .label = "js.elf Eval fib(27)",
+        .native = native_fib_ctx,
+        .ctx = &ctx,
+    };
+    bench_fib_rows(sb, &f, runs);
     unlink(file);
 }
 
@@ -134,7 +81,7 @@ void bench_js(const char *guest, const char *mujs, int iters)
                strerror(errno));
         return;
     }
-    if (!on_path(mujs)) {
+    if (!bench_on_path(mujs)) {
         printf("bench: SKIPPED js_fib_native, js_fib_guest, js_fib_guest_cpu: %s not found "
                "(package mujs)\n",
                mujs);

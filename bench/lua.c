@@ -3,17 +3,15 @@
  * missing. */
 #include <errno.h>
 #include <glint.h>
-#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
-
-extern char **environ;
+#include "child.h"
 
 /* The script both interpreters run. Native lua5.4 reports the time of the fib(27) call alone
  * (os.clock, so process start and compilation are excluded); the guest has no clock, so its
@@ -31,70 +29,19 @@ static const char handler_src[] = "function handler(req)\n"
                                   "end\n";
 static const char handler_args[] = "[{\"id\":7,\"name\":\"ada\",\"tags\":[\"a\",\"b\",\"c\"]}]";
 
-/* Is `name` an executable in $PATH (or, with a slash, itself)? */
-static int executable(const char *name)
-{
-    if (strchr(name, '/'))
-        return access(name, X_OK) == 0;
-    const char *path = getenv("PATH");
-    char buf[4096];
-    while (path && *path) {
-        size_t n = strcspn(path, ":");
-        if (n && n + strlen(name) + 2 <= sizeof buf) {
-            snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, name);
-            if (access(buf, X_OK) == 0)
-                return 1;
-        }
-        path += n + (path[n] == ':');
-    }
-    return 0;
-}
-
 /* Run `lua -e FIB_SRC...` once; the in-script time of fib(27) in microseconds. */
 static double native_fib(const char *lua)
 {
-    int fd[2];
-    if (pipe(fd))
-        die("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
     char prog[4096];
     snprintf(prog, sizeof prog, "%s", lua);
     char *argv[] = {prog, "-e", FIB_SRC "io.write(r, ' ', string.format('%.9f', dt))", NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, lua, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    if (rc) {
-        close(fd[0]);
-        die("cannot start lua5.4");
-    }
-    char out[128] = "";
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < sizeof out && (n = read(fd[0], out + len, sizeof out - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = 0;
-    close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    char out[128];
     double secs;
     char result[32];
-    if (!WIFEXITED(status) || WEXITSTATUS(status) || sscanf(out, "%31s %lf", result, &secs) != 2 ||
-        strcmp(result, FIB_RESULT))
+    if (bench_run_capture(argv, out, sizeof out) != 0 ||
+        sscanf(out, "%31s %lf", result, &secs) != 2 || strcmp(result, FIB_RESULT))
         die("native lua5.4 fib(27) gave an unexpected result");
     return secs * 1e6;
-}
-
-/* CPU time of this thread: the vCPU runs in it (KVM_RUN), so guest time counts, as os.clock()
- * counts the native interpreter's. */
-static double thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
 static glint_image *load_lua(const char *guest)
@@ -112,33 +59,27 @@ static glint_image *load_lua(const char *guest)
     return img;
 }
 
+static double native_fib_ctx(void *lua)
+{
+    return native_fib(lua);
+}
+
 /* fib(27) natively and in the guest, interleaved; `runs` of each. */
 static void fib_rows(glint_sandbox *sb, const char *lua, int runs)
 {
-    struct row *native = row_new("lua_fib_native", "lua5.4: fib(27), in-script os.clock");
-    struct row *guest =
-        row_new("lua_fib_guest", "glint: lua.elf Eval of the same fib(27), warm sandbox");
-    struct row *guest_cpu =
-        row_new("lua_fib_guest_cpu", "glint: same call, CPU time of the calling thread (vCPU)");
-    row_floor(guest, native, 1, 0, "lua_fib_native");
-    row_floor(guest_cpu, native, 1, 0, "lua_fib_native");
-    glint_value src = glint_string(FIB_SRC "return r"), ret;
-    for (int i = 0; i < runs + 1; i++) {
-        double tn = native_fib(lua);
-        double t = now_us(), c = thread_cpu_us();
-        int rc = glint_sandbox_call(sb, "Eval", &src, 1, &ret);
-        double tg = now_us() - t, cg = thread_cpu_us() - c;
-        if (rc)
-            die_glint("lua.elf Eval fib(27)", rc);
-        if (ret.as.str.len != strlen(FIB_RESULT) ||
-            memcmp(ret.as.str.ptr, FIB_RESULT, ret.as.str.len))
-            die("lua.elf fib(27) gave an unexpected result");
-        if (i == 0)
-            continue; /* warm-up */
-        row_add(native, tn);
-        row_add(guest, tg);
-        row_add(guest_cpu, cg);
-    }
+    const struct bench_fib f = {
+        .native_name = "lua_fib_native",
+        .native_what = "lua5.4: fib(27), in-script os.clock",
+        .guest_name = "lua_fib_guest",
+        .guest_what = "glint: lua.elf Eval of the same fib(27), warm sandbox",
+        .cpu_name = "lua_fib_guest_cpu",
+        .guest_src = FIB_SRC "return r",
+        .result = FIB_RESULT,
+        .label = "lua.elf Eval fib(27)",
+        .native = native_fib_ctx,
+        .ctx = (void *)(uintptr_t)lua,
+    };
+    bench_fib_rows(sb, &f, runs);
 }
 
 /* Eval("return 1") on a warm sandbox, against warm_call (Echo on hello.elf). */
@@ -208,7 +149,7 @@ void bench_lua(const char *guest, const char *lua, int iters)
     int rc = glint_sandbox_create(img, NULL, &sb);
     if (rc)
         die_glint("lua.elf sandbox", rc);
-    if (executable(lua)) {
+    if (bench_on_path(lua)) {
         int runs = iters / 100;
         fib_rows(sb, lua, runs < 5 ? 5 : runs > 30 ? 30 : runs);
     } else {
