@@ -7,128 +7,18 @@
 
 #include "glint.h"
 #include "helpers.h"
+#include "script_host.h"
 
-static struct vm_capture cap;
-static glint_host_fns *fns;
-static glint_image *img;
-static glint_sandbox *sb;
-static int calls; /* host function invocations (any of ours) */
-static char noted[256];
-
-static int h_add(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    r->as.i32 = a[0].as.i32 + a[1].as.i32;
-    return 0;
-}
-
-static int h_concat(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    size_t l0 = a[0].as.str.len, l1 = a[1].as.str.len;
-    char *s = malloc(l0 + l1 + 1);
-    if (!s)
-        return -1;
-    memcpy(s, a[0].as.str.ptr, l0);
-    memcpy(s + l0, a[1].as.str.ptr, l1 + 1);
-    *r = glint_string_n(s, l0 + l1);
-    r->flags = GLINT_VALUE_FREE;
-    return 0;
-}
-
-static int h_reverse(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    size_t len = a[0].as.bytes.len;
-    uint8_t *b = malloc(len ? len : 1);
-    if (!b)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        b[i] = ((const uint8_t *)a[0].as.bytes.ptr)[len - 1 - i];
-    *r = glint_bytes(b, len);
-    r->flags = GLINT_VALUE_FREE;
-    return 0;
-}
-
-static int h_half(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    r->as.f64 = a[0].as.f64 / 2;
-    return 0;
-}
-
-static int h_not(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    r->as.b = !a[0].as.b;
-    return 0;
-}
-
-static int h_note(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n, (void)r;
-    calls++;
-    snprintf(noted, sizeof noted, "%s", a[0].as.str.ptr);
-    return 0;
-}
-
-static int h_unsigned(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)n;
-    calls++;
-    r->as.u64 = a[0].as.u64 + a[1].as.u32;
-    return 0;
-}
-
-static int h_fail(void *u, const glint_value *a, size_t n, glint_value *r)
-{
-    (void)u, (void)a, (void)n, (void)r;
-    calls++;
-    return -7;
-}
-
-static void add(const char *name, glint_type ret, const glint_type *p, size_t np, glint_host_fn fn)
-{
-    cr_assert_eq(glint_host_fns_add(fns, name, ret, p, np, fn, NULL), 0, "%s: %s", name,
-                 glint_errmsg());
-}
+static struct script_host h;
 
 static void setup(void)
 {
-    vm_require_kvm();
-    vm_capture_init(&cap);
-    calls = 0;
-    noted[0] = 0;
-    cr_assert_eq(glint_host_fns_create(&fns), 0, "%s", glint_errmsg());
-    glint_host_fns_set_print(fns, vm_capture_print, &cap);
-    add("Add", GLINT_I32, (glint_type[]){GLINT_I32, GLINT_I32}, 2, h_add);
-    add("Concat", GLINT_STRING, (glint_type[]){GLINT_STRING, GLINT_STRING}, 2, h_concat);
-    add("Reverse", GLINT_BYTES, (glint_type[]){GLINT_BYTES}, 1, h_reverse);
-    add("Half", GLINT_F64, (glint_type[]){GLINT_F64}, 1, h_half);
-    add("Not", GLINT_BOOL, (glint_type[]){GLINT_BOOL}, 1, h_not);
-    add("Note", GLINT_VOID, (glint_type[]){GLINT_STRING}, 1, h_note);
-    add("Unsigned", GLINT_U64, (glint_type[]){GLINT_U64, GLINT_U32}, 2, h_unsigned);
-    add("Fail", GLINT_I32, (glint_type[]){GLINT_I32}, 1, h_fail);
-    glint_config cfg;
-    glint_config_init(&cfg);
-    cfg.heap_size = 16u << 20;
-    cfg.stack_size = 256 * 1024;
-    cfg.input_size = 64 * 1024;
-    cfg.timeout_ms = 5000;
-    img = vm_load_example("js", &cfg, fns);
-    sb = vm_sandbox(img, NULL);
+    script_host_open(&h, "js");
 }
 
 static void teardown(void)
 {
-    vm_close(&img, &sb);
-    glint_host_fns_destroy(fns);
-    fns = NULL;
+    script_host_close(&h);
 }
 
 TestSuite(vm_js_host, .init = setup, .fini = teardown, .timeout = 60);
@@ -136,7 +26,7 @@ TestSuite(vm_js_host, .init = setup, .fini = teardown, .timeout = 60);
 static const char *eval(const char *src)
 {
     glint_value a = glint_string(src);
-    glint_value r = vm_call_ok(sb, "Eval", &a, 1);
+    glint_value r = vm_call_ok(h.sb, "Eval", &a, 1);
     return r.as.str.ptr;
 }
 
@@ -144,14 +34,14 @@ static const char *eval(const char *src)
  * and no host function of ours ran. */
 static void eval_fails(const char *src, const char *want)
 {
-    int before = calls;
+    int before = h.calls;
     glint_value a = glint_string(src);
-    int rc = glint_sandbox_call(sb, "Eval", &a, 1, NULL);
-    glint_failure f = vm_expect_failure(sb, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
+    int rc = glint_sandbox_call(h.sb, "Eval", &a, 1, NULL);
+    glint_failure f = vm_expect_failure(h.sb, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
     cr_assert(vm_contains(f.message, want), "%s: message '%s' lacks '%s'", src, f.message, want);
-    cr_assert_eq(calls, before, "%s: a host function ran on a refused call", src);
+    cr_assert_eq(h.calls, before, "%s: a host function ran on a refused call", src);
     cr_assert_str_eq(eval("glint.call('Add', 1, 2)"), "3", "sandbox usable after %s", src);
-    calls = before;
+    h.calls = before;
 }
 
 Test(vm_js_host, allowed_calls_return_the_right_values)
@@ -170,14 +60,14 @@ Test(vm_js_host, allowed_calls_return_the_right_values)
     cr_assert_str_eq(eval("[glint.call('Not', true), glint.call('Not', false)]"), "false,true");
     cr_assert_str_eq(eval("String(glint.call('Note', 'remember me'))"), "undefined",
                      "void returns undefined");
-    cr_assert_str_eq(noted, "remember me");
+    cr_assert_str_eq(h.noted, "remember me");
     cr_assert_str_eq(eval("glint.call('Unsigned', 1e15, 4294967295)"), "1000004294967295");
     cr_assert_str_eq(eval("glint.call('Unsigned', Math.pow(2, 63), 0) === Math.pow(2, 63)"), "true",
                      "a u64 beyond 2^53 comes back as the nearest number");
     cr_assert_str_eq(eval("print('before'); glint.call('print', 'via glint.call\\n'); "
                           "print('after')"),
                      "");
-    cr_assert_str_eq(cap.text, "before\nvia glint.call\nafter\n", "output stays in order");
+    cr_assert_str_eq(h.cap.text, "before\nvia glint.call\nafter\n", "output stays in order");
     cr_assert_str_eq(eval("var s = 0; for (var i = 1; i <= 1000; i++) s = glint.call('Add', s, i); "
                           "s"),
                      "500500");
@@ -253,11 +143,11 @@ Test(vm_js_host, out_of_range_integer_is_a_range_error)
 Test(vm_js_host, host_function_error_is_an_error)
 {
     glint_value a = glint_string("glint.call('Fail', 1)");
-    int rc = glint_sandbox_call(sb, "Eval", &a, 1, NULL);
-    glint_failure f = vm_expect_failure(sb, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
+    int rc = glint_sandbox_call(h.sb, "Eval", &a, 1, NULL);
+    glint_failure f = vm_expect_failure(h.sb, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
     cr_assert(vm_contains(f.message, "Error: glint.call: host function 'Fail' failed with code -7"),
               "%s", f.message);
-    cr_assert_eq(calls, 1);
+    cr_assert_eq(h.calls, 1);
     cr_assert_str_eq(eval("try { glint.call('Fail', 1) } catch (e) { "
                           "[e instanceof Error, e.message].join(' ') }"),
                      "true glint.call: host function 'Fail' failed with code -7",
@@ -269,13 +159,13 @@ Test(vm_js_host, a_sandbox_registry_decides_what_scripts_may_call)
 {
     glint_host_fns *other;
     cr_assert_eq(glint_host_fns_create(&other), 0, "%s", glint_errmsg());
-    glint_sandbox *sb2 = vm_sandbox(img, other);
+    glint_sandbox *sb2 = vm_sandbox(h.img, other);
     glint_value a = glint_string("glint.call('Add', 1, 2)");
     int rc = glint_sandbox_call(sb2, "Eval", &a, 1, NULL);
     glint_failure f = vm_expect_failure(sb2, rc, GLINT_EGUEST, GLINT_FAIL_GUEST_ERROR);
     cr_assert(vm_contains(f.message, "no host function 'Add' is registered for this sandbox"), "%s",
               f.message);
-    cr_assert_eq(calls, 0);
+    cr_assert_eq(h.calls, 0);
     glint_sandbox_destroy(sb2);
     glint_host_fns_destroy(other);
 }
