@@ -79,7 +79,8 @@ GLINT_API const char *glint_version_string(void);
     X(EBUSY, -17, "sandbox is already running a call")                                             \
     X(EEXIST, -18, "name already registered")                                                      \
     X(EINTR, -19, "guest call interrupted")                                                        \
-    X(EBUDGET, -20, "guest call exceeded its instruction budget")
+    X(EBUDGET, -20, "guest call exceeded its instruction budget")                                  \
+    X(EIMAGE, -21, "malformed image file")
 
 enum glint_error {
 #define GLINT_ERROR_ENUM(name, value, text) GLINT_##name = (value),
@@ -370,6 +371,52 @@ GLINT_API void glint_sandbox_destroy(glint_sandbox *sb); /* NULL ok */
  * Costs time in proportion to the non-zero pages of the two images (sb's
  * written pages and its image's), not to the guest memory size. */
 GLINT_API int glint_image_derive(glint_sandbox *sb, glint_image **out);
+
+/* ---- image files (docs/images.md) -------------------------------------------
+ * glint_image_save writes img (loaded or derived) to path as an image file:
+ * its layout, exports, the host functions it expects (the application's
+ * functions of its registry: name and signature), its non-zero post-init
+ * pages and its vCPU state, checksummed. Atomic: written to a temporary file
+ * in the same directory, fsync'd, then renamed over path, so a reader sees
+ * the old file or the new one, never a mix (and processes that mapped the old
+ * one keep it). GLINT_EIO naming the step if the file cannot be written;
+ * GLINT_EINVAL for NULL arguments.
+ *
+ * glint_image_load_file accepts an image file as well as an ELF (by its
+ * magic): the file is checked (every field, the checksum), mapped read-only
+ * and shared, never parsed as an ELF and no guest code runs. Config: the
+ * four sizes and max_image_memory are the file's (a non-zero size that
+ * differs is GLINT_EINVAL naming it); timeout_ms and budget are the caller's
+ * (cfg NULL: the file's); confine_init does not apply. fns must hold every
+ * host function the file expects with the same signature, else
+ * GLINT_ENOFUNC / GLINT_ESIG naming it. GLINT_EIMAGE names a malformed
+ * field; GLINT_EABI another format or ABI version, or another CPU's FPU
+ * state format. glint_exports_read_file also accepts image files. */
+GLINT_API int glint_image_save(const glint_image *img, const char *path);
+
+/* What an image file's header and records say (glint inspect shows it). */
+typedef struct glint_image_file_info {
+    uint32_t format_version; /* 0: path is not an image file (e.g. an ELF) */
+    uint32_t abi_version;
+    uint64_t file_size;
+    uint64_t heap_size, stack_size, input_size, output_size; /* fixed by the file */
+    uint64_t mem_size;                                       /* guest memory */
+    uint32_t timeout_ms; /* defaults used when loaded with a NULL config */
+    uint64_t budget;
+    uint32_t pages;   /* non-zero guest pages stored (4 KiB each) */
+    uint32_t fp_size; /* bytes of vCPU FPU/vector state ... */
+    uint64_t fp_xcr0; /* ... and the XSAVE features it holds (0: legacy FPU) */
+    char library[32]; /* the glint that wrote it, e.g. "glint 0.1.0" */
+} glint_image_file_info;
+
+/* Check the image file at path (every field and the checksum, without KVM)
+ * and describe it in *info; *host_fns (may be NULL) receives the host
+ * functions it expects as a list read like exports (glint_exports_get;
+ * destroy with glint_exports_destroy). A file that is not an image file
+ * gives 0 with info->format_version 0 and *host_fns NULL. Errors as for
+ * glint_image_load_file. */
+GLINT_API int glint_image_file_info_read(const char *path, glint_image_file_info *info,
+                                         glint_exports **host_fns);
 
 /* Per-call timeout for this sandbox (0 = none); starts as the image's. */
 GLINT_API void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms);

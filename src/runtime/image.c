@@ -22,6 +22,9 @@ int glint__image_new(const struct glint__elf *elf, const glint_config *c, glint_
     img->config = *c;
     img->budget = c->budget;
     img->budget_ok = (elf->defaults.flags & GLINT_ABI_DEFAULTS_BUDGET) != 0;
+    img->guest_flags = elf->defaults.flags;
+    img->nsegs = elf->nsegs;
+    memcpy(img->segs, elf->segs, sizeof img->segs);
     *out = img;
     if (img->budget && !img->budget_ok)
         return glint__fail(GLINT_EINVAL,
@@ -98,6 +101,7 @@ int glint__image_build_memory(glint_image *img, const struct glint__elf *elf, co
     rc = random_seed(&seed);
     if (rc)
         return rc;
+    img->seed = seed;
     glint__x86_build(img->mem, &img->regions, &img->layout, seed);
     return 0;
 }
@@ -207,6 +211,10 @@ int glint__image_derive_base(const glint_image *src, glint_image **out)
     img->budget_ok = src->budget_ok;
     img->entry = src->entry;
     img->bitmap_words = src->bitmap_words;
+    img->nsegs = src->nsegs;
+    memcpy(img->segs, src->segs, sizeof img->segs);
+    img->guest_flags = src->guest_flags;
+    img->seed = src->seed;
     int rc;
     if ((rc = glint__host_fns_clone(src->fns, &img->fns)) ||
         (rc = glint__exports_clone(src->exports, &img->exports)))

@@ -33,6 +33,11 @@ struct glint_image {
     uint64_t *writable;       /* bitmap: pages the guest or CPU may write */
     uint64_t *nonzero;        /* bitmap: the same pages as `pages` */
     size_t bitmap_words;      /* uint64_t words in a page bitmap */
+    /* What an image file (runtime/image_save.c) records to rebuild the memory map: */
+    uint32_t nsegs;
+    struct glint__segment segs[GLINT__ELF_MAX_SEGMENTS]; /* the ELF's segments */
+    uint32_t guest_flags; /* GLINT_ABI_DEFAULTS_* the guest declared */
+    uint64_t seed;        /* the boot page's seed */
 };
 
 /* What sandboxes and restores read of a loaded image. */
