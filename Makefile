@@ -318,7 +318,7 @@ check-vm: all $(VMT) $(WBT) $(HOSTT)
 	$(VM_ENV) $(HOSTT) --jobs=2
 
 bench: all $(BENCH)
-	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json \
+	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json --glint $(CLI) \
 		--iters $(BENCH_ITERS)
 
 fuzz:

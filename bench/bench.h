@@ -34,4 +34,9 @@ void bench_js(const char *guest, const char *mujs, int iters);
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);
 
+/* Image files (bench/image_file.c): hello.gimg and lua.gimg (a handler loaded) against their
+ * ELFs: load, cold start (floor raw_create + raw_first_run, measured here), and `glint run`
+ * (glint_cli) from process start to exit. */
+void bench_image_file(const char *hello, const char *lua_guest, const char *glint_cli, int iters);
+
 #endif

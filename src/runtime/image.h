@@ -108,6 +108,12 @@ int glint__image_index_template(glint_image *img, const struct glint__elf *elf);
  * in proportion to the candidate pages, not to the memory size. */
 int glint__image_index_pages(glint_image *img, const uint8_t *src, const uint64_t *candidates);
 
+/* Index img's non-zero pages as the `known` ones (n page numbers, not read:
+ * an image file's, which stay untouched until a sandbox copies them) plus
+ * those of `candidates` (a page bitmap) that are non-zero in img->mem. */
+int glint__image_index_known(glint_image *img, const uint64_t *candidates, const uint32_t *known,
+                             uint32_t n);
+
 /* A new image (one reference) for glint_image_derive: src's layout, memory
  * map, writable set, timeout, exports and host functions (copied), and fresh
  * zero memory; no page index and no vCPU state yet. */

@@ -40,7 +40,8 @@ int glint__gimg_open(const char *path, struct glint__gimg_file *f)
         rc = glint__fail(GLINT_EIMAGE, "image file %s is too large (%lld bytes, max %llu)", path,
                          (long long)st.st_size, (unsigned long long)GLINT__GIMG_MAX_FILE);
     } else {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* MAP_POPULATE: the checksum reads every byte; one call maps them all. */
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (p == MAP_FAILED) {
             rc = glint__fail(GLINT_EIO, "cannot map %s: %s", path, strerror(errno));
         } else {
@@ -137,7 +138,9 @@ static int check_page_regions(const glint_image *img, const struct glint__gimg *
 /* Guest memory: anonymous, with the system structures rebuilt by the host
  * (never taken from the file), then every run of consecutive file pages
  * mapped over it from the file (MAP_PRIVATE, read-only: processes share the
- * page cache's pages). */
+ * page cache's pages). Like an ELF image's memory, the anonymous part stays
+ * writable to the library (an mprotect would cost ~10 us per load) and is
+ * never written after this. */
 static int map_memory(glint_image *img, const struct glint__gimg_file *f)
 {
     const struct glint__gimg *g = &f->g;
@@ -148,14 +151,14 @@ static int map_memory(glint_image *img, const struct glint__gimg_file *f)
                            (unsigned long long)img->layout.mem_size);
     img->mem = p;
     glint__x86_build(img->mem, &img->regions, &img->layout, g->config.seed);
-    if (mprotect(img->mem, img->layout.mem_size, PROT_READ) != 0)
-        return glint__fail(GLINT_ENOMEM, "cannot protect guest memory: %s", strerror(errno));
     for (uint32_t i = 0; i < g->npages;) {
         uint32_t n = 1;
         while (i + n < g->npages && g->pages[i + n] == g->pages[i] + n)
             n++;
         void *at = img->mem + (uint64_t)g->pages[i] * PAGE;
-        if (mmap(at, (size_t)n * PAGE, PROT_READ, MAP_PRIVATE | MAP_FIXED, f->fd,
+        /* MAP_POPULATE: the page cache's pages, mapped now rather than faulted in one by
+         * one when the first sandbox copies them. */
+        if (mmap(at, (size_t)n * PAGE, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, f->fd,
                  (off_t)(g->data_offset + (uint64_t)i * PAGE)) == MAP_FAILED)
             return glint__fail(GLINT_ENOMEM, "cannot map %u pages of the image file: %s", n,
                                strerror(errno));
@@ -164,7 +167,8 @@ static int map_memory(glint_image *img, const struct glint__gimg_file *f)
     return 0;
 }
 
-/* The non-zero pages: those the host built and those the file holds. */
+/* The non-zero pages: those the host built (read: few, and just written) and
+ * those the file holds (not read here). */
 static int index_pages(glint_image *img, const struct glint__gimg *g)
 {
     uint64_t *cand = calloc(img->bitmap_words ? img->bitmap_words : 1, sizeof *cand);
@@ -177,9 +181,7 @@ static int index_pages(glint_image *img, const struct glint__gimg *g)
         for (uint64_t p = r->addr / PAGE; p < (r->addr + r->size) / PAGE; p++)
             cand[p / 64] |= 1ull << (p % 64);
     }
-    for (uint32_t i = 0; i < g->npages; i++)
-        cand[g->pages[i] / 64] |= 1ull << (g->pages[i] % 64);
-    int rc = glint__image_index_pages(img, img->mem, cand);
+    int rc = glint__image_index_known(img, cand, g->pages, g->npages);
     free(cand);
     return rc;
 }
