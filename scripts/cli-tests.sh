@@ -774,6 +774,19 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
         check "image build $lang --load a missing script" 2 @empty \
             "$GLINT" image build "$guest" --load "$TMP/none.lua" -o "$TMP/none.gimg"
     done
+    # The README's image-file example, verbatim, and its output.
+    README=$(dirname "$0")/../README.md
+    for line in "\$ build/bin/glint image build build/guests/lua.elf --heap 16M --load examples/scripts/handler.lua -o handler.gimg" \
+        "\$ build/bin/glint run handler.gimg Call handle '[{\"name\":\"ada\",\"tags\":[\"a\",\"b\"]}]'"; do
+        if grep -qxF -- "$line" "$README"; then good; else bad "README has: $line" "missing"; fi
+    done
+    if [ -f "$BUILD/guests/lua.elf" ]; then
+        check "README: image build lua --load handler" 0 @empty "$GLINT" image build \
+            "$BUILD/guests/lua.elf" --heap 16M --load "$(dirname "$0")/../examples/scripts/handler.lua" \
+            -o "$TMP/handler.gimg"
+        check "README: run handler.gimg" 0 '["hello, ada",2,1]' \
+            "$GLINT" run "$TMP/handler.gimg" Call handle '[{"name":"ada","tags":["a","b"]}]'
+    fi
     check "image build --load on a guest without Load" 2 @empty \
         "$GLINT" image build "$HELLO" --load "$TMP/hello.gimg" -o "$TMP/x.gimg"
     check "image build to a missing directory" 3 @empty \
