@@ -85,8 +85,9 @@ int glint__vcpu_state_export(const glint__vcpu_state *s, struct glint__gimg_vcpu
 
 /* A vCPU state (malloc'd) from a checked file record and its FPU bytes:
  * segment and control registers from the descriptor table, never the file;
- * no pending events. GLINT_EABI naming both formats if the record's FPU
- * format is not this host's; GLINT_EIMAGE for FPU contents KVM would refuse.
+ * no pending events. GLINT_EABI if this host cannot hold the FPU state (XSAVE
+ * vs legacy, or an XSAVE component the state uses missing or at another
+ * offset here); GLINT_EIMAGE for FPU contents KVM would refuse.
  * Needs glint__hv_open. */
 int glint__vcpu_state_import(const struct glint__gimg_vcpu *rec, const void *fp,
                              glint__vcpu_state **out);

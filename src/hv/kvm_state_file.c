@@ -78,6 +78,10 @@ int glint__vcpu_state_export(const glint__vcpu_state *s, struct glint__gimg_vcpu
 static int check_fp(const struct glint__gimg_vcpu *rec, const uint8_t *fp)
 {
     uint32_t mxcsr;
+    if (rec->fp_format == GLINT__GIMG_FP_LEGACY ? rec->fp_size != sizeof(struct kvm_fpu)
+                                                : rec->fp_size < XSAVE_HEADER_END)
+        return glint__fail(GLINT_EIMAGE, "image file: vcpu.fp_size %u is wrong for its format",
+                           rec->fp_size);
     if (rec->fp_format == GLINT__GIMG_FP_LEGACY) {
         struct kvm_fpu f;
         memcpy(&f, fp, sizeof f);
@@ -106,25 +110,46 @@ static int check_fp(const struct glint__gimg_vcpu *rec, const uint8_t *fp)
     return 0;
 }
 
+/* Can this host load the record's FPU state? The same kind (XSAVE or legacy), and every
+ * XSAVE component the state holds (XSTATE_BV; x87 and SSE live in the legacy region, the
+ * same everywhere) present here at the same offset. Components in their initial state
+ * are not needed, so a file moves between CPUs whose layouts differ only in those
+ * (AVX-512's offsets differ between AMD and Intel; SSE and AVX are architectural). */
+static int check_format(const struct glint__gimg_vcpu *rec, const uint8_t *fp,
+                        const struct glint__gimg_vcpu *here)
+{
+    if (rec->fp_format != here->fp_format)
+        return glint__fail(GLINT_EABI,
+                           "image file: its vCPU state was saved as %s, this host uses %s: "
+                           "rebuild the image file on this kind of host (glint image build)",
+                           rec->fp_format == GLINT__GIMG_FP_XSAVE ? "an XSAVE area"
+                                                                  : "legacy FPU state",
+                           here->fp_format == GLINT__GIMG_FP_XSAVE ? "XSAVE" : "legacy FPU state");
+    if (rec->fp_format != GLINT__GIMG_FP_XSAVE)
+        return 0;
+    uint64_t bv;
+    memcpy(&bv, fp + XSAVE_HEADER, sizeof bv);
+    for (uint32_t k = 2; k < GLINT__GIMG_XSAVE_COMPONENTS + 2; k++) {
+        if (!(bv >> k & 1))
+            continue;
+        uint32_t there = rec->xsave_offsets[k - 2], mine = here->xsave_offsets[k - 2];
+        if (!(here->xcr0 >> k & 1) || mine != there)
+            return glint__fail(GLINT_EABI,
+                               "image file: its vCPU state holds XSAVE component %u at offset "
+                               "%u, which this CPU %s: rebuild the image file on this kind of "
+                               "host (glint image build)",
+                               k, there, (here->xcr0 >> k & 1) ? "places elsewhere" : "lacks");
+    }
+    return 0;
+}
+
 int glint__vcpu_state_import(const struct glint__gimg_vcpu *rec, const void *fp,
                              glint__vcpu_state **out)
 {
     struct glint__gimg_vcpu here;
     host_format(&here);
-    if (rec->fp_format != here.fp_format || rec->fp_size != here.fp_size ||
-        rec->xcr0 != here.xcr0 ||
-        memcmp(rec->xsave_offsets, here.xsave_offsets, sizeof here.xsave_offsets) != 0)
-        return glint__fail(GLINT_EABI,
-                           "image file: its vCPU state was saved on a CPU with another FPU "
-                           "format (%s, %u bytes, features 0x%llx); this host has %s, %u bytes, "
-                           "features 0x%llx: rebuild the image file on this kind of host "
-                           "(glint image build)",
-                           rec->fp_format == GLINT__GIMG_FP_XSAVE ? "XSAVE" : "legacy FPU",
-                           rec->fp_size, (unsigned long long)rec->xcr0,
-                           here.fp_format == GLINT__GIMG_FP_XSAVE ? "XSAVE" : "legacy FPU",
-                           here.fp_size, (unsigned long long)here.xcr0);
     int rc = check_fp(rec, fp);
-    if (rc)
+    if (rc || (rc = check_format(rec, fp, &here)))
         return rc;
     glint__vcpu_state *s = calloc(1, sizeof *s + glint__kvm.xsave_size);
     if (!s)
@@ -151,8 +176,9 @@ int glint__vcpu_state_import(const struct glint__gimg_vcpu *rec, const void *fp,
     /* Never from the file: the descriptor table's registers, and no pending events. */
     glint__kvm_x86_initial_sregs(&s->sregs);
     memset(&s->events, 0, sizeof s->events);
-    if (glint__kvm.xsave_size)
-        memcpy(s->xsave, fp, glint__kvm.xsave_size);
+    if (glint__kvm.xsave_size) /* the rest stays zero: components in their initial state */
+        memcpy(s->xsave, fp,
+               rec->fp_size < glint__kvm.xsave_size ? rec->fp_size : glint__kvm.xsave_size);
     else
         memcpy(&s->fpu, fp, sizeof s->fpu);
     *out = s;

@@ -279,6 +279,9 @@ static int check_vcpu(struct glint__gimg *g, const uint8_t *b, const struct glin
     if (v->fp_size == 0 || v->fp_size > GLINT__GIMG_FP_MAX || v->fp_size != s->size - sizeof *v)
         return bad("image file: vcpu.fp_size %llu does not fit the section (%llu bytes)",
                    ULL(v->fp_size), ULL(s->size));
+    if (v->fp_format == GLINT__GIMG_FP_XSAVE && v->fp_size < 512 + 64)
+        return bad("image file: vcpu.fp_size %llu is smaller than an XSAVE header needs",
+                   ULL(v->fp_size));
     if (v->fp_format == GLINT__GIMG_FP_LEGACY && v->xcr0)
         return bad("image file: vcpu.xcr0 0x%llx set for legacy FPU state", ULL(v->xcr0));
     for (uint32_t i = 0; i < GLINT__GIMG_XSAVE_COMPONENTS; i++) {

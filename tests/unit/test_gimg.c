@@ -262,6 +262,9 @@ Test(gimg, vcpu_record_cannot_raise_privilege_or_mislabel_its_state)
     v->xcr0 = 7;
     expect_sealed(GLINT_EIMAGE, "legacy FPU state");
     *v = keep;
+    v->fp_format = GLINT__GIMG_FP_XSAVE; /* 512 bytes: no room for the XSAVE header */
+    expect_sealed(GLINT_EIMAGE, "smaller than an XSAVE header needs");
+    *v = keep;
     v->xsave_offsets[3] = 1000; /* component 5 not in xcr0 */
     expect_sealed(GLINT_EIMAGE, "vcpu.xsave_offsets[5]");
     *v = keep;

@@ -126,14 +126,21 @@ Test(wb_image_file, guest_data_pages_are_a_private_read_only_mapping_of_the_file
     glint_image_destroy(elf);
 }
 
-/* Change the saved file at offset `at` (n bytes from p), reseal it, expect the load to fail. */
-static void corrupt_and_expect(const struct glint__gimg *g0, uint64_t at, const void *p, size_t n,
-                               int code, const char *needle)
+/* One change to the saved file: n bytes at offset `at`. */
+struct patch {
+    uint64_t at;
+    const void *p;
+    size_t n;
+};
+
+/* Apply the patches to a copy of the saved file, reseal it (so that no checksum error hides
+ * the field's own check) and load it: expect `code` (0: success) and a message with needle. */
+static void patched_load(const struct patch *ps, size_t np, int code, const char *needle)
 {
-    (void)g0;
     size_t len;
     uint8_t *b = vm_read_file(path, &len);
-    memcpy(b + at, p, n);
+    for (size_t i = 0; i < np; i++)
+        memcpy(b + ps[i].at, ps[i].p, ps[i].n);
     const size_t c = offsetof(struct glint__gimg_header, checksum);
     memset(b + c, 0, 4);
     uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)len);
@@ -147,9 +154,18 @@ static void corrupt_and_expect(const struct glint__gimg *g0, uint64_t at, const 
     int rc = glint_image_load_file(bad, NULL, NULL, &img);
     unlink(bad);
     cr_assert_eq(rc, code, "rc %d (%s), want %d", rc, glint_errmsg(), code);
-    cr_assert(vm_contains(glint_errmsg(), needle), "message \"%s\" lacks \"%s\"", glint_errmsg(),
-              needle);
-    cr_assert_null(img);
+    if (code) {
+        cr_assert(vm_contains(glint_errmsg(), needle), "message \"%s\" lacks \"%s\"",
+                  glint_errmsg(), needle);
+        cr_assert_null(img);
+    }
+    glint_image_destroy(img);
+}
+
+static void expect_refused(uint64_t at, const void *p, size_t n, int code, const char *needle)
+{
+    const struct patch one = {at, p, n};
+    patched_load(&one, 1, code, needle);
 }
 
 /* The saved file's parsed records and section table. */
@@ -159,13 +175,13 @@ static void parsed(struct glint__gimg *g, struct glint__gimg_section *sec)
     uint8_t *b = vm_read_file(path, &len);
     cr_assert_eq(glint__gimg_parse(b, len, g), 0, "%s", glint_errmsg());
     memcpy(sec, b + sizeof(struct glint__gimg_header), GLINT__GIMG_SECTIONS * sizeof *sec);
-    g->exports = g->hostfns = NULL; /* point into b */
+    g->exports = g->hostfns = NULL; /* pointed into b */
     g->pages = NULL;
     g->fp = NULL;
     free(b);
 }
 
-Test(wb_image_file, fields_only_the_memory_map_can_check_are_refused_by_the_loader)
+Test(wb_image_file, fields_only_the_memory_map_or_the_cpu_can_check_are_refused_by_the_loader)
 {
     glint_image *elf = hello_saved();
     struct glint__gimg g;
@@ -174,28 +190,33 @@ Test(wb_image_file, fields_only_the_memory_map_can_check_are_refused_by_the_load
     const uint64_t cfg = sec[GLINT__GIMG_CONFIG - 1].offset;
     const uint64_t idx = sec[GLINT__GIMG_PAGE_INDEX - 1].offset;
     const uint64_t vcpu = sec[GLINT__GIMG_VCPU - 1].offset;
-    /* A page in the page tables (below every data page: the index stays ascending). */
-    uint32_t pt = GLINT_ABI_PT_ADDR / PAGE;
-    corrupt_and_expect(&g, idx, &pt, 4, GLINT_EIMAGE, "lies in the page tables");
-    uint32_t boot = GLINT_ABI_BOOT_ADDR / PAGE;
-    corrupt_and_expect(&g, idx, &boot, 4, GLINT_EIMAGE, "lies in");
-    /* A mem_size that is a page more than the sizes lay out. */
+    const uint64_t fp = vcpu + sizeof(struct glint__gimg_vcpu);
+    /* A page in the page tables or the boot page (below every data page: still ascending). */
+    uint32_t pt = GLINT_ABI_PT_ADDR / PAGE, boot = GLINT_ABI_BOOT_ADDR / PAGE;
+    expect_refused(idx, &pt, 4, GLINT_EIMAGE, "lies in the page tables");
+    expect_refused(idx, &boot, 4, GLINT_EIMAGE, "a file holds only guest data pages");
+    /* A mem_size a page larger than the sizes lay out. */
     uint64_t mem = g.config.mem_size + PAGE;
-    corrupt_and_expect(&g, cfg + offsetof(struct glint__gimg_config, mem_size), &mem, 8,
-                       GLINT_EIMAGE, "config.mem_size");
-    /* An FPU area laid out differently (another CPU's): refused by format, not loaded. */
-    if (g.vcpu.fp_format == GLINT__GIMG_FP_XSAVE) {
-        uint32_t mxcsr = 0xffffffffu;
-        corrupt_and_expect(&g, vcpu + sizeof(struct glint__gimg_vcpu) + 24, &mxcsr, 4, GLINT_EIMAGE,
-                           "MXCSR");
+    expect_refused(cfg + offsetof(struct glint__gimg_config, mem_size), &mem, 8, GLINT_EIMAGE,
+                   "config.mem_size");
+    if (g.vcpu.fp_format != GLINT__GIMG_FP_XSAVE) {
+        glint_image_destroy(elf);
+        return;
     }
-    if (g.vcpu.fp_format == GLINT__GIMG_FP_XSAVE && (g.vcpu.xcr0 & 4)) {
-        uint32_t off = g.vcpu.xsave_offsets[0] + 64;
-        corrupt_and_expect(&g, vcpu + offsetof(struct glint__gimg_vcpu, xsave_offsets), &off, 4,
-                           GLINT_EABI, "another FPU format");
-        uint64_t all = ~0ull;
-        corrupt_and_expect(&g, vcpu + sizeof(struct glint__gimg_vcpu) + 512, &all, 8, GLINT_EIMAGE,
-                           "XSTATE_BV");
+    uint32_t mxcsr = 0xffffffffu;
+    expect_refused(fp + 24, &mxcsr, 4, GLINT_EIMAGE, "MXCSR");
+    uint64_t all = ~0ull;
+    expect_refused(fp + 512, &all, 8, GLINT_EIMAGE, "XSTATE_BV");
+    if (g.vcpu.xcr0 & 4) {
+        /* The state uses AVX (component 2) and the file says it lies elsewhere than on this
+         * CPU: refused by name. Not used (initial state): the file loads anyway. */
+        const uint64_t offs = vcpu + offsetof(struct glint__gimg_vcpu, xsave_offsets);
+        uint32_t moved = g.vcpu.xsave_offsets[0] + 64;
+        uint64_t with_avx = 4 | 3, without_avx = 3;
+        const struct patch used[] = {{fp + 512, &with_avx, 8}, {offs, &moved, 4}};
+        patched_load(used, 2, GLINT_EABI, "XSAVE component 2 at offset");
+        const struct patch unused[] = {{fp + 512, &without_avx, 8}, {offs, &moved, 4}};
+        patched_load(unused, 2, 0, NULL);
     }
     glint_image_destroy(elf);
 }
