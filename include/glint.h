@@ -385,9 +385,9 @@ GLINT_API int glint_image_derive(glint_sandbox *sb, glint_image **out);
  * glint_image_load_file accepts an image file as well as an ELF (by its
  * magic): the file is checked (every field, the checksum), mapped read-only
  * and shared, never parsed as an ELF and no guest code runs. Config: the
- * four sizes and max_image_memory are the file's (a non-zero size that
- * differs is GLINT_EINVAL naming it); timeout_ms and budget are the caller's
- * (cfg NULL: the file's); confine_init does not apply. fns must hold every
+ * four sizes are the file's (a non-zero size that differs is GLINT_EINVAL
+ * naming it); timeout_ms, budget and max_image_memory are the caller's (cfg
+ * NULL: the file's); confine_init does not apply. fns must hold every
  * host function the file expects with the same signature, else
  * GLINT_ENOFUNC / GLINT_ESIG naming it. GLINT_EIMAGE names a malformed
  * field; GLINT_EABI another format or ABI version, or another CPU's FPU

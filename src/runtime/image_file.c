@@ -96,6 +96,7 @@ static int resolve_config(const struct glint__gimg_config *fc, const glint_confi
     if (!cfg) { /* no config: the policy the file was built with */
         c->timeout_ms = fc->timeout_ms;
         c->budget = fc->budget;
+        c->max_image_memory = fc->max_image_memory;
     }
     return 0;
 }
