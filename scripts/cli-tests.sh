@@ -267,6 +267,34 @@ else
     bad "malformed corpus exists" "$MALFORMED/MANIFEST not found (run scripts/gen-malformed.sh)"
 fi
 
+# The malformed-image-file corpus (scripts/gen-malformed.sh): the same, for .gimg files.
+MALFORMED_GIMG=$SRCDIR/tests/data/malformed-gimg
+if [ -f "$MALFORMED_GIMG/MANIFEST" ]; then
+    ngimg=0
+    while read -r mfile mcode mmsg; do
+        ngimg=$((ngimg + 1))
+        case $mcode in
+        EIMAGE) mkind="malformed image file" ;;
+        EABI) mkind="guest ABI missing or mismatched" ;;
+        *)
+            bad "gimg corpus MANIFEST line $ngimg" "unknown code '$mcode' for $mfile"
+            continue
+            ;;
+        esac
+        for mcmd in inspect run; do
+            margs=("$MALFORMED_GIMG/$mfile")
+            [ "$mcmd" = run ] && margs+=(Foo)
+            if check "$mcmd: malformed $mfile" 3 @empty "$GLINT" "$mcmd" "${margs[@]}"; then
+                expect_grep "$mcmd: malformed $mfile: $mcode" "$mkind" "$TMP/err"
+                expect_grep "$mcmd: malformed $mfile: message" "$mmsg" "$TMP/err"
+            fi
+        done
+    done <"$MALFORMED_GIMG/MANIFEST"
+    if [ "$ngimg" -ge 50 ]; then good; else bad "gimg corpus size" "$ngimg files, want >= 50"; fi
+else
+    bad "malformed image corpus exists" "$MALFORMED_GIMG/MANIFEST not found (run scripts/gen-malformed.sh)"
+fi
+
 HELLO_FUNCS=()
 if [ -f "$HELLO" ]; then
     check "inspect: truncated guest (100 bytes)" 3 @empty "$GLINT" inspect "$TMP/truncated.elf"
