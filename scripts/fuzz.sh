@@ -126,6 +126,7 @@ EOF
 $CLANG $CFLAGS -Itests/unit "$OUT/gen_seeds.c" tests/unit/elf_builder.c tests/unit/gimg_builder.c \
     common/*.c -lz -o "$OUT/gen_seeds"
 "$OUT/gen_seeds" "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/gimg"
+cp tests/data/malformed-gimg/*.gimg "$OUT/corpus/gimg/" 2>/dev/null || true
 # Real image files where `glint image build` can run (KVM): hello, and lua with a handler.
 if [ -x build/bin/glint ] && [ -f build/guests/hello.elf ]; then
     build/bin/glint image build build/guests/hello.elf -o "$OUT/corpus/gimg/hello.gimg" \
