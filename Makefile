@@ -177,14 +177,33 @@ $(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest
 		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
 	$(Q)$(CHECK_GUEST)
 
-JS_LIBS := /usr/lib/x86_64-linux-gnu/libmujs.a
+# MuJS: Debian's source package at the installed libmujs-dev's version (upgrading the package
+# rebuilds it), plus glint's instruction count hook (guest/runtimes/js/mujs-count-hook.patch:
+# Debian's binary has no hook, and its loop calls the collector through a local clone no link
+# option can reach), compiled as Debian compiles its libmujs.a (dpkg-buildflags, hardening=+all).
+# docs/runtimes.md says why.
+MUJS := $(BUILD)/mujs
+MUJS_PATCH := guest/runtimes/js/mujs-count-hook.patch
+MUJS_FLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS 2>/dev/null) \
+	$(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS 2>/dev/null)
+$(MUJS)/src/.patched: /usr/include/mujs.h $(MUJS_PATCH) scripts/fetch-debian-source.sh
+	$(call say,FETCH,$(BUILD)/mujs-src)
+	$(Q)scripts/fetch-debian-source.sh mujs libmujs-dev $(BUILD)/mujs-src
+	$(Q)rm -rf $(MUJS)/src && mkdir -p $(MUJS) && cp -r $(BUILD)/mujs-src/src $(MUJS)/src
+	$(Q)patch -s -p1 -d $(MUJS)/src < $(MUJS_PATCH)
+	$(Q)touch $@
+$(MUJS)/libmujs.a: $(MUJS)/src/.patched
+	$(call say,CC,$(MUJS)/src/one.c)
+	$(Q)$(GUEST_CC) $(MUJS_FLAGS) -c $(MUJS)/src/one.c -o $(MUJS)/libmujs.o
+	$(Q)rm -f $@ && ar rcs $@ $(MUJS)/libmujs.o
+JS_LIBS := $(MUJS)/libmujs.a
 JS_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/js/*.c))
-# mujs.h lives in /usr/include next to glibc's headers: only that file is copied to the guest's
-# include path (its <setjmp.h> is then libglint-rt's).
+# mujs.h would otherwise come from /usr/include next to glibc's headers: only that file is on the
+# guest's include path (its <setjmp.h> is then libglint-rt's).
 JS_HEADER := $(BUILD)/js-include/mujs.h
-$(JS_HEADER): /usr/include/mujs.h
+$(JS_HEADER): $(MUJS)/src/.patched
 	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
+	$(Q)cp $(MUJS)/src/mujs.h $@
 $(JS_OBJS): $(JS_HEADER)
 $(JS_OBJS): GUEST_CFLAGS += -isystem $(BUILD)/js-include -isystem guest/rt/include -Iguest/rt
 $(JS_GUEST): $(JS_OBJS) $(JS_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh

@@ -115,8 +115,9 @@ static void print_run_help(void)
            cfg.timeout_ms);
     printf("  --budget N            instruction budget of the call (default 0 = none): the\n"
            "                        call fails (exit 1) once the guest has run N of its\n"
-           "                        instructions (Lua: VM instructions, checked every %d);\n"
-           "                        only for guests that enforce one (lua.elf)\n",
+           "                        instructions (Lua and JS: VM instructions, checked\n"
+           "                        every %d); only for guests that enforce one\n"
+           "                        (lua.elf, js.elf)\n",
            GLINT_BUDGET_STEP);
     printf("Sizes default to what the guest declares (lua.elf: heap 16M, stack 256K,\n"
            "input 64K), else to glint's defaults shown here:\n");

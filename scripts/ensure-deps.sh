@@ -48,6 +48,10 @@ find_missing() {
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a ] || need+=(lua-cjson-dev)
     [ -f /usr/lib/x86_64-linux-gnu/libmujs.a ] || need+=(libmujs-dev)
+    # MuJS is compiled from Debian's source package (scripts/fetch-debian-source.sh).
+    command -v dpkg-source >/dev/null || need+=(dpkg-dev)
+    command -v dpkg-buildflags >/dev/null || need+=(dpkg-dev)
+    command -v patch >/dev/null || need+=(patch)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
