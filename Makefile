@@ -184,9 +184,10 @@ $(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest
 # docs/runtimes.md says why.
 MUJS := $(BUILD)/mujs
 MUJS_PATCH := guest/runtimes/js/mujs-count-hook.patch
-MUJS_FLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS 2>/dev/null) \
-	$(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS 2>/dev/null)
-$(MUJS)/src/.patched: /usr/include/mujs.h $(MUJS_PATCH) scripts/fetch-debian-source.sh
+# Expanded in the recipe only (dpkg-buildflags may run the compiler, which must wait for deps).
+MUJS_BUILDFLAGS = CC=$(GUEST_CC) DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+MUJS_FLAGS = $(shell $(MUJS_BUILDFLAGS) CFLAGS) $(shell $(MUJS_BUILDFLAGS) CPPFLAGS)
+$(MUJS)/src/.patched: $(wildcard /usr/include/mujs.h) $(MUJS_PATCH) scripts/fetch-debian-source.sh | deps
 	$(call say,FETCH,$(BUILD)/mujs-src)
 	$(Q)scripts/fetch-debian-source.sh mujs libmujs-dev $(BUILD)/mujs-src
 	$(Q)rm -rf $(MUJS)/src && mkdir -p $(MUJS) && cp -r $(BUILD)/mujs-src/src $(MUJS)/src

@@ -27,6 +27,7 @@ fi
 command -v dpkg-source >/dev/null || fail "dpkg-source is missing (Debian package dpkg-dev)"
 
 rm -rf "$dest"
+mkdir -p "$dest" && dest=$(cd "$dest" && pwd) # apt's options need absolute paths
 mkdir -p "$dest/apt/parts" "$dest/apt/lists/partial" "$dest/apt/cache/archives/partial" "$dest/dl"
 # deb-src entries for every deb entry the system uses, deb822 and one-line formats alike.
 for f in /etc/apt/sources.list.d/*.sources; do
@@ -35,8 +36,8 @@ done
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [ -f "$f" ] && sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f" >>"$dest/apt/parts/system.list"
 done
-opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$PWD/$dest/apt/parts"
-    -o "Dir::State::Lists=$PWD/$dest/apt/lists" -o "Dir::Cache=$PWD/$dest/apt/cache"
+opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$dest/apt/parts"
+    -o "Dir::State::Lists=$dest/apt/lists" -o "Dir::Cache=$dest/apt/cache"
     -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 # A repository without sources (a third-party one) fails its own index only: not fatal here;
 # the download below says clearly when Debian's index was not reached.
