@@ -187,7 +187,9 @@ MUJS_PATCH := guest/runtimes/js/mujs-count-hook.patch
 # Expanded in the recipe only (dpkg-buildflags may run the compiler, which must wait for deps).
 MUJS_BUILDFLAGS = CC=$(GUEST_CC) DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
 MUJS_FLAGS = $(shell $(MUJS_BUILDFLAGS) CFLAGS) $(shell $(MUJS_BUILDFLAGS) CPPFLAGS)
-$(MUJS)/src/.patched: $(wildcard /usr/include/mujs.h) $(MUJS_PATCH) scripts/fetch-debian-source.sh | deps
+# Files of Debian packages exist once the deps step has installed them (on a fresh machine).
+$(LUA_LIBS) /usr/include/mujs.h: | deps
+$(MUJS)/src/.patched: /usr/include/mujs.h $(MUJS_PATCH) scripts/fetch-debian-source.sh | deps
 	$(call say,FETCH,$(BUILD)/mujs-src)
 	$(Q)scripts/fetch-debian-source.sh mujs libmujs-dev $(BUILD)/mujs-src
 	$(Q)rm -rf $(MUJS)/src && mkdir -p $(MUJS) && cp -r $(BUILD)/mujs-src/src $(MUJS)/src
