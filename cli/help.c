@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "glint.h"
 #include "report.h"
+#include "serve.h"
 
 static const char exit_statuses[] =
     "Exit status:\n"
@@ -29,6 +30,8 @@ static const char main_help[] =
     "                        call FUNCTION in a new sandbox and print its result\n"
     "  inspect GUEST.elf     list the functions GUEST.elf exports (no KVM needed)\n"
     "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
+    "  serve --guest GUEST.elf | --image FILE | --config FILE [OPTIONS]\n"
+    "                        serve the guest's functions over HTTP (docs/serve.md)\n"
     "  help [COMMAND]        show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -161,11 +164,14 @@ int cli_help(const char *topic)
     } else if (strcmp(topic, "inspect") == 0) {
         fputs(inspect_help, stdout);
         fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "serve") == 0) {
+        fputs(serve_help_text, stdout);
+        fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "help") == 0) {
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, info, help)",
+        cli_error("help: unknown command '%s' (commands: run, inspect, info, serve, help)",
                   cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }
