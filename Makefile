@@ -288,6 +288,7 @@ check:
 		scripts 'scripts/selftest.sh' \
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
+		serve 'tests/serve/serve-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
