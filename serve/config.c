@@ -363,7 +363,8 @@ int serve_parse_listen(const char *s, char *host, size_t hostsize, uint16_t *por
             return fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
         h++;
         hl -= 2;
-    }
+    } else if (memchr(h, ':', hl))
+        return fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
     if (hl + 1 > hostsize)
         return fail(err, errsize, "--listen '%.64s': host too long", s);
     memcpy(host, h, hl);

@@ -22,50 +22,53 @@ void serve_reply_error(struct serve_reply *r, unsigned status, const char *kind,
     r->body = sj_error(kind, msg, &r->len);
 }
 
-/* The HTTP status and error kind of a failed pool call. */
+unsigned serve_failure_status(int err, glint_failure_kind kind, const char **kind_name)
+{
+    static const struct {
+        unsigned status;
+        const char *name;
+    } by_kind[] = {
+        [GLINT_FAIL_GUEST_ERROR] = {422, "guest_error"},
+        [GLINT_FAIL_ABORT] = {422, "abort"},
+        [GLINT_FAIL_FAULT] = {422, "fault"},
+        [GLINT_FAIL_TRIPLE_FAULT] = {422, "triple_fault"},
+        [GLINT_FAIL_PROTOCOL] = {422, "protocol"},
+        [GLINT_FAIL_BUDGET] = {422, "budget"},
+        [GLINT_FAIL_TIMEOUT] = {504, "timeout"},
+        [GLINT_FAIL_HYPERVISOR] = {500, "hypervisor"},
+        [GLINT_FAIL_INTERRUPTED] = {503, "interrupted"},
+    };
+    if ((unsigned)kind < sizeof by_kind / sizeof by_kind[0] && by_kind[kind].name) {
+        *kind_name = by_kind[kind].name;
+        return by_kind[kind].status;
+    }
+    /* No guest failure: the pool's own answer, or a usage error. */
+    if (err == GLINT_EBUSY) {
+        *kind_name = "busy";
+        return 429;
+    }
+    if (err == GLINT_ESIG || err == GLINT_ETOOBIG || err == GLINT_EINVAL) {
+        *kind_name = "bad_arguments";
+        return 400;
+    }
+    *kind_name = "internal";
+    return 500;
+}
+
+/* The reply of a failed pool call. */
 static void call_failed(struct serve_fn *f, int err, const glint_failure *fl, struct serve_reply *r)
 {
     const char *msg = fl->message[0] ? fl->message : glint_errmsg();
-    switch (fl->kind) {
-    case GLINT_FAIL_GUEST_ERROR:
-        serve_reply_error(r, 422, "guest_error", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_ABORT:
-        serve_reply_error(r, 422, "abort", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_FAULT:
-    case GLINT_FAIL_TRIPLE_FAULT:
-        serve_reply_error(r, 422, fl->kind == GLINT_FAIL_FAULT ? "fault" : "triple_fault", "%s: %s",
-                          f->name, msg);
-        return;
-    case GLINT_FAIL_PROTOCOL:
-        serve_reply_error(r, 422, "protocol", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_BUDGET:
-        serve_reply_error(r, 422, "budget", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_TIMEOUT:
-        serve_reply_error(r, 504, "timeout", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_HYPERVISOR:
-        serve_reply_error(r, 500, "hypervisor", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_INTERRUPTED:
-        serve_reply_error(r, 503, "interrupted", "%s: %s", f->name, msg);
-        return;
-    case GLINT_FAIL_USAGE:
-    case GLINT_FAIL_NONE:
-    default:
-        break;
-    }
-    if (err == GLINT_EBUSY) {
+    const char *kind;
+    unsigned status = serve_failure_status(err, fl->kind, &kind);
+    if (status == 429) {
         r->retry_after_s = 1;
-        serve_reply_error(r, 429, "busy", "%s: no sandbox became free within the wait bound",
+        serve_reply_error(r, 429, kind, "%s: no sandbox became free within the wait bound",
                           f->name);
-    } else if (err == GLINT_ESIG || err == GLINT_ETOOBIG || err == GLINT_EINVAL) {
-        serve_reply_error(r, 400, "bad_arguments", "%s: %s", f->name, msg);
+    } else if (status == 500 && fl->kind != GLINT_FAIL_HYPERVISOR) {
+        serve_reply_error(r, 500, kind, "%s: %s: %s", f->name, glint_strerror(err), msg);
     } else {
-        serve_reply_error(r, 500, "internal", "%s: %s: %s", f->name, glint_strerror(err), msg);
+        serve_reply_error(r, status, kind, "%s: %s", f->name, msg);
     }
 }
 

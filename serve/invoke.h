@@ -20,6 +20,12 @@ struct serve_reply {
  * internal failure). Counts the call in f->metrics. */
 void serve_invoke(struct serve_fn *f, const char *body, size_t len, struct serve_reply *r);
 
+/* The HTTP status (and error kind, in *kind_name) of a failed glint_pool_call: guest error,
+ * abort, fault, triple fault, protocol violation or budget 422; timeout 504; hypervisor 500;
+ * interrupted 503; GLINT_EBUSY without a guest failure 429; arguments that do not fit
+ * (GLINT_ESIG, GLINT_ETOOBIG, GLINT_EINVAL) 400; anything else 500 "internal". */
+unsigned serve_failure_status(int err, glint_failure_kind kind, const char **kind_name);
+
 /* An error reply of the given status and kind. */
 void serve_reply_error(struct serve_reply *r, unsigned status, const char *kind, const char *fmt,
                        ...) __attribute__((format(printf, 4, 5)));

@@ -98,6 +98,18 @@ static const char *kind_label(unsigned k)
     return k < SERVE_NKINDS && names[k] ? names[k] : "other";
 }
 
+/* Microseconds as seconds without an exponent or trailing zeros: 50 -> "0.00005". */
+static void seconds(uint64_t us, char *buf, size_t size)
+{
+    snprintf(buf, size, "%llu.%06llu", (unsigned long long)(us / 1000000),
+             (unsigned long long)(us % 1000000));
+    size_t n = strlen(buf);
+    while (buf[n - 1] == '0')
+        buf[--n] = 0;
+    if (buf[n - 1] == '.')
+        buf[--n] = 0;
+}
+
 char *serve_metrics_text(const struct serve_metrics_view *v, size_t n, size_t *len)
 {
     struct out o = {.cap = 4096};
@@ -135,8 +147,10 @@ char *serve_metrics_text(const struct serve_metrics_view *v, size_t n, size_t *l
         unsigned long long cum = 0;
         for (size_t b = 0; b < SERVE_NBUCKETS; b++) {
             cum += get(&v[i].m->buckets[b]);
-            emit(&o, "glint_request_duration_seconds_bucket{function=\"%s\",le=\"%g\"} %llu\n",
-                 v[i].function, (double)bounds[b] / 1e6, cum);
+            char le[32];
+            seconds(bounds[b], le, sizeof le);
+            emit(&o, "glint_request_duration_seconds_bucket{function=\"%s\",le=\"%s\"} %llu\n",
+                 v[i].function, le, cum);
         }
         cum += get(&v[i].m->buckets[SERVE_NBUCKETS]);
         emit(&o, "glint_request_duration_seconds_bucket{function=\"%s\",le=\"+Inf\"} %llu\n",
