@@ -176,7 +176,10 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     glint_pool_config_init(&pc);
     p->size = fc->pool ? fc->pool : cpus();
     pc.size = p->size;
-    pc.workers = p->size; /* calls run on the pool's confined threads, not the server's */
+    /* Calls run on the pool's confined worker threads, never on a connection thread (which
+     * does socket I/O and cannot be confined); without confinement they run on the
+     * connection thread itself, saving the hand-off. */
+    pc.workers = confine ? p->size : 0;
     pc.wait_ms = fc->wait_ms;
     pc.confine = confine;
     p->limit = p->size + (fc->queue == UINT32_MAX ? p->size : fc->queue);

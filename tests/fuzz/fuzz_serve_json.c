@@ -29,9 +29,11 @@ static void require(int ok, const char *what)
 }
 
 static const glint_type sigs[][4] = {
-    {GLINT_I32}, {GLINT_U32},   {GLINT_I64}, {GLINT_U64},   {GLINT_F32},
-    {GLINT_F64}, {GLINT_BOOL},  {GLINT_STRING}, {GLINT_BYTES},
-    {GLINT_STRING, GLINT_BYTES, GLINT_I64, GLINT_F64},
+    {GLINT_I32},   {GLINT_U32},
+    {GLINT_I64},   {GLINT_U64},
+    {GLINT_F32},   {GLINT_F64},
+    {GLINT_BOOL},  {GLINT_STRING},
+    {GLINT_BYTES}, {GLINT_STRING, GLINT_BYTES, GLINT_I64, GLINT_F64},
 };
 static const size_t sig_len[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 4};
 #define NSIGS (sizeof sig_len / sizeof sig_len[0])
