@@ -262,6 +262,23 @@ if start slow --guest "$HELLO" --pool 1 --read-timeout-ms 1000 --idle-timeout-s 
     stop
 fi
 
+# ---- the connection limit: connections beyond it are closed at once ------------------------
+if start conns --guest "$HELLO" --pool 1 --max-connections 2 --read-timeout-ms 20000 --idle-timeout-s 20; then
+    exec 4<>"/dev/tcp/127.0.0.1/$PORT" 5<>"/dev/tcp/127.0.0.1/$PORT"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/healthz")
+    check conns/over-limit-refused "a third connection got $code" [ "$code" = 000 ]
+    exec 4<&- 4>&-
+    code=000
+    for _ in $(seq 100); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/healthz")
+        [ "$code" = 200 ] && break
+        sleep 0.05
+    done
+    check conns/freed-slot-serves "after one closed, got $code" [ "$code" = 200 ]
+    exec 5<&- 5>&-
+    stop
+fi
+
 # ---- overload: more concurrent requests than sandboxes -> fast 429s, server responsive ------
 if start overload --guest "$TYPES" --pool 1 --queue 0 --wait-ms 20 --timeout-ms 20000; then
     spin=3000000000 # a few seconds of guest time; only its overlap with the others matters
