@@ -87,9 +87,10 @@ static const char info_help[] = "Usage: glint info\n"
                                 "Show whether KVM is usable and which isolation features glint\n"
                                 "gets from it. Exits 3 if KVM is unavailable.\n";
 
-static const char help_help[] = "Usage: glint help [COMMAND]\n"
-                                "\n"
-                                "Show the help of glint, or of COMMAND (run, inspect, help).\n";
+static const char help_help[] =
+    "Usage: glint help [COMMAND]\n"
+    "\n"
+    "Show the help of glint, or of COMMAND (run, inspect, info, serve, help).\n";
 
 /* "4K..256M" */
 static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)

@@ -321,6 +321,15 @@ if start drain --guest "$TYPES" --pool 1 --timeout-ms 20000 --drain-ms 15000; th
         sleep 0.02
     done
     port=$PORT
+    exec 6<>"/dev/tcp/127.0.0.1/$PORT" # an idle keep-alive connection, open before SIGTERM
+    kill -TERM "$PID"
+    for _ in $(seq 200); do grep -q 'SIGTERM: draining' "$LOG" && break; sleep 0.02; done
+    printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&6
+    timeout 10 cat <&6 >"$TMP/drain503" 2>/dev/null
+    exec 6<&- 6>&-
+    check drain/new-request-503 "a request during the drain got: $(head -c 300 "$TMP/drain503")" \
+        grep -q '^HTTP/1.1 503' "$TMP/drain503"
+    check drain/connection-close "no Connection: close while draining" grep -qi '^Connection: close' "$TMP/drain503"
     stop
     wait "$inflight"
     check drain/in-flight-completes "in-flight request: $(cat "$TMP/inflight.code") $(cat "$TMP/inflight")" \
