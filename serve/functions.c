@@ -182,7 +182,7 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     pc.workers = confine ? p->size : 0;
     pc.wait_ms = fc->wait_ms;
     pc.confine = confine;
-    p->limit = p->size + (fc->queue == UINT32_MAX ? p->size : fc->queue);
+    p->limit = p->size + (fc->queue == UINT32_MAX ? 4 * p->size : fc->queue);
     if ((rc = glint_pool_create(p->img, NULL, &pc, &p->pool)) != 0)
         return fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s", p->size,
                     fc->path, glint_strerror(rc), glint_errmsg());

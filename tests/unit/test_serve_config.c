@@ -66,7 +66,7 @@ Test(serve_config, full_file)
     cr_assert_str_eq(c.fns[1].handler, "greet");
     cr_assert_eq(c.fns[1].pool, 0); /* CPUs */
     cr_assert_eq(c.fns[1].wait_ms, SERVE_DEFAULT_WAIT_MS);
-    cr_assert_eq(c.fns[1].queue, UINT32_MAX); /* the pool size */
+    cr_assert_eq(c.fns[1].queue, UINT32_MAX); /* 4 x the pool size */
     serve_config_free(&c);
 }
 
