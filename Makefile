@@ -327,7 +327,7 @@ check-vm: all $(VMT) $(WBT) $(HOSTT)
 
 bench: all $(BENCH)
 	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json \
-		--iters $(BENCH_ITERS)
+		--glint $(CLI) --iters $(BENCH_ITERS)
 
 fuzz:
 	@scripts/ensure-deps.sh fuzz
