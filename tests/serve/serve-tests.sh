@@ -52,6 +52,7 @@ start() {
     local name=$1
     shift
     LOG=$TMP/$name.log
+    : >"$LOG"
     "$GLINT" serve --listen 127.0.0.1:0 "$@" 2>"$LOG" &
     PID=$!
     PORT=
@@ -308,6 +309,29 @@ if start overload --guest "$TYPES" --pool 1 --queue 0 --wait-ms 20 --timeout-ms 
     wait "$long"
     check overload/long-call-ok "the long call: $(cat "$TMP/long.code")" grep -q '^200 ' "$TMP/long.code"
     expect overload/after 200 '^\{"result":5\}$' POST /v1/functions/SpinLoops '[5]'
+    stop
+fi
+
+# ---- overload within the queue: admitted requests wait at most wait_ms for the sandbox ------
+if start overload-wait --guest "$TYPES" --pool 1 --queue 8 --wait-ms 20 --timeout-ms 20000; then
+    curl -s -o /dev/null --max-time 60 -d '[3000000000]' "http://127.0.0.1:$PORT/v1/functions/SpinLoops" &
+    long=$!
+    for _ in $(seq 200); do
+        curl -s "http://127.0.0.1:$PORT/metrics" | grep -q 'state="busy"} 1' && break
+        sleep 0.02
+    done
+    clients=()
+    for i in $(seq 4); do
+        curl -s -D "$TMP/wh$i" -o "$TMP/wb$i" -w '%{http_code}\n' --max-time 30 \
+            -d '[1]' "http://127.0.0.1:$PORT/v1/functions/SpinLoops" >"$TMP/wc$i" &
+        clients+=($!)
+    done
+    wait "${clients[@]}"
+    n429=$(cat "$TMP"/wc? | grep -c '^429')
+    check overload-wait/429-after-wait "expected 4 429s: $(cat "$TMP"/wc? | tr '\n' ' ')" [ "$n429" = 4 ]
+    check overload-wait/wait-bound-message "$(cat "$TMP/wb1")" grep -q 'within the wait bound' "$TMP/wb1"
+    check overload-wait/retry-after "no Retry-After" grep -qi '^Retry-After: 1' "$TMP/wh1"
+    wait "$long"
     stop
 fi
 
