@@ -5,6 +5,7 @@
 #include <glint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -145,8 +146,63 @@ static double wrk_rps(unsigned port)
     return strtod(r + 13, NULL);
 }
 
+/* The echo thread of the loopback round-trip row. */
+static void *echo_thread(void *arg)
+{
+    int lfd = *(int *)arg;
+    int c = accept(lfd, NULL, NULL), one = 1;
+    if (c < 0 || setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return NULL;
+    char b[512];
+    for (;;) {
+        ssize_t n = read(c, b, sizeof b);
+        if (n <= 0 || write(c, b, (size_t)n) != n)
+            break;
+    }
+    close(c);
+    return NULL;
+}
+
+/* What any request over loopback TCP costs before HTTP or a guest: 150 bytes written, echoed by
+ * another thread, read back. */
+static void loopback_row(int iters)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    pthread_t t;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0 ||
+        pthread_create(&t, NULL, echo_thread, &lfd) != 0)
+        die("loopback echo server");
+    int fd = connect_to(ntohs(a.sin_port));
+    struct row *r = row_new("tcp_loopback_roundtrip",
+                            "loopback TCP: 150 bytes to an echo thread and back (no HTTP)");
+    char b[150];
+    memset(b, 'x', sizeof b);
+    for (int i = 0; i < iters + 100; i++) {
+        double t0 = now_us();
+        size_t got = 0;
+        if (write(fd, b, sizeof b) != (ssize_t)sizeof b)
+            die("loopback write");
+        while (got < sizeof b) {
+            ssize_t n = read(fd, b, sizeof b - got);
+            if (n <= 0)
+                die("loopback read");
+            got += (size_t)n;
+        }
+        if (i >= 100)
+            row_add(r, now_us() - t0);
+    }
+    close(fd);
+    pthread_join(t, NULL);
+    close(lfd);
+}
+
 void bench_serve(const char *glint, const char *guest, int iters)
 {
+    loopback_row(iters);
     unsigned port;
     pid_t pid = start_server(glint, guest, &port);
     int conn[2] = {connect_to(port), connect_to(port)};
