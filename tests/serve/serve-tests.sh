@@ -6,7 +6,7 @@
 # Each test prints "ok NAME" or "FAIL NAME: why"; the last line is "serve: N passed, M failed".
 # Without /dev/kvm the VM-backed tests skip loudly unless GLINT_REQUIRE_KVM=1.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-build}
 GLINT=$BUILD/bin/glint
 HELLO=$BUILD/guests/hello.elf
@@ -17,7 +17,7 @@ JS=$BUILD/guests/js.elf
 HERE=tests/serve
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-serve-tests.XXXXXX")
 passed=0 failed=0
-PID= PORT= LOG=
+PID="" PORT="" LOG=""
 
 cleanup() {
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
