@@ -282,7 +282,7 @@ fi
 
 # ---- overload: more concurrent requests than sandboxes -> fast 429s, server responsive ------
 if start overload --guest "$TYPES" --pool 1 --queue 0 --wait-ms 20 --timeout-ms 20000; then
-    spin=3000000000 # a few seconds of guest time; only its overlap with the others matters
+    spin=5000000000 # a few seconds of guest time; only its overlap with the others matters
     curl -s -o "$TMP/long" -w '%{http_code} %{time_total}\n' --max-time 60 \
         -d "[$spin]" "http://127.0.0.1:$PORT/v1/functions/SpinLoops" >"$TMP/long.code" &
     long=$!
