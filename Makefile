@@ -53,6 +53,12 @@ LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc
 EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(filter-out %/lua-embed.c,$(wildcard examples/guests/*.c)))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
+# glint serve (docs/serve.md): linked into the CLI with libmicrohttpd and jansson.
+SERVE_SRCS := $(wildcard serve/*.c)
+SERVE_LIBS := -lmicrohttpd -ljansson
+# The pure parts the unit tests and the fuzz target use.
+SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
+	$(BUILD)/obj/cli/parse.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through
 # tests/whitebox/whitebox.h), hostile (hostile guests); tests/support is shared by the last three.
@@ -237,10 +243,11 @@ $(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(RT_LIBA) $(GUEST_L
 $(BUILD)/gobj/tests/guests/tls.o: GUEST_CFLAGS += -fstack-protector-strong
 
 # ---- programs -------------------------------------------------------------------
-$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(BUILD)/obj/cli/%.o $(BUILD)/obj/serve/%.o: HOST_CFLAGS += -Icli -Iserve
+$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(SERVE_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(HOST_LIBS)
 
 $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 	$(call say,LD,$@)
@@ -266,12 +273,12 @@ $(BUILD)/obj/libctest/%.o: %.c | deps-check
 TEST_OBJS := $(sort $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(VM_SRCS:%.c=$(BUILD)/obj/%.o) \
 	$(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(HOSTILE_SRCS:%.c=$(BUILD)/obj/%.o))
 $(TEST_OBJS) $(BUILD)/obj/tests/soak/soak.o: | deps-check
-$(TEST_OBJS): HOST_CFLAGS += -Itests/support -Itests/whitebox
+$(TEST_OBJS): HOST_CFLAGS += -Itests/support -Itests/whitebox -Iserve -Icli
 
-$(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(LIBA)
+$(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(SERVE_PURE_OBJS) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion $(HOST_LIBS) -lm
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion -ljansson $(HOST_LIBS) -lm
 
 $(VMT): $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 $(WBT): $(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
@@ -303,6 +310,7 @@ check:
 		scripts 'scripts/selftest.sh' \
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
+		serve 'tests/serve/serve-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
@@ -341,13 +349,13 @@ check-vm: all $(VMT) $(WBT) $(HOSTT)
 
 bench: all $(BENCH)
 	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json \
-		--iters $(BENCH_ITERS)
+		--glint $(CLI) --iters $(BENCH_ITERS)
 
 fuzz:
 	@scripts/ensure-deps.sh fuzz
 	scripts/fuzz.sh
 
-FORMAT_FILES := $(shell find include common src guest cli examples tests bench -name '*.[ch]' 2>/dev/null)
+FORMAT_FILES := $(shell find include common src guest cli serve examples tests bench -name '*.[ch]' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 

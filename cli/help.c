@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "glint.h"
 #include "report.h"
+#include "serve.h"
 
 static const char exit_statuses[] =
     "Exit status:\n"
@@ -29,6 +30,8 @@ static const char main_help[] =
     "                        call FUNCTION in a new sandbox and print its result\n"
     "  inspect GUEST.elf     list the functions GUEST.elf exports (no KVM needed)\n"
     "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
+    "  serve --guest GUEST.elf | --image FILE | --config FILE [OPTIONS]\n"
+    "                        serve the guest's functions over HTTP (docs/serve.md)\n"
     "  help [COMMAND]        show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -84,9 +87,10 @@ static const char info_help[] = "Usage: glint info\n"
                                 "Show whether KVM is usable and which isolation features glint\n"
                                 "gets from it. Exits 3 if KVM is unavailable.\n";
 
-static const char help_help[] = "Usage: glint help [COMMAND]\n"
-                                "\n"
-                                "Show the help of glint, or of COMMAND (run, inspect, help).\n";
+static const char help_help[] =
+    "Usage: glint help [COMMAND]\n"
+    "\n"
+    "Show the help of glint, or of COMMAND (run, inspect, info, serve, help).\n";
 
 /* "4K..256M" */
 static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)
@@ -162,11 +166,14 @@ int cli_help(const char *topic)
     } else if (strcmp(topic, "inspect") == 0) {
         fputs(inspect_help, stdout);
         fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "serve") == 0) {
+        fputs(serve_help_text, stdout);
+        fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "help") == 0) {
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, info, help)",
+        cli_error("help: unknown command '%s' (commands: run, inspect, info, serve, help)",
                   cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }

@@ -52,6 +52,9 @@ find_missing() {
     command -v dpkg-source >/dev/null || need+=(dpkg-dev)
     command -v dpkg-buildflags >/dev/null || need+=(dpkg-dev)
     command -v patch >/dev/null || need+=(patch)
+    # glint serve (docs/serve.md): the HTTP server and JSON libraries.
+    have_header microhttpd.h || need+=(libmicrohttpd-dev)
+    have_header jansson.h || need+=(libjansson-dev)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
@@ -59,6 +62,8 @@ find_missing() {
         command -v pkg-config >/dev/null || need+=(pkg-config)
         command -v lua5.4 >/dev/null || need+=(lua5.4) # scripts/lua-conformance.sh
         command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
+        command -v curl >/dev/null || need+=(curl)     # tests/serve/serve-tests.sh
+        command -v wrk >/dev/null || need+=(wrk)       # tests/serve/serve-tests.sh (load run)
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose
