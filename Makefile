@@ -53,6 +53,12 @@ LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc
 EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(filter-out %/lua-embed.c,$(wildcard examples/guests/*.c)))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
+# glint serve (docs/serve.md): linked into the CLI with libmicrohttpd and jansson.
+SERVE_SRCS := $(wildcard serve/*.c)
+SERVE_LIBS := -lmicrohttpd -ljansson
+# The pure parts the unit tests and the fuzz target use.
+SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
+	$(BUILD)/obj/cli/parse.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through
 # tests/whitebox/whitebox.h), hostile (hostile guests); tests/support is shared by the last three.
@@ -177,14 +183,36 @@ $(LUA_GUEST): $(LUA_OBJS) $(LUA_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest
 		$(GUEST_LIBA) -Wl,--end-group $(GUEST_LIBGCC)
 	$(Q)$(CHECK_GUEST)
 
-JS_LIBS := /usr/lib/x86_64-linux-gnu/libmujs.a
+# MuJS: Debian's source package at the installed libmujs-dev's version (upgrading the package
+# rebuilds it), plus glint's instruction count hook (guest/runtimes/js/mujs-count-hook.patch:
+# Debian's binary has no hook, and its loop calls the collector through a local clone no link
+# option can reach), compiled as Debian compiles its libmujs.a (dpkg-buildflags, hardening=+all).
+# docs/runtimes.md says why.
+MUJS := $(BUILD)/mujs
+MUJS_PATCH := guest/runtimes/js/mujs-count-hook.patch
+# Expanded in the recipe only (dpkg-buildflags may run the compiler, which must wait for deps).
+MUJS_BUILDFLAGS = CC=$(GUEST_CC) DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+MUJS_FLAGS = $(shell $(MUJS_BUILDFLAGS) CFLAGS) $(shell $(MUJS_BUILDFLAGS) CPPFLAGS)
+# Files of Debian packages exist once the deps step has installed them (on a fresh machine).
+$(LUA_LIBS) /usr/include/mujs.h: | deps
+$(MUJS)/src/.patched: /usr/include/mujs.h $(MUJS_PATCH) scripts/fetch-debian-source.sh | deps
+	$(call say,FETCH,$(BUILD)/mujs-src)
+	$(Q)scripts/fetch-debian-source.sh mujs libmujs-dev $(BUILD)/mujs-src
+	$(Q)rm -rf $(MUJS)/src && mkdir -p $(MUJS) && cp -r $(BUILD)/mujs-src/src $(MUJS)/src
+	$(Q)patch -s -p1 -d $(MUJS)/src < $(MUJS_PATCH)
+	$(Q)touch $@
+$(MUJS)/libmujs.a: $(MUJS)/src/.patched
+	$(call say,CC,$(MUJS)/src/one.c)
+	$(Q)$(GUEST_CC) $(MUJS_FLAGS) -c $(MUJS)/src/one.c -o $(MUJS)/libmujs.o
+	$(Q)rm -f $@ && ar rcs $@ $(MUJS)/libmujs.o
+JS_LIBS := $(MUJS)/libmujs.a
 JS_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(wildcard guest/runtimes/js/*.c))
-# mujs.h lives in /usr/include next to glibc's headers: only that file is copied to the guest's
-# include path (its <setjmp.h> is then libglint-rt's).
+# mujs.h would otherwise come from /usr/include next to glibc's headers: only that file is on the
+# guest's include path (its <setjmp.h> is then libglint-rt's).
 JS_HEADER := $(BUILD)/js-include/mujs.h
-$(JS_HEADER): /usr/include/mujs.h
+$(JS_HEADER): $(MUJS)/src/.patched
 	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
+	$(Q)cp $(MUJS)/src/mujs.h $@
 $(JS_OBJS): $(JS_HEADER)
 $(JS_OBJS): GUEST_CFLAGS += -isystem $(BUILD)/js-include -isystem guest/rt/include -Iguest/rt
 $(JS_GUEST): $(JS_OBJS) $(JS_LIBS) $(RT_LIBA) $(GUEST_LIBA) guest/glint-guest.ld scripts/check-guest-elf.sh
@@ -215,10 +243,11 @@ $(BUILD)/tests/guests/%.elf: $(BUILD)/gobj/tests/guests/%.o $(RT_LIBA) $(GUEST_L
 $(BUILD)/gobj/tests/guests/tls.o: GUEST_CFLAGS += -fstack-protector-strong
 
 # ---- programs -------------------------------------------------------------------
-$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(BUILD)/obj/cli/%.o $(BUILD)/obj/serve/%.o: HOST_CFLAGS += -Icli -Iserve
+$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(SERVE_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(HOST_LIBS)
 
 $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 	$(call say,LD,$@)
@@ -244,12 +273,12 @@ $(BUILD)/obj/libctest/%.o: %.c | deps-check
 TEST_OBJS := $(sort $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(VM_SRCS:%.c=$(BUILD)/obj/%.o) \
 	$(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(HOSTILE_SRCS:%.c=$(BUILD)/obj/%.o))
 $(TEST_OBJS) $(BUILD)/obj/tests/soak/soak.o: | deps-check
-$(TEST_OBJS): HOST_CFLAGS += -Itests/support -Itests/whitebox
+$(TEST_OBJS): HOST_CFLAGS += -Itests/support -Itests/whitebox -Iserve -Icli
 
-$(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(LIBA)
+$(UNIT): $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBC_TEST_OBJS) $(SERVE_PURE_OBJS) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion $(HOST_LIBS) -lm
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcriterion -ljansson $(HOST_LIBS) -lm
 
 $(VMT): $(VM_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 $(WBT): $(WB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
@@ -281,6 +310,7 @@ check:
 		scripts 'scripts/selftest.sh' \
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
+		serve 'tests/serve/serve-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
@@ -318,14 +348,14 @@ check-vm: all $(VMT) $(WBT) $(HOSTT)
 	$(VM_ENV) $(HOSTT) --jobs=2
 
 bench: all $(BENCH)
-	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json --glint $(CLI) \
-		--iters $(BENCH_ITERS)
+	$(BENCH) --guest $(BUILD)/guests/hello.elf --lua-guest $(LUA_GUEST) --js-guest $(JS_GUEST) --json $(BUILD)/bench.json \
+		--glint $(CLI) --iters $(BENCH_ITERS)
 
 fuzz:
 	@scripts/ensure-deps.sh fuzz
 	scripts/fuzz.sh
 
-FORMAT_FILES := $(shell find include common src guest cli examples tests bench -name '*.[ch]' 2>/dev/null)
+FORMAT_FILES := $(shell find include common src guest cli serve examples tests bench -name '*.[ch]' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 

@@ -179,8 +179,8 @@ int main(int argc, char **argv)
     const char *mem_guest = "build/tests/guests/stateful.elf";
     const char *lua_guest = "build/guests/lua.elf", *lua = "lua5.4";
     const char *js_guest = "build/guests/js.elf", *mujs = "mujs";
-    const char *only = "core,isolation,memory,lua,js,image_file";
-    const char *glint_cli = "build/bin/glint";
+    const char *glint = "build/bin/glint";
+    const char *only = "core,isolation,memory,lua,js,serve,image_file";
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--mujs") && i + 1 < argc)
             mujs = argv[++i];
         else if (!strcmp(argv[i], "--glint") && i + 1 < argc)
-            glint_cli = argv[++i];
+            glint = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else if (!strcmp(argv[i], "--only-memory"))
@@ -213,29 +213,32 @@ int main(int argc, char **argv)
                 die("--iters and --density want 10..10000000");
             *dst = (int)n;
         } else {
-            fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
-                            "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
-                            "[--js-guest ELF] [--mujs MUJS] "
-                            "[--only core,isolation,memory,lua,js,image_file] [--glint CLI] "
-                            "[--only-memory] [--json FILE] "
-                            "[--iters N] [--density N]\n");
+            fprintf(stderr,
+                    "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
+                    "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
+                    "[--js-guest ELF] [--mujs MUJS] [--glint GLINT] "
+                    "[--only core,isolation,memory,lua,js,serve,image_file] [--only-memory] "
+                    "[--json FILE] [--iters N] [--density N]\n");
             return 2;
         }
     }
     int core = group(only, "core"), isolation = group(only, "isolation");
     int memory = group(only, "memory"), lua_rows = group(only, "lua");
-    int js_rows = group(only, "js"), image_rows = group(only, "image_file");
-    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows + image_rows);
+    int js_rows = group(only, "js"), serve_rows = group(only, "serve");
+    int image_rows = group(only, "image_file");
+    size_t known =
+        (size_t)(core + isolation + memory + lua_rows + js_rows + serve_rows + image_rows);
     for (const char *p = only; (p = strchr(p, ',')); p++)
         known--; /* one fewer comma than names: every name must be known */
     if (!*only || known != 1)
-        die("--only wants a comma-separated list of core, isolation, memory, lua, js, image_file");
+        die("--only wants a comma-separated list of core, isolation, memory, lua, js, serve, "
+            "image_file");
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
     /* The lua rows are compared with warm_call (core) and pool_call_dirty_16 (pool). */
-    if (core || lua_rows)
+    if (core || lua_rows || serve_rows)
         bench_core(guest, iters);
-    if (isolation || lua_rows)
+    if (isolation || lua_rows || serve_rows)
         bench_pool(iso_guest, iters);
     if (isolation)
         bench_isolation(iso_guest, iters, density);
@@ -245,8 +248,10 @@ int main(int argc, char **argv)
         bench_lua(lua_guest, lua, iters);
     if (js_rows)
         bench_js(js_guest, mujs, iters);
+    if (serve_rows)
+        bench_serve(glint, guest, iters);
     if (image_rows)
-        bench_image_file(guest, lua_guest, glint_cli, iters);
+        bench_image_file(guest, lua_guest, glint, iters);
     report(json);
     return 0;
 }

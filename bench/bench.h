@@ -30,6 +30,10 @@ void bench_lua(const char *guest, const char *lua, int iters);
  * mujs executable is missing. */
 void bench_js(const char *guest, const char *mujs, int iters);
 
+/* glint serve rows: HTTP Echo latency (p50 vs pool_call_dirty_16, p99 vs p50) through a real
+ * `glint serve` (the glint binary) of guest on loopback, and requests/s from wrk if present. */
+void bench_serve(const char *glint, const char *guest, int iters);
+
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);

@@ -99,12 +99,13 @@ static double floor_of(const struct row *r)
     return r->floor->median * r->floor_scale + r->floor_extra;
 }
 
-/* A value row compared with another value row (row_floor on value rows). */
+/* A value row compared with another value row (row_floor on value rows), or with a time
+ * row's median (e.g. a p99 figure against its p50 row). */
 static double value_floor(const struct row *r)
 {
-    if (!r->floor || !r->floor->unit)
+    if (!r->floor || (!r->floor->unit && !r->floor->n))
         return 0;
-    return r->floor->value * r->floor_scale + r->floor_extra;
+    return (r->floor->unit ? r->floor->value : r->floor->median) * r->floor_scale + r->floor_extra;
 }
 
 /* Write s as a JSON string literal. */

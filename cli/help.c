@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "glint.h"
 #include "report.h"
+#include "serve.h"
 
 static const char exit_statuses[] =
     "Exit status:\n"
@@ -32,6 +33,8 @@ static const char main_help[] =
     "                        initialise GUEST.elf once (and --load a script) and write\n"
     "                        an image file that run, inspect and programs load fast\n"
     "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
+    "  serve --guest GUEST.elf | --image FILE | --config FILE [OPTIONS]\n"
+    "                        serve the guest's functions over HTTP (docs/serve.md)\n"
     "  help [COMMAND]        show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -117,7 +120,7 @@ static const char info_help[] = "Usage: glint info\n"
 static const char help_help[] =
     "Usage: glint help [COMMAND]\n"
     "\n"
-    "Show the help of glint, or of COMMAND (run, inspect, image, info, help).\n";
+    "Show the help of glint, or of COMMAND (run, inspect, image, info, serve, help).\n";
 
 /* "4K..256M" */
 static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)
@@ -146,8 +149,9 @@ static void print_run_help(void)
            cfg.timeout_ms);
     printf("  --budget N            instruction budget of the call (default 0 = none): the\n"
            "                        call fails (exit 1) once the guest has run N of its\n"
-           "                        instructions (Lua: VM instructions, checked every %d);\n"
-           "                        only for guests that enforce one (lua.elf)\n",
+           "                        instructions (Lua and JS: VM instructions, checked\n"
+           "                        every %d); only for guests that enforce one\n"
+           "                        (lua.elf, js.elf)\n",
            GLINT_BUDGET_STEP);
     printf("Sizes default to what the guest declares (lua.elf: heap 16M, stack 256K,\n"
            "input 64K), else to glint's defaults shown here:\n");
@@ -195,11 +199,14 @@ int cli_help(const char *topic)
     } else if (strcmp(topic, "inspect") == 0) {
         fputs(inspect_help, stdout);
         fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "serve") == 0) {
+        fputs(serve_help_text, stdout);
+        fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "help") == 0) {
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, image, info, help)",
+        cli_error("help: unknown command '%s' (commands: run, inspect, image, info, serve, help)",
                   cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }

@@ -270,18 +270,19 @@ typedef struct glint_config {
                                   sockets) or thread identity. */
     uint64_t budget;           /* instruction budget per call, 0 (default)
                                   = none; counted by the guest in its own
-                                  units (Lua: VM instructions, checked every
+                                  units (Lua and JS runtimes: interpreter
+                                  instructions, checked every
                                   GLINT_BUDGET_STEP), so the same budget
                                   gives the same outcome on every run. A
                                   call that spends it fails with
                                   GLINT_EBUDGET (GLINT_FAIL_BUDGET) and
                                   poisons the sandbox. Only guests that
-                                  declare support (the Lua runtime) enforce
+                                  declare support (the runtimes) enforce
                                   one: for any other guest a non-zero
                                   budget fails the load with GLINT_EINVAL. */
 } glint_config;
-/* The Lua runtime checks the budget every this many VM instructions: a call
- * runs at most budget + GLINT_BUDGET_STEP - 1 of them. */
+/* The Lua and JS runtimes check the budget every this many interpreter
+ * instructions: a call runs at most budget + GLINT_BUDGET_STEP - 1 of them. */
 #define GLINT_BUDGET_STEP 1000
 /* Sizes (set, or the guest's) are first rounded up to 4 KiB, then checked against these ranges
  * (inclusive); out-of-range values fail with GLINT_EINVAL naming the field.

@@ -437,6 +437,9 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
     expect_grep "run --budget: the budget kind" "budget: guest call exceeded its instruction budget of 100000" "$TMP/err"
     check "run --budget: a short script" 0 "500500" \
         "$GLINT" run --budget=100000 "$LUA" Eval 'local s = 0 for i = 1, 1000 do s = s + i end return s'
+    check "run --budget: a JavaScript infinite loop" 1 @empty \
+        "$GLINT" run --budget 100000 "$BUILD/guests/js.elf" Eval 'for (;;) {}'
+    expect_grep "run --budget: JavaScript, the budget kind" "budget: guest call exceeded its instruction budget of 100000" "$TMP/err"
     check "run --budget on a guest that does not enforce one" 2 @empty \
         "$GLINT" run --budget 1000 "$HELLO" Add 2 3
     expect_grep "run --budget on hello.elf: says why" "does not enforce an instruction budget" "$TMP/err"

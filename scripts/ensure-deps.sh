@@ -49,6 +49,13 @@ find_missing() {
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4-cjson.a ] || need+=(lua-cjson-dev)
     [ -f /usr/lib/x86_64-linux-gnu/libmujs.a ] || need+=(libmujs-dev)
+    # MuJS is compiled from Debian's source package (scripts/fetch-debian-source.sh).
+    command -v dpkg-source >/dev/null || need+=(dpkg-dev)
+    command -v dpkg-buildflags >/dev/null || need+=(dpkg-dev)
+    command -v patch >/dev/null || need+=(patch)
+    # glint serve (docs/serve.md): the HTTP server and JSON libraries.
+    have_header microhttpd.h || need+=(libmicrohttpd-dev)
+    have_header jansson.h || need+=(libjansson-dev)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
@@ -56,6 +63,8 @@ find_missing() {
         command -v pkg-config >/dev/null || need+=(pkg-config)
         command -v lua5.4 >/dev/null || need+=(lua5.4) # scripts/lua-conformance.sh
         command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
+        command -v curl >/dev/null || need+=(curl)     # tests/serve/serve-tests.sh
+        command -v wrk >/dev/null || need+=(wrk)       # tests/serve/serve-tests.sh (load run)
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build the libFuzzer targets (guest ELF parser, message codec, image-file parser) and run each
-# for $FUZZ_SECONDS.
+# Build the libFuzzer targets (ELF parser, message codec, image-file parser, serve request bodies);
+# run each $FUZZ_SECONDS s.
 #
 # Usage: scripts/fuzz.sh            (60 s per target)
 #        FUZZ_SECONDS=600 scripts/fuzz.sh
@@ -20,7 +20,7 @@ SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 # common/ is freestanding and small: all of it, so a new file there needs no edit here.
 LIB_SRCS="src/load/elf.c common/*.c src/runtime/error.c"
 
-mkdir -p "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/gimg" "$OUT/artifacts"
+mkdir -p "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/gimg" "$OUT/corpus/serve_json" "$OUT/artifacts"
 
 echo "  BUILD   $OUT/fuzz_elf $OUT/fuzz_codec"
 # shellcheck disable=SC2086
@@ -30,6 +30,15 @@ $CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_codec.c $LIB_SRCS -o "$OUT/fuzz_codec"
 echo "  BUILD   $OUT/fuzz_gimg"
 # shellcheck disable=SC2086
 $CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_gimg.c src/load/gimg.c $LIB_SRCS -lz -o "$OUT/fuzz_gimg"
+
+# glint serve's request-body parser (serve/json.c); jansson is Debian's, not instrumented.
+echo "  BUILD   $OUT/fuzz_serve_json"
+# shellcheck disable=SC2086
+$CLANG $CFLAGS -Iserve $SANITIZE tests/fuzz/fuzz_serve_json.c serve/json.c serve/base64.c \
+    src/runtime/names.c common/utf8.c -ljansson -o "$OUT/fuzz_serve_json"
+for seed in '\000[1]' '\007["h\\u00e9"]' '\010["AP8="]' '\011["s","QQ==",-1,0.5]' '\003["18446744073709551615"]' '\012[]' '\005["NaN"]'; do
+    printf "$seed" >"$OUT/corpus/serve_json/seed-$(printf "$seed" | cksum | cut -d' ' -f1)"
+done
 
 # ---- seed corpora -----------------------------------------------------------
 # A tiny generator: synthetic guest ELFs from the unit tests' builder and a few
@@ -166,6 +175,7 @@ run() {
 run fuzz_elf "$OUT/corpus/elf" 262144
 run fuzz_codec "$OUT/corpus/codec" 4096
 run fuzz_gimg "$OUT/corpus/gimg" 1048576
+run fuzz_serve_json "$OUT/corpus/serve_json" 4096
 
 if [ "$failed" -ne 0 ]; then
     echo "  FUZZ    FAILED (inputs in $OUT/artifacts/)" >&2

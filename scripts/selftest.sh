@@ -142,5 +142,20 @@ expect "check-guest-elf: --allow-syscall (hostile guests) accepts syscall" "$T/c
 "$C" --allow-syscall "$T/tls.elf" >"$T/c7" 2>&1
 expect "check-guest-elf: --allow-syscall still rejects PT_TLS" "$T/c7" test $? -eq 1
 
+# ---- fetch-debian-source.sh: refuses what it cannot do, clearly; reuses a fetched version ----
+F=$SRCDIR/scripts/fetch-debian-source.sh
+"$F" mujs glint-no-such-package "$T/src" >"$T/fetch.out" 2>&1
+expect "fetch-debian-source: a package not installed fails" "$T/fetch.out" test $? -eq 1
+expect "fetch-debian-source: and says which" "$T/fetch.out" \
+    grep -q 'glint-no-such-package is not installed' "$T/fetch.out"
+"$F" mujs >"$T/fetch2.out" 2>&1
+expect "fetch-debian-source: missing arguments are a usage error" "$T/fetch2.out" test $? -eq 2
+if v=$(dpkg-query -W -f='${Version}' dpkg 2>/dev/null); then
+    mkdir -p "$T/have/src" && echo "$v" >"$T/have/VERSION" && touch "$T/have/src/kept"
+    "$F" dpkg dpkg "$T/have" >"$T/fetch3.out" 2>&1
+    expect "fetch-debian-source: the version already fetched is reused, not fetched again" \
+        "$T/fetch3.out" test $? -eq 0 -a -f "$T/have/src/kept"
+fi
+
 echo "selftest: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

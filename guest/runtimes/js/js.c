@@ -14,16 +14,25 @@ int fputs(const char *s, FILE *f);
 int fputc(int c, FILE *f);
 
 /* MuJS needs more than 144 KiB of heap to start and recurses on the C stack:
- * at 512 KiB its own depth limits fire before the stack overflows. No budget
- * flag: Debian's MuJS has no hook to count instructions. */
-GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 512 << 10, .input_size = 64 << 10);
+ * at 512 KiB its own depth limits fire before the stack overflows. The budget
+ * counts bytecode instructions (limits.c). */
+GLINT_GUEST_DEFAULTS(.heap_size = 16 << 20, .stack_size = 512 << 10, .input_size = 64 << 10,
+                     .flags = GLINT_GUEST_BUDGET);
 
 static js_State *J;
 void glint_js_open_host(js_State *j);
+void glint_js_limits(js_State *j);
 
+/* Every call starts here: an empty stack, and the call's budget in force. */
 static void clear(void)
 {
     js_pop(J, js_gettop(J));
+}
+
+static void begin_call(void)
+{
+    clear();
+    glint_js_limits(J);
 }
 
 static void *allocate(void *ctx, void *ptr, int size)
@@ -160,7 +169,7 @@ static int run(const char *name, const char *src)
 /* Eval(source) -> string: String() of the script's completion value, "" for undefined. */
 static int Eval(const glint_guest_val *a, glint_guest_val *r)
 {
-    clear();
+    begin_call();
     if (run("eval", a[0].str))
         return script_error();
     glint_rt_flush();
@@ -178,7 +187,7 @@ GLINT_GUEST_EXPORT(Eval, GLINT_GUEST_STRING, GLINT_GUEST_STRING);
 static int Load(const glint_guest_val *a, glint_guest_val *r)
 {
     (void)r;
-    clear();
+    begin_call();
     if (run("load", a[0].str))
         return script_error();
     glint_rt_flush();
@@ -199,7 +208,7 @@ static void json_method(const char *method)
  * as arguments; returns its result as JSON ("null" when JSON.stringify gives undefined). */
 static int Call(const glint_guest_val *a, glint_guest_val *r)
 {
-    clear();
+    begin_call();
     if (js_try(J))
         return script_error();
     json_method("parse");
