@@ -126,6 +126,48 @@ Test(wb_image_file, guest_data_pages_are_a_private_read_only_mapping_of_the_file
     glint_image_destroy(elf);
 }
 
+/* The physical frame behind a virtual address (/proc/self/pagemap), 0 if unknown: frames read as
+ * 0 without CAP_SYS_ADMIN. */
+static uint64_t frame_of(const void *addr)
+{
+    FILE *f = fopen("/proc/self/pagemap", "rb");
+    if (!f)
+        return 0;
+    uint64_t e = 0;
+    long off = (long)((uintptr_t)addr / PAGE * 8);
+    if (fseek(f, off, SEEK_SET) != 0 || fread(&e, sizeof e, 1, f) != 1)
+        e = 0;
+    fclose(f);
+    return (e >> 63) ? (e & ((1ull << 55) - 1)) : 0;
+}
+
+Test(wb_image_file, two_loads_of_a_file_share_its_physical_pages)
+{
+    glint_image *elf = hello_saved();
+    glint_image *a = load_ok(), *b = load_ok();
+    /* The first page the file holds: an ELF segment page, mapped from the file in both. */
+    uint64_t page = UINT64_MAX;
+    for (uint32_t i = 0; i < a->npages && page == UINT64_MAX; i++) {
+        const struct glint__region *r =
+            glint__mem_region_at(&a->regions, (uint64_t)a->pages[i] * PAGE);
+        if (r && r->kind == GLINT__REGION_SEGMENT)
+            page = a->pages[i];
+    }
+    cr_assert_neq(page, UINT64_MAX, "no segment page in the image");
+    uint64_t fa = frame_of(a->mem + page * PAGE), fb = frame_of(b->mem + page * PAGE);
+    if (fa == 0 || fb == 0) {
+        cr_log_warn("pagemap shows no frames here (needs CAP_SYS_ADMIN): sharing not checked");
+    } else {
+        cr_assert_eq(fa, fb, "page %llu: frames 0x%llx and 0x%llx: not the same page-cache page",
+                     (unsigned long long)page, (unsigned long long)fa, (unsigned long long)fb);
+        cr_assert_neq(frame_of(elf->mem + page * PAGE), fa,
+                      "the ELF image's own copy should be a different frame");
+    }
+    glint_image_destroy(b);
+    glint_image_destroy(a);
+    glint_image_destroy(elf);
+}
+
 /* One change to the saved file: n bytes at offset `at`. */
 struct patch {
     uint64_t at;
