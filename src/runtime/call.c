@@ -5,6 +5,7 @@
 #include "runtime/error.h"
 #include "runtime/exports.h"
 #include "runtime/failure.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/restore.h"
 #include "runtime/run.h"
@@ -120,7 +121,7 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
         (rc = check_args(sb, e, args, nargs, &size)) ||
         (rc = write_args(sb, index, e, args, nargs, size)))
         return rc;
-    return glint__sandbox_run(sb, e->ret, ret);
+    return sb->hot ? glint__hot_call(sb, e->ret, ret) : glint__sandbox_run(sb, e->ret, ret);
 }
 
 int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *args, size_t nargs,

@@ -32,13 +32,16 @@ struct glint_sandbox {
     /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
     pthread_mutex_t lock;
     bool running, interrupted;
-    pthread_t thread;
-    uint32_t sticky_limit; /* working-set size that triggers re-protection */
-    bool measure_next;     /* the next restore measures one call's writes */
-    uint64_t output_addr;  /* the guest's output buffer (from the layout) */
-    uint32_t output_cap;   /* its size */
-    uint64_t zeroed;       /* pages restores cleared outside the image's non-zero pages since
-                              the last glint__sandbox_trim (may count a page twice) */
+    pthread_t thread;       /* the calling thread of the running call */
+    volatile uint8_t *kick; /* the running call's kick flag (the vCPU's, or hot mode's) */
+    struct glint__hot *hot; /* hot mode (runtime/hot.h); NULL: exit mode */
+    char hot_reason[256];   /* why the last glint_sandbox_set_hot left hot mode off */
+    uint32_t sticky_limit;  /* working-set size that triggers re-protection */
+    bool measure_next;      /* the next restore measures one call's writes */
+    uint64_t output_addr;   /* the guest's output buffer (from the layout) */
+    uint32_t output_cap;    /* its size */
+    uint64_t zeroed;        /* pages restores cleared outside the image's non-zero pages since
+                               the last glint__sandbox_trim (may count a page twice) */
 };
 
 /* Restores keep pages the guest wrote writable and copy them back each time
