@@ -300,6 +300,7 @@ static void publish(struct glint__hot *h, uint64_t seq)
     uint64_t wt = (uint64_t)((double)w * h->tsc_per_us);
     if (h->box->window_tsc != wt)
         h->box->window_tsc = wt;
+    h->box->magic = GLINT_ABI_HOT_MAGIC; /* the guest may have cleared it: ours to say */
     __atomic_store_n(&h->box->req_seq, seq, __ATOMIC_RELEASE);
     atomic_store(&h->active, seq); /* seq_cst: then read the vCPU thread's state */
     if (glint__hot_vcpu_wake(h)) {

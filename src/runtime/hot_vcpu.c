@@ -107,8 +107,9 @@ static void park(struct glint__hot *h, bool forced)
 }
 
 /* A park `out` while a call is in flight: harmless if the guest answered it
- * already or could not have seen it yet (it was published after the guest
- * last entered); otherwise the guest ignores a request it was shown. */
+ * already or may not have seen it yet (it was published after the guest
+ * last entered, or the guest was resumed in the middle of its poll loop with
+ * a read from before); otherwise the guest ignores a request it was shown. */
 static bool park_ignores_call(struct glint__hot *h, uint64_t active)
 {
     uint64_t done = __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE);
@@ -137,9 +138,10 @@ static void run_once(struct glint__hot *h)
         return;
     }
     watchdog(h, true);
-    h->entered_with = atomic_load(&h->active);
+    h->entered_with = h->fresh ? atomic_load(&h->active) : 0;
     struct glint__exit ex;
     int rc = glint__vm_run(h->vm, &ex);
+    h->fresh = rc == 0 && ex.kind != GLINT__EXIT_INTR;
     if (rc) {
         forward(h, &ex, rc);
         return;
@@ -217,6 +219,7 @@ void glint__hot_vcpu_arm(struct glint__hot *h)
     h->box->done_seq = h->seq;
     h->box->magic = GLINT_ABI_HOT_MAGIC;
     atomic_store(&h->active, 0);
+    h->fresh = true; /* the guest rests at an `out` (of a call, its init or a park) */
     h->caller_kick = 0;
     __atomic_store_n(glint__vm_kick_flag(h->vm), 0, __ATOMIC_RELAXED);
     atomic_store(&h->state, RUN);

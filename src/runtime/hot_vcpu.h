@@ -34,14 +34,17 @@ struct glint__hot {
     volatile struct glint_abi_hot *box; /* in guest memory: hostile */
     pthread_t thread;
     bool started;
-    _Atomic uint32_t state;       /* GLINT__HOT_* (futex word) */
-    _Atomic uint32_t halt_req;    /* the owner wants the vCPU out (-> HOLD) */
-    _Atomic uint32_t exited;      /* the thread returned */
-    _Atomic uint64_t active;      /* seq of the call in flight, 0: none */
-    uint64_t entered_with;        /* vCPU thread: `active` when it last entered the guest */
-    struct glint__exit exit;      /* EXIT: the exit to handle ... */
-    int exit_rc;                  /* ... and glint__vm_run's return value */
-    uint64_t seq;                 /* owner: the last request's sequence number (authoritative) */
+    _Atomic uint32_t state;    /* GLINT__HOT_* (futex word) */
+    _Atomic uint32_t halt_req; /* the owner wants the vCPU out (-> HOLD) */
+    _Atomic uint32_t exited;   /* the thread returned */
+    _Atomic uint64_t active;   /* seq of the call in flight, 0: none */
+    uint64_t entered_with;     /* vCPU thread: `active` when it last entered the guest at a point
+                                  where the guest re-reads the mailbox; else 0 */
+    bool fresh;                /* vCPU thread: the guest stopped at an `out` (not in the middle of
+                                  its poll loop, where it may hold a stale read) */
+    struct glint__exit exit;   /* EXIT: the exit to handle ... */
+    int exit_rc;               /* ... and glint__vm_run's return value */
+    uint64_t seq;              /* owner: the last request's sequence number (authoritative) */
     volatile uint8_t caller_kick; /* kick flag of the owner's deadline frame */
     uint8_t *copy;                /* a result copied out of guest memory once */
     /* The spin window (owner), and when the guest last parked (vCPU thread,
