@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     const char *mem_guest = "build/tests/guests/stateful.elf";
     const char *lua_guest = "build/guests/lua.elf", *lua = "lua5.4";
     const char *js_guest = "build/guests/js.elf", *mujs = "mujs";
-    const char *only = "core,isolation,memory,lua,js";
+    const char *only = "core,isolation,memory,lua,js,hot";
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
@@ -213,23 +213,24 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
                             "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
                             "[--js-guest ELF] [--mujs MUJS] "
-                            "[--only core,isolation,memory,lua,js] [--only-memory] [--json FILE] "
+                            "[--only core,isolation,memory,lua,js,hot] [--only-memory] "
+                            "[--json FILE] "
                             "[--iters N] [--density N]\n");
             return 2;
         }
     }
     int core = group(only, "core"), isolation = group(only, "isolation");
     int memory = group(only, "memory"), lua_rows = group(only, "lua");
-    int js_rows = group(only, "js");
-    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows);
+    int js_rows = group(only, "js"), hot_rows = group(only, "hot");
+    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows + hot_rows);
     for (const char *p = only; (p = strchr(p, ',')); p++)
         known--; /* one fewer comma than names: every name must be known */
     if (!*only || known != 1)
-        die("--only wants a comma-separated list of core, isolation, memory, lua, js");
+        die("--only wants a comma-separated list of core, isolation, memory, lua, js, hot");
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
     /* The lua rows are compared with warm_call (core) and pool_call_dirty_16 (pool). */
-    if (core || lua_rows)
+    if (core || lua_rows || hot_rows)
         bench_core(guest, iters);
     if (isolation || lua_rows)
         bench_pool(iso_guest, iters);
@@ -241,6 +242,8 @@ int main(int argc, char **argv)
         bench_lua(lua_guest, lua, iters);
     if (js_rows)
         bench_js(js_guest, mujs, iters);
+    if (hot_rows)
+        bench_hot(guest, iters);
     report(json);
     return 0;
 }

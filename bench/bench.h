@@ -30,6 +30,10 @@ void bench_lua(const char *guest, const char *lua, int iters);
  * mujs executable is missing. */
 void bench_js(const char *guest, const char *mujs, int iters);
 
+/* Hot-mode rows (thread_pingpong, hot_call, hot_call_4k, hot_parked_call) on guest (hello.elf);
+ * hot_parked_call is compared with warm_call when bench_core ran. */
+void bench_hot(const char *guest, int iters);
+
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);

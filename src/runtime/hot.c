@@ -294,7 +294,8 @@ static void adapt_window(struct glint__hot *h, uint64_t now)
         h->window_us /= 2;
 }
 
-static void publish(struct glint__hot *h, uint64_t seq)
+/* Publish call seq; true if it had to wake the parked vCPU thread. */
+static bool publish(struct glint__hot *h, uint64_t seq)
 {
     uint32_t w = h->calm_left ? 0 : h->window_us;
     uint64_t wt = (uint64_t)((double)w * h->tsc_per_us);
@@ -308,7 +309,9 @@ static void publish(struct glint__hot *h, uint64_t seq)
         adapt_window(h, glint__hot_now_ns());
         w = h->calm_left ? 0 : h->window_us;
         h->box->window_tsc = (uint64_t)((double)w * h->tsc_per_us);
+        return true;
     }
+    return false;
 }
 
 /* Copy the RESULT out of guest memory once (header, then the bytes it
@@ -370,7 +373,7 @@ static int handle_exit(glint_sandbox *sb, struct glint__hot *h, uint64_t seq, ui
         /* The guest is stopped: its done_seq can no longer change. */
         if (__atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE) == seq) {
             *done = true;
-            glint__hot_vcpu_resume(h);
+            glint__hot_vcpu_rest(h);
             return take_result(sb, h, ret_type, ret);
         }
         return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
@@ -407,70 +410,114 @@ static void poll_wait(unsigned i, bool crowded)
     nanosleep(&ts, NULL);
 }
 
-/* Poll for call seq's result. Returns 0 (result in *ret) or the recorded
- * failure's GLINT_E*; on failure the vCPU is out of the guest (HOLD). */
-static int poll(glint_sandbox *sb, struct glint__hot *h, uint64_t seq, glint_type ret_type,
-                glint_value *ret)
+/* A call being polled for. The clock is read only once a call waits. */
+struct wait {
+    uint64_t seq;
+    uint32_t timeout;
+    uint64_t start, deadline_ns;
+    bool woke;    /* publishing woke the parked vCPU thread */
+    bool crowded; /* yield between polls instead of spinning */
+    bool counted; /* counted in `pollers` */
+};
+
+static void start_clock(struct wait *w)
 {
-    uint32_t timeout = sb->timeout_ms;
-    uint64_t start = glint__hot_now_ns();
-    uint64_t deadline_ns = timeout ? start + (uint64_t)timeout * 1000000ull : UINT64_MAX;
-    bool crowded = false;
+    if (w->start)
+        return;
+    w->start = glint__hot_now_ns();
+    w->deadline_ns = w->timeout ? w->start + (uint64_t)w->timeout * 1000000ull : UINT64_MAX;
+}
+
+/* The call failed: the vCPU leaves the guest (HOLD) and nothing is in flight. */
+static int failed(struct glint__hot *h, int rc)
+{
+    atomic_store(&h->active, 0);
+    glint__hot_vcpu_halt(h);
+    return rc;
+}
+
+/* Every 64 polls: the deadline, crowding, stalls. Returns a failure or 0. */
+static int check_time(glint_sandbox *sb, struct glint__hot *h, struct wait *w)
+{
+    start_clock(w);
+    uint64_t now = glint__hot_now_ns();
+    if (!w->counted) {
+        atomic_fetch_add(&pollers, 1);
+        w->counted = true;
+        w->crowded = w->crowded || oversubscribed();
+    }
+    if (now >= w->deadline_ns) {
+        sb->deadline.expired = 1;
+        return failed(h, glint__run_stopped(sb, w->timeout));
+    }
+    /* The guest has not even picked the request up for this long (and it
+     * was not parked): CPUs are short. Park at once for a while. */
+    if (!w->woke && now - w->start > STALL_NS &&
+        __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE) == w->seq - 1 && !h->calm_left) {
+        h->stalls++;
+        h->calm_left = CALM_CALLS;
+    }
+    return 0;
+}
+
+static int poll_loop(glint_sandbox *sb, struct glint__hot *h, struct wait *w, glint_type ret_type,
+                     glint_value *ret)
+{
     for (unsigned i = 0;; i++) {
         uint64_t d = __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE);
-        if (d == seq) {
+        if (d == w->seq) {
             atomic_store(&h->active, 0);
             return take_result(sb, h, ret_type, ret);
         }
-        if (d != seq - 1) {
-            atomic_store(&h->active, 0);
-            glint__hot_vcpu_halt(h);
-            return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
-                                 "hot mode: the mailbox's done_seq is %llu while call %llu was "
-                                 "pending (only %llu or %llu are valid)",
-                                 (unsigned long long)d, (unsigned long long)seq,
-                                 (unsigned long long)(seq - 1), (unsigned long long)seq);
-        }
+        if (d != w->seq - 1)
+            return failed(h, glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
+                                           "hot mode: the mailbox's done_seq is %llu while call "
+                                           "%llu was pending (only %llu or %llu are valid)",
+                                           (unsigned long long)d, (unsigned long long)w->seq,
+                                           (unsigned long long)(w->seq - 1),
+                                           (unsigned long long)w->seq));
         if (atomic_load(&h->state) == GLINT__HOT_EXIT) {
+            start_clock(w);
             bool done = false;
-            int rc = handle_exit(sb, h, seq, timeout, deadline_ns, ret_type, ret, &done);
-            if (rc || done) {
+            int rc = handle_exit(sb, h, w->seq, w->timeout, w->deadline_ns, ret_type, ret, &done);
+            if (rc)
+                return failed(h, rc);
+            if (done) {
                 atomic_store(&h->active, 0);
-                if (rc)
-                    glint__hot_vcpu_halt(h);
-                return rc;
+                return 0;
             }
-            i = 0;
             continue;
         }
         if (h->caller_kick) {
-            int rc = glint__run_stopped(sb, timeout);
-            if (rc) {
-                atomic_store(&h->active, 0);
-                glint__hot_vcpu_halt(h);
-                return rc;
-            }
+            int rc = glint__run_stopped(sb, w->timeout);
+            if (rc)
+                return failed(h, rc);
             h->caller_kick = 0;
         }
         if ((i & 63) == 63) {
-            uint64_t now = glint__hot_now_ns();
-            if (i == 63)
-                crowded = oversubscribed();
-            if (now >= deadline_ns) {
-                sb->deadline.expired = 1;
-                atomic_store(&h->active, 0);
-                glint__hot_vcpu_halt(h);
-                return glint__run_stopped(sb, timeout);
-            }
-            /* The guest has not even picked the request up for this long:
-             * CPUs are short. Park at once for a while. */
-            if (now - start > STALL_NS && h->box->done_seq == seq - 1 && !h->calm_left) {
-                h->stalls++;
-                h->calm_left = CALM_CALLS;
-            }
+            int rc = check_time(sb, h, w);
+            if (rc)
+                return rc;
         }
-        poll_wait(i, crowded);
+        poll_wait(i, w->crowded);
     }
+}
+
+/* Poll for call seq's result. Returns 0 (result in *ret) or the recorded
+ * failure's GLINT_E*; on failure the vCPU is out of the guest (HOLD). */
+static int poll(glint_sandbox *sb, struct glint__hot *h, uint64_t seq, bool woke,
+                glint_type ret_type, glint_value *ret)
+{
+    /* A woken vCPU thread may have been queued on this CPU: yield to it. */
+    struct wait w = {.seq = seq,
+                     .timeout = sb->timeout_ms,
+                     .deadline_ns = UINT64_MAX,
+                     .woke = woke,
+                     .crowded = woke};
+    int rc = poll_loop(sb, h, &w, ret_type, ret);
+    if (w.counted)
+        atomic_fetch_sub(&pollers, 1);
+    return rc;
 }
 
 int glint__hot_call(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
@@ -488,10 +535,8 @@ int glint__hot_call(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
         h->calls++;
         if (h->calm_left)
             h->calm_left--;
-        atomic_fetch_add(&pollers, 1);
-        publish(h, seq);
-        rc = poll(sb, h, seq, ret_type, ret);
-        atomic_fetch_sub(&pollers, 1);
+        bool woke = publish(h, seq);
+        rc = poll(sb, h, seq, woke, ret_type, ret);
         glint__deadline_disarm(&sb->deadline);
     }
     glint__run_end(sb, &h->caller_kick);

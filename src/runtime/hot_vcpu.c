@@ -87,8 +87,18 @@ static void watchdog_create(struct glint__hot *h)
     h->wd_ok = timer_create(CLOCK_MONOTONIC, &sev, &h->wd) == 0;
 }
 
-/* The guest parked (or the watchdog stopped it) with no call in flight, or
- * a call came in meanwhile (then the guest resumes at once). */
+/* Has the guest answered call a (done_seq, a hint read from guest memory)? */
+static bool answered(struct glint__hot *h, uint64_t a)
+{
+    return __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE) == a;
+}
+
+/* The guest parked (or the watchdog stopped it) with no unanswered call in
+ * flight, or a call came in meanwhile (then the guest resumes at once).
+ * Never resume a guest resting at its park `out` for a call it answered:
+ * the owner may be turning hot mode off in the mailbox by now, and a guest
+ * resumed there with hot mode off takes the input buffer for an exit-mode
+ * call. */
 static void park(struct glint__hot *h, bool forced)
 {
     h->parked_ns = glint__hot_now_ns();
@@ -102,7 +112,8 @@ static void park(struct glint__hot *h, bool forced)
     /* Dekker with the owner's publish: state PARKED, then read `active`;
      * the owner sets `active`, then reads the state. One of the two sees
      * the other, and the compare-and-swap decides who resumes the guest. */
-    if (atomic_load(&h->active))
+    uint64_t a = atomic_load(&h->active);
+    if (a && !answered(h, a))
         cas(&h->state, PARKED, RUN);
 }
 
@@ -112,8 +123,7 @@ static void park(struct glint__hot *h, bool forced)
  * a read from before); otherwise the guest ignores a request it was shown. */
 static bool park_ignores_call(struct glint__hot *h, uint64_t active)
 {
-    uint64_t done = __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE);
-    return done != active && h->entered_with == active;
+    return !answered(h, active) && h->entered_with == active;
 }
 
 static bool is_park(const struct glint__exit *ex)
@@ -156,11 +166,11 @@ static void run_once(struct glint__hot *h)
     }
     if (is_park(&ex)) {
         uint64_t a = atomic_load(&h->active);
-        if (!a)
+        if (!a || answered(h, a))
             park(h, false);
         else if (park_ignores_call(h, a))
             forward(h, &ex, 0);
-        return; /* answered, or not seen yet: resume (the guest re-reads the mailbox) */
+        return; /* else not seen yet: resume (the guest re-reads the mailbox) */
     }
     forward(h, &ex, 0);
 }
@@ -280,6 +290,13 @@ void glint__hot_vcpu_resume(struct glint__hot *h)
 {
     if (cas(&h->state, EXIT, RUN))
         futex_wake(&h->state);
+}
+
+void glint__hot_vcpu_rest(struct glint__hot *h)
+{
+    h->parked_ns = glint__hot_now_ns();
+    h->clean_park = true;
+    cas(&h->state, EXIT, PARKED);
 }
 
 void glint__hot_vcpu_stop(struct glint__hot *h)

@@ -85,6 +85,10 @@ bool glint__hot_vcpu_wake(struct glint__hot *h);
 /* EXIT -> RUN after the owner handled a forwarded exit (a host call). */
 void glint__hot_vcpu_resume(struct glint__hot *h);
 
+/* EXIT -> PARKED: the forwarded exit was a park after all (the guest rests
+ * at its park `out`; only a new call resumes it). */
+void glint__hot_vcpu_rest(struct glint__hot *h);
+
 /* End the thread (from any state) and join it. */
 void glint__hot_vcpu_stop(struct glint__hot *h);
 

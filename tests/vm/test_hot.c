@@ -194,6 +194,22 @@ Test(vm_hot, snapshot_of_a_hot_sandbox_restores_into_an_exit_mode_one)
     glint_snapshot_destroy(snap);
 }
 
+/* Snapshots park the guest with hot mode off in the mailbox; a call right after must run once
+ * (a guest resumed at its park with hot mode off would take the old input for a new call). */
+Test(vm_hot, every_call_after_a_snapshot_runs_exactly_once, .timeout = 120)
+{
+    int64_t last = vm_call_ok(sb, "Counter", NULL, 0).as.i64;
+    for (int i = 0; i < 300; i++) {
+        glint_snapshot *snap;
+        cr_assert_eq(glint_sandbox_snapshot(sb, &snap), 0, "%s", glint_errmsg());
+        glint_snapshot_destroy(snap);
+        int64_t c = vm_call_ok(sb, "Counter", NULL, 0).as.i64;
+        cr_assert_eq(c, last + 1, "iteration %d: the call ran %lld times", i,
+                     (long long)(c - last));
+        last = c;
+    }
+}
+
 Test(vm_hot, turning_hot_mode_off_returns_to_exit_mode)
 {
     glint_value c1 = vm_call_ok(sb, "Counter", NULL, 0);
