@@ -2,7 +2,6 @@
 #include <stdlib.h>
 
 #include "runtime/error.h"
-#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/sandbox.h"
 
@@ -23,11 +22,11 @@ int glint_image_derive(glint_sandbox *sb, glint_image **out)
     if (sb->poisoned)
         return glint__fail(GLINT_EPOISONED, "cannot derive an image from a poisoned sandbox: %s",
                            sb->failure.message);
-    int rc = glint__hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
+    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
     if (rc)
         return rc;
     rc = derive_from(sb, out);
-    glint__hot_resume(sb);
+    glint__sandbox_hot_resume(sb);
     return rc;
 }
 

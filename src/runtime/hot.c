@@ -124,6 +124,13 @@ static void hot_free(struct glint__hot *h)
     free(h);
 }
 
+static const struct glint__hot_ops hot_ops = {
+    .pause = glint__hot_pause,
+    .halt = glint__hot_halt,
+    .resume = glint__hot_resume,
+    .destroy = glint__hot_destroy,
+};
+
 static int hot_start(glint_sandbox *sb, const glint_hot_config *c)
 {
     struct glint__hot *h = calloc(1, sizeof *h);
@@ -145,6 +152,7 @@ static int hot_start(glint_sandbox *sb, const glint_hot_config *c)
         return rc;
     }
     sb->hot = h;
+    sb->hot_ops = &hot_ops;
     glint__hot_vcpu_arm(h);
     return 0;
 }
@@ -276,6 +284,7 @@ void glint__hot_destroy(glint_sandbox *sb)
     glint__hot_vcpu_stop(h);
     hot_free(h);
     sb->hot = NULL;
+    sb->hot_ops = NULL;
     release_slot();
 }
 

@@ -4,7 +4,6 @@
 
 #include "runtime/error.h"
 #include "runtime/failure.h"
-#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/restore.h"
 #include "runtime/sandbox.h"
@@ -44,11 +43,11 @@ int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
     if (sb->poisoned)
         return glint__fail(GLINT_EPOISONED, "cannot snapshot a poisoned sandbox: %s",
                            sb->failure.message);
-    int rc = glint__hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
+    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
     if (rc)
         return rc;
     rc = snapshot_take(sb, out);
-    glint__hot_resume(sb);
+    glint__sandbox_hot_resume(sb);
     return rc;
 }
 
@@ -197,9 +196,9 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
         return rc;
     /* A hot guest is stopped wherever it is (its state is replaced), then
      * armed again on the restored memory unless the restore failed. */
-    glint__hot_halt(sb);
+    glint__sandbox_hot_halt(sb);
     rc = restore_to(sb, snap);
-    glint__hot_resume(sb);
+    glint__sandbox_hot_resume(sb);
     return rc;
 }
 

@@ -6,7 +6,6 @@
 #include "os/confine.h"
 #include "runtime/error.h"
 #include "runtime/hostfns.h"
-#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/sandbox.h"
 
@@ -121,7 +120,7 @@ void glint_sandbox_destroy(glint_sandbox *sb)
 {
     if (!sb)
         return;
-    glint__hot_destroy(sb); /* the vCPU thread first: it uses the VM */
+    glint__sandbox_hot_destroy(sb); /* the vCPU thread first: it uses the VM */
     glint__vm_destroy(sb->vm);
     if (sb->mem)
         munmap(sb->mem, sb->mem_size);
