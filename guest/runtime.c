@@ -384,6 +384,8 @@ static void hot_serve(volatile struct glint_abi_hot *h)
         if (seq != h->done_seq) {
             dispatch();
             __atomic_store_n(&h->done_seq, seq, __ATOMIC_RELEASE);
+            if (h->flags & GLINT_ABI_HOT_PARK_AFTER_RESULT)
+                return; /* the host restores this sandbox next */
             idle_since = read_tsc();
             continue;
         }

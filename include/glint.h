@@ -564,6 +564,13 @@ typedef struct glint_pool_config {
                              to the kernel, never the caller's. Default
                              GLINT_POOL_IDLE_RESIDENT_DEFAULT; UINT64_MAX:
                              never trim */
+    uint32_t hot; /* run this many of the sandboxes hot (glint_sandbox_set_hot) for isolated
+                     calls: the guest answers through the mailbox without an exit, parks,
+                     and the sandbox's vCPU thread restores it to the image off the caller's
+                     path; a sandbox is never used before its restore finished. Each takes
+                     an admission slot; those refused stay in exit mode (glint_pool_hot()
+                     counts the others). Hot sandboxes are not trimmed. Default 0;
+                     at most size. */
 } glint_pool_config;
 
 #define GLINT_POOL_IDLE_RESIDENT_DEFAULT (4ull << 20) /* 4 MiB */
@@ -597,6 +604,9 @@ GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_va
 
 /* Sandboxes ready now (for monitoring). */
 GLINT_API size_t glint_pool_ready(glint_pool *pool);
+
+/* Sandboxes of the pool running hot now (at most glint_pool_config.hot). */
+GLINT_API size_t glint_pool_hot(glint_pool *pool);
 
 /* ---- the host ----------------------------------------------------------- */
 

@@ -137,10 +137,13 @@ _Static_assert(offsetof(struct glint_abi_features, reserved) == 4, "features.res
  */
 #define GLINT_ABI_HOT_ADDR  0x1fc000u
 #define GLINT_ABI_HOT_MAGIC 0x746f6867u /* "ghot" */
+/* flags: park right after publishing each result (isolated calls: the host
+ * then restores the sandbox before the next request). */
+#define GLINT_ABI_HOT_PARK_AFTER_RESULT 1u
 struct glint_abi_hot {
     uint32_t magic;      /* IN: GLINT_ABI_HOT_MAGIC while hot mode is on; else 0 (the guest
                             then parks, and a resumed guest serves exit-mode calls) */
-    uint32_t reserved0;  /* IN: zero */
+    uint32_t flags;      /* IN: GLINT_ABI_HOT_* */
     uint64_t window_tsc; /* IN: spin at most this many TSC ticks without a request, then park
                             (`out` on GLINT_ABI_PORT_DONE); 0: park right after each result */
     uint64_t req_seq;    /* IN: sequence number of the newest request; the CALL message is in
@@ -153,6 +156,7 @@ struct glint_abi_hot {
 };
 _Static_assert(sizeof(struct glint_abi_hot) == 128, "hot size");
 _Static_assert(offsetof(struct glint_abi_hot, magic) == 0, "hot.magic");
+_Static_assert(offsetof(struct glint_abi_hot, flags) == 4, "hot.flags");
 _Static_assert(offsetof(struct glint_abi_hot, window_tsc) == 8, "hot.window_tsc");
 _Static_assert(offsetof(struct glint_abi_hot, req_seq) == 16, "hot.req_seq");
 _Static_assert(offsetof(struct glint_abi_hot, done_seq) == 64, "hot.done_seq");

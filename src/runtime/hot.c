@@ -111,11 +111,13 @@ static int read_config(const glint_hot_config *cfg, glint_hot_config *c)
     return 0;
 }
 
+/* The window's bounds (owner). The watchdog's period is set once, before the
+ * vCPU thread starts: a later, longer max_spin_us may see an idle guest
+ * parked by the watchdog early, which only costs a wake-up. */
 static void apply_window(struct glint__hot *h, const glint_hot_config *c)
 {
     h->max_us = c->max_spin_us;
     h->window_us = c->max_spin_us < FIRST_WINDOW_US ? c->max_spin_us : FIRST_WINDOW_US;
-    h->wd_us = 4 * h->max_us + 2000;
 }
 
 static void hot_free(struct glint__hot *h)
@@ -131,7 +133,7 @@ static const struct glint__hot_ops hot_ops = {
     .destroy = glint__hot_destroy,
 };
 
-static int hot_start(glint_sandbox *sb, const glint_hot_config *c)
+static int hot_start(glint_sandbox *sb, const glint_hot_config *c, bool isolated)
 {
     struct glint__hot *h = calloc(1, sizeof *h);
     if (!h)
@@ -145,7 +147,9 @@ static int hot_start(glint_sandbox *sb, const glint_hot_config *c)
     h->vm = sb->vm;
     h->box = (volatile struct glint_abi_hot *)(sb->mem + GLINT_ABI_HOT_ADDR);
     h->tsc_per_us = glint__hot_tsc_per_us();
+    h->isolated = isolated;
     apply_window(h, c);
+    h->wd_us = 4 * h->max_us + 2000;
     int rc = glint__hot_vcpu_start(h);
     if (rc) {
         hot_free(h);
@@ -189,7 +193,9 @@ int glint_sandbox_set_hot(glint_sandbox *sb, const glint_hot_config *cfg)
                            "this version of libglint-guest)");
     if (sb->hot) { /* a new config: window bounds only */
         apply_window(sb->hot, &c);
-        sb->hot->box->window_tsc = (uint64_t)((double)sb->hot->window_us * sb->hot->tsc_per_us);
+        __atomic_store_n(&sb->hot->box->window_tsc,
+                         (uint64_t)((double)sb->hot->window_us * sb->hot->tsc_per_us),
+                         __ATOMIC_RELAXED);
         return 0;
     }
     char why[sizeof sb->hot_reason - 32];
@@ -201,9 +207,48 @@ int glint_sandbox_set_hot(glint_sandbox *sb, const glint_hot_config *cfg)
         return glint__fail(GLINT_EBUSY, "glint_sandbox_set_hot: %s", why);
     }
     sb->hot_reason[0] = 0;
-    if ((rc = hot_start(sb, &c)))
+    if ((rc = hot_start(sb, &c, false)))
         release_slot();
     return rc;
+}
+
+int glint__hot_enable_isolated(glint_sandbox *sb, uint32_t max_spin_us)
+{
+    glint_hot_config c = hot_defaults;
+    c.max_spin_us = max_spin_us;
+    char why[sizeof sb->hot_reason - 32];
+    if (!glint__image_view(sb->img).hot_ok)
+        return glint__fail(GLINT_EABI, "hot pool: the guest was built without hot-mode support");
+    if (!admit(&c, why, sizeof why)) {
+        snprintf(sb->hot_reason, sizeof sb->hot_reason, "%s; staying in exit mode", why);
+        return glint__fail(GLINT_EBUSY, "%s", why);
+    }
+    int rc = hot_start(sb, &c, true);
+    if (rc)
+        release_slot();
+    return rc;
+}
+
+void glint__hot_release(glint_sandbox *sb)
+{
+    /* No request since the guest was armed (the call failed before it reached
+     * the guest): nothing ran that a restore would undo. */
+    if (sb->hot && sb->hot->seq != sb->hot->armed_seq)
+        glint__hot_vcpu_request_restore(sb->hot);
+}
+
+int glint__hot_ready(glint_sandbox *sb)
+{
+    struct glint__hot *h = sb->hot;
+    if (!h)
+        return 1;
+    uint32_t r = atomic_load(&h->ready);
+    if (r == GLINT__HOT_READY)
+        return 1;
+    if (r == GLINT__HOT_RESTORING)
+        return 0;
+    return glint__fail(GLINT_EHV, "hot pool: restore on the vCPU thread failed: %s",
+                       h->restore_msg);
 }
 
 void glint_sandbox_hot_status(const glint_sandbox *sb, glint_hot_status *out)
@@ -235,7 +280,7 @@ int glint__hot_pause(glint_sandbox *sb)
         return 0;
     /* Hot mode off in the mailbox: a well-behaved guest parks at its next
      * poll. Wait (bounded) until it rests at its park `out`, then hold it. */
-    h->box->magic = 0;
+    __atomic_store_n(&h->box->magic, 0, __ATOMIC_RELAXED);
     uint64_t start = glint__hot_now_ns(), limit = 200000000ull + 2ull * h->wd_us * 1000;
     for (unsigned i = 0; glint__hot_now_ns() - start < limit; i++) {
         uint32_t s = atomic_load(&h->state);
@@ -243,7 +288,7 @@ int glint__hot_pause(glint_sandbox *sb)
             return 0; /* stopped by a failure: the sandbox is poisoned */
         if (s == GLINT__HOT_EXIT)
             break; /* an exit while no call ran: the guest is not where it should be */
-        if (s == GLINT__HOT_PARKED && h->clean_park) {
+        if (s == GLINT__HOT_PARKED && atomic_load(&h->clean_park)) {
             glint__hot_vcpu_halt(h); /* PARKED -> HOLD, or the guest resumed: look again */
             if (atomic_load(&h->state) == GLINT__HOT_HOLD)
                 return 0;
@@ -257,11 +302,15 @@ int glint__hot_pause(glint_sandbox *sb)
             nanosleep(&ts, NULL);
         }
     }
+    uint32_t last = atomic_load(&h->state);
     glint__hot_vcpu_halt(h);
     return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
                          "hot mode: the guest did not park within %llu ms of hot mode being "
-                         "turned off in the mailbox",
-                         (unsigned long long)(limit / 1000000));
+                         "turned off in the mailbox (vCPU thread %s)",
+                         (unsigned long long)(limit / 1000000),
+                         last == GLINT__HOT_EXIT     ? "holds an exit taken while no call ran"
+                         : last == GLINT__HOT_PARKED ? "stopped by the watchdog"
+                                                     : "still running the guest");
 }
 
 void glint__hot_halt(glint_sandbox *sb)
@@ -295,7 +344,7 @@ void glint__hot_destroy(glint_sandbox *sb)
  * after means spinning would have been wasted (shrink). */
 static void adapt_window(struct glint__hot *h, uint64_t now)
 {
-    uint64_t idle_us = (now - h->parked_ns) / 1000;
+    uint64_t idle_us = (now - atomic_load_explicit(&h->parked_ns, memory_order_relaxed)) / 1000;
     if (idle_us < h->max_us)
         h->window_us = h->window_us ? (h->window_us * 2 > h->max_us ? h->max_us : h->window_us * 2)
                                     : (h->max_us < 10 ? h->max_us : 10);
@@ -308,16 +357,18 @@ static bool publish(struct glint__hot *h, uint64_t seq)
 {
     uint32_t w = h->calm_left ? 0 : h->window_us;
     uint64_t wt = (uint64_t)((double)w * h->tsc_per_us);
-    if (h->box->window_tsc != wt)
-        h->box->window_tsc = wt;
-    h->box->magic = GLINT_ABI_HOT_MAGIC; /* the guest may have cleared it: ours to say */
+    if (__atomic_load_n(&h->box->window_tsc, __ATOMIC_RELAXED) != wt)
+        __atomic_store_n(&h->box->window_tsc, wt, __ATOMIC_RELAXED);
+    /* The guest may have cleared it: ours to say. */
+    __atomic_store_n(&h->box->magic, GLINT_ABI_HOT_MAGIC, __ATOMIC_RELAXED);
     __atomic_store_n(&h->box->req_seq, seq, __ATOMIC_RELEASE);
     atomic_store(&h->active, seq); /* seq_cst: then read the vCPU thread's state */
     if (glint__hot_vcpu_wake(h)) {
         h->wakes++;
         adapt_window(h, glint__hot_now_ns());
         w = h->calm_left ? 0 : h->window_us;
-        h->box->window_tsc = (uint64_t)((double)w * h->tsc_per_us);
+        __atomic_store_n(&h->box->window_tsc, (uint64_t)((double)w * h->tsc_per_us),
+                         __ATOMIC_RELAXED);
         return true;
     }
     return false;
@@ -362,7 +413,7 @@ static int serve_hostcall(glint_sandbox *sb, struct glint__hot *h, uint32_t time
     if (rc)
         return glint__record_hv(sb, rc); /* no frame pushed */
     rc = glint__handle_hostcall(sb);
-    if (!rc && (h->caller_kick || sb->deadline.expired))
+    if (!rc && (__atomic_load_n(&h->caller_kick, __ATOMIC_RELAXED) || sb->deadline.expired))
         rc = glint__run_stopped(sb, timeout);
     glint__deadline_disarm(&sb->deadline);
     int rc2 = glint__deadline_arm(&sb->deadline, 0, &h->caller_kick); /* cannot fail */
@@ -497,11 +548,11 @@ static int poll_loop(glint_sandbox *sb, struct glint__hot *h, struct wait *w, gl
             }
             continue;
         }
-        if (h->caller_kick) {
+        if (__atomic_load_n(&h->caller_kick, __ATOMIC_RELAXED)) {
             int rc = glint__run_stopped(sb, w->timeout);
             if (rc)
                 return failed(h, rc);
-            h->caller_kick = 0;
+            __atomic_store_n(&h->caller_kick, 0, __ATOMIC_RELAXED);
         }
         if ((i & 63) == 63) {
             int rc = check_time(sb, h, w);

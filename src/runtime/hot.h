@@ -45,4 +45,24 @@ void glint__hot_resume(glint_sandbox *sb);
  * free its state, release the admission slot. No-op in exit mode. */
 void glint__hot_destroy(glint_sandbox *sb);
 
+/* ---- isolated hot calls (pools) ----------------------------------------------
+ * The pool makes some of its sandboxes hot with glint__hot_enable_isolated:
+ * their guest parks right after each result, and glint__hot_release (after
+ * a call that succeeded) has the vCPU thread restore the sandbox to its image
+ * off the caller's path. A sandbox is never used again before that restore
+ * finished: glint__hot_ready says whether it has. */
+
+/* Hot mode for isolated calls (window up to max_spin_us while waiting for a
+ * call). Fails like glint_sandbox_set_hot (GLINT_EBUSY when admission
+ * refuses: the sandbox stays in exit mode). */
+int glint__hot_enable_isolated(glint_sandbox *sb, uint32_t max_spin_us);
+
+/* After a successful isolated call: restore in the background. */
+void glint__hot_release(glint_sandbox *sb);
+
+/* 1: the sandbox may be used (exit mode, or hot and restored); 0: its
+ * restore is still running; negative: its restore failed (GLINT_E*, message
+ * in glint_errmsg()), and it must be destroyed. */
+int glint__hot_ready(glint_sandbox *sb);
+
 #endif

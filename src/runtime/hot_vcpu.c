@@ -1,5 +1,6 @@
 /* Hot mode's vCPU thread: keeps the guest in KVM_RUN, parks it, forwards exits, obeys the owner. */
 #include <errno.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -87,6 +88,56 @@ static void watchdog_create(struct glint__hot *h)
     h->wd_ok = timer_create(CLOCK_MONOTONIC, &sev, &h->wd) == 0;
 }
 
+/* Write the mailbox for hot mode (vCPU stopped), without changing the state. */
+static void write_mailbox(struct glint__hot *h)
+{
+    glint__mark_host_dirty(h->sb, GLINT_ABI_HOT_ADDR, sizeof(struct glint_abi_hot));
+    uint32_t w = h->calm_left ? 0 : h->window_us;
+    /* Atomic stores: the words are read by the guest, and by this thread's
+     * hints, at any time. */
+    __atomic_store_n(&h->box->window_tsc, (uint64_t)((double)w * h->tsc_per_us), __ATOMIC_RELAXED);
+    __atomic_store_n(&h->box->flags, h->isolated ? GLINT_ABI_HOT_PARK_AFTER_RESULT : 0,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&h->box->req_seq, h->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->box->done_seq, h->seq, __ATOMIC_RELAXED);
+    h->armed_seq = h->seq;
+    __atomic_store_n(&h->box->magic, GLINT_ABI_HOT_MAGIC, __ATOMIC_RELEASE);
+    atomic_store(&h->active, 0);
+    h->fresh = true; /* the guest rests at an `out` (of a call, its init or a park) */
+}
+
+/* The owner asked for a restore after an isolated call: the guest is
+ * stopped (state RUN, not in KVM_RUN). */
+static void restore_now(struct glint__hot *h)
+{
+    atomic_store(&h->restore_req, 0);
+    int rc = glint__restore_to_image(h->sb);
+    if (rc) {
+        snprintf(h->restore_msg, sizeof h->restore_msg, "%s", glint_errmsg());
+        cas(&h->state, RUN, HOLD);
+        atomic_store(&h->ready, GLINT__HOT_BROKEN);
+        return;
+    }
+    write_mailbox(h);
+    atomic_store(&h->ready, GLINT__HOT_READY); /* release: the restore's writes first */
+}
+
+/* After an isolated call's park the owner asks for a restore within
+ * microseconds: wait for it a little before sleeping (no wake-up syscall on
+ * the owner's path). */
+static bool restore_soon(struct glint__hot *h)
+{
+    if (!h->isolated || __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE) == h->armed_seq)
+        return false; /* not a park after a result: an idle window passed */
+    uint64_t start = glint__hot_now_ns();
+    for (unsigned i = 0; !atomic_load(&h->restore_req); i++) {
+        if ((i & 255) == 255 && glint__hot_now_ns() - start > 100000)
+            return false;
+        _mm_pause();
+    }
+    return true;
+}
+
 /* Has the guest answered call a (done_seq, a hint read from guest memory)? */
 static bool answered(struct glint__hot *h, uint64_t a)
 {
@@ -101,8 +152,10 @@ static bool answered(struct glint__hot *h, uint64_t a)
  * call. */
 static void park(struct glint__hot *h, bool forced)
 {
-    h->parked_ns = glint__hot_now_ns();
-    h->clean_park = !forced;
+    if (!forced && restore_soon(h))
+        return; /* still RUN: the next run_once restores */
+    atomic_store_explicit(&h->parked_ns, glint__hot_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&h->clean_park, !forced, memory_order_relaxed);
     if (!cas(&h->state, RUN, PARKED))
         return; /* the owner took the thread (halt, quit) */
     if (forced)
@@ -113,7 +166,7 @@ static void park(struct glint__hot *h, bool forced)
      * the owner sets `active`, then reads the state. One of the two sees
      * the other, and the compare-and-swap decides who resumes the guest. */
     uint64_t a = atomic_load(&h->active);
-    if (a && !answered(h, a))
+    if ((a && !answered(h, a)) || atomic_load(&h->restore_req))
         cas(&h->state, PARKED, RUN);
 }
 
@@ -145,6 +198,10 @@ static void run_once(struct glint__hot *h)
 {
     if (atomic_load(&h->halt_req)) {
         cas(&h->state, RUN, HOLD);
+        return;
+    }
+    if (atomic_load(&h->restore_req)) {
+        restore_now(h);
         return;
     }
     watchdog(h, true);
@@ -221,16 +278,10 @@ int glint__hot_vcpu_start(struct glint__hot *h)
 
 void glint__hot_vcpu_arm(struct glint__hot *h)
 {
-    glint_sandbox *sb = h->sb;
-    glint__mark_host_dirty(sb, GLINT_ABI_HOT_ADDR, sizeof(struct glint_abi_hot));
-    uint32_t w = h->calm_left ? 0 : h->window_us;
-    h->box->window_tsc = (uint64_t)((double)w * h->tsc_per_us);
-    h->box->req_seq = h->seq;
-    h->box->done_seq = h->seq;
-    h->box->magic = GLINT_ABI_HOT_MAGIC;
-    atomic_store(&h->active, 0);
-    h->fresh = true; /* the guest rests at an `out` (of a call, its init or a park) */
-    h->caller_kick = 0;
+    write_mailbox(h);
+    atomic_store(&h->restore_req, 0);
+    atomic_store(&h->ready, GLINT__HOT_READY);
+    __atomic_store_n(&h->caller_kick, 0, __ATOMIC_RELAXED);
     __atomic_store_n(glint__vm_kick_flag(h->vm), 0, __ATOMIC_RELAXED);
     atomic_store(&h->state, RUN);
     futex_wake(&h->state);
@@ -277,6 +328,13 @@ void glint__hot_vcpu_halt(struct glint__hot *h)
     __atomic_store_n(glint__vm_kick_flag(h->vm), 0, __ATOMIC_RELAXED);
 }
 
+void glint__hot_vcpu_request_restore(struct glint__hot *h)
+{
+    atomic_store(&h->ready, GLINT__HOT_RESTORING);
+    atomic_store(&h->restore_req, 1); /* seq_cst: then read the state (Dekker with park) */
+    glint__hot_vcpu_wake(h);
+}
+
 bool glint__hot_vcpu_wake(struct glint__hot *h)
 {
     if (atomic_load(&h->state) == PARKED && cas(&h->state, PARKED, RUN)) {
@@ -294,8 +352,8 @@ void glint__hot_vcpu_resume(struct glint__hot *h)
 
 void glint__hot_vcpu_rest(struct glint__hot *h)
 {
-    h->parked_ns = glint__hot_now_ns();
-    h->clean_park = true;
+    atomic_store_explicit(&h->parked_ns, glint__hot_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&h->clean_park, true, memory_order_relaxed);
     cas(&h->state, EXIT, PARKED);
 }
 

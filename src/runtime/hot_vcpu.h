@@ -28,6 +28,9 @@
  */
 enum { GLINT__HOT_RUN, GLINT__HOT_PARKED, GLINT__HOT_EXIT, GLINT__HOT_HOLD, GLINT__HOT_QUIT };
 
+/* An isolated hot sandbox's readiness (glint__hot.ready). */
+enum { GLINT__HOT_RESTORING, GLINT__HOT_READY, GLINT__HOT_BROKEN };
+
 struct glint__hot {
     glint_sandbox *sb;
     glint__vm *vm;
@@ -47,12 +50,22 @@ struct glint__hot {
     uint64_t seq;              /* owner: the last request's sequence number (authoritative) */
     volatile uint8_t caller_kick; /* kick flag of the owner's deadline frame */
     uint8_t *copy;                /* a result copied out of guest memory once */
+    /* Isolated calls (pools): the guest parks after each result, the owner
+     * asks for a restore (restore_req) and goes; the vCPU thread restores
+     * the stopped guest, writes the mailbox again, sets `ready` (release)
+     * and lets it spin for the next call. Nobody touches the sandbox while
+     * `ready` is RESTORING. */
+    bool isolated;
+    uint64_t armed_seq; /* done_seq as the mailbox was last written (vCPU stopped) */
+    _Atomic uint32_t restore_req;
+    _Atomic uint32_t ready; /* GLINT__HOT_READY, _RESTORING, _BROKEN (restore failed) */
+    char restore_msg[256];  /* why it failed */
     /* The spin window (owner), and when the guest last parked (vCPU thread,
      * read by the owner after it took the guest from PARKED). */
     uint32_t max_us, window_us;
     uint32_t calm_left; /* after a stall: calls left that park at once */
-    uint64_t parked_ns;
-    bool clean_park; /* PARKED at the guest's park `out` (not stopped by the watchdog) */
+    _Atomic uint64_t parked_ns;
+    _Atomic bool clean_park; /* PARKED at the guest's park `out` (not stopped by the watchdog) */
     double tsc_per_us;
     /* The watchdog: a periodic timer signalling the vCPU thread while it runs the guest. */
     timer_t wd;
@@ -81,6 +94,10 @@ void glint__hot_vcpu_halt(struct glint__hot *h);
 /* A new call is published (h->active set): wake the vCPU thread if it is
  * parked. Returns true if it was (the call pays a wake-up). */
 bool glint__hot_vcpu_wake(struct glint__hot *h);
+
+/* Isolated calls: restore the guest to its image on the vCPU thread, off
+ * the owner's path (ready RESTORING until it is done). */
+void glint__hot_vcpu_request_restore(struct glint__hot *h);
 
 /* EXIT -> RUN after the owner handled a forwarded exit (a host call). */
 void glint__hot_vcpu_resume(struct glint__hot *h);

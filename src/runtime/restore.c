@@ -202,6 +202,11 @@ int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
     return rc;
 }
 
+int glint__restore_to_image(glint_sandbox *sb)
+{
+    return restore_to(sb, NULL);
+}
+
 static int restore_to(glint_sandbox *sb, const glint_snapshot *snap)
 {
     int rc;
