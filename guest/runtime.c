@@ -406,13 +406,20 @@ void glint__start(void)
         glint_guest_error(rc, "glint_guest_init failed with code %d", rc);
     write_result(rc, NULL);
     /* Each `out` on the DONE port is a result (exit mode) or a park (hot
-     * mode); on resuming, the mailbox says which mode the host is in. */
+     * mode); on resuming, the mailbox says which mode the host is in, and in
+     * exit mode whether a new call is in the input buffer (a resume without
+     * one parks again instead of taking old input for a call). */
+    uint64_t last_call = 0;
     for (;;) {
         exit_to_host(GLINT_ABI_PORT_DONE);
         volatile struct glint_abi_hot *h = hot_box();
-        if (h && h->magic == GLINT_ABI_HOT_MAGIC)
+        if (!h) {
+            dispatch(); /* an older host: every resume is a call */
+        } else if (h->magic == GLINT_ABI_HOT_MAGIC) {
             hot_serve(h);
-        else
+        } else if (h->call_seq != last_call) {
+            last_call = h->call_seq;
             dispatch();
+        }
     }
 }

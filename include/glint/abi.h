@@ -148,7 +148,10 @@ struct glint_abi_hot {
                             (`out` on GLINT_ABI_PORT_DONE); 0: park right after each result */
     uint64_t req_seq;    /* IN: sequence number of the newest request; the CALL message is in
                             the input buffer before it changes (release order) */
-    uint8_t pad0[40];    /* IN: zero; IN fields and the OUT field lie on separate cache lines */
+    uint64_t call_seq;   /* IN: bumped by the host for each exit-mode call (with the CALL in
+                            the input buffer): a guest resumed at an `out` with hot mode off
+                            runs a call only if it changed, else it parks again */
+    uint8_t pad0[32];    /* IN: zero; IN fields and the OUT field lie on separate cache lines */
     uint64_t done_seq;   /* OUT: req_seq of the request whose RESULT is in the output buffer
                             (written after the result, release order); the host sets it equal
                             to req_seq while the guest is stopped when it arms hot mode */
@@ -159,6 +162,7 @@ _Static_assert(offsetof(struct glint_abi_hot, magic) == 0, "hot.magic");
 _Static_assert(offsetof(struct glint_abi_hot, flags) == 4, "hot.flags");
 _Static_assert(offsetof(struct glint_abi_hot, window_tsc) == 8, "hot.window_tsc");
 _Static_assert(offsetof(struct glint_abi_hot, req_seq) == 16, "hot.req_seq");
+_Static_assert(offsetof(struct glint_abi_hot, call_seq) == 24, "hot.call_seq");
 _Static_assert(offsetof(struct glint_abi_hot, done_seq) == 64, "hot.done_seq");
 _Static_assert(GLINT_ABI_HOT_ADDR + 2 * GLINT_ABI_PAGE_SIZE == GLINT_ABI_TLS_ADDR,
                "one unmapped page between the hot mailbox and the TLS page");

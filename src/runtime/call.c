@@ -86,6 +86,17 @@ static void write_budget(glint_sandbox *sb)
     memcpy(sb->mem + at, &sb->budget, sizeof cur);
 }
 
+/* An exit-mode call: bump the mailbox's call_seq, so that the guest, resumed
+ * at its `out`, knows a new call is in the input buffer (glint/abi.h). */
+static void bump_call_seq(glint_sandbox *sb)
+{
+    uint64_t at = GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seq), v;
+    glint__mark_host_dirty(sb, at, sizeof v);
+    memcpy(&v, sb->mem + at, sizeof v);
+    v++;
+    memcpy(sb->mem + at, &v, sizeof v);
+}
+
 /* Write the CALL message (size bytes, checked to fit) into the input buffer. */
 static int write_args(glint_sandbox *sb, size_t index, const struct glint__export *e,
                       const glint_value *args, size_t nargs, uint64_t size)
@@ -95,6 +106,8 @@ static int write_args(glint_sandbox *sb, size_t index, const struct glint__expor
     const struct glint__layout *l = glint__image_layout(sb->img);
     glint__mark_host_dirty(sb, l->input_addr, size);
     write_budget(sb);
+    if (!sb->hot)
+        bump_call_seq(sb);
     glint__writer w;
     glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
                      (uint8_t)e->ret, (int32_t)index, NULL, 0);

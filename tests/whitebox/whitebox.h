@@ -10,6 +10,7 @@
 #include "runtime/exports.h"
 #include "runtime/failure.h"
 #include "runtime/hostfns.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/restore.h"
 #include "runtime/run.h"
