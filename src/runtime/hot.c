@@ -527,7 +527,9 @@ static int poll_loop(glint_sandbox *sb, struct glint__hot *h, struct wait *w, gl
         uint64_t d = __atomic_load_n(&h->box->done_seq, __ATOMIC_ACQUIRE);
         if (d == w->seq) {
             atomic_store(&h->active, 0);
-            return take_result(sb, h, ret_type, ret);
+            int rc = take_result(sb, h, ret_type, ret);
+            /* A malformed result poisons: stop the guest as for any failure. */
+            return rc && sb->poisoned ? failed(h, rc) : rc;
         }
         if (d != w->seq - 1)
             return failed(h, glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL,
