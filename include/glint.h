@@ -446,7 +446,10 @@ GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
  * another. An idle guest spins at most the window, which adapts between 0 and
  * max_spin_us like KVM halt polling, then parks (its vCPU thread sleeps); a
  * call that finds it parked costs a wake-up plus an exit-mode entry. A
- * watchdog parks a guest that keeps spinning past its window. */
+ * watchdog parks a guest that keeps spinning past its window. The vCPU
+ * thread confines itself with the seccomp allowlist of glint_confine_thread(),
+ * ioctl only on this sandbox's descriptors; set_hot needs a thread that may
+ * create threads (call it before confining the caller). */
 typedef enum glint_hot_busy {
     GLINT_HOT_REFUSE = 0,    /* glint_sandbox_set_hot fails with GLINT_EBUSY */
     GLINT_HOT_DOWNGRADE = 1, /* it succeeds, the sandbox stays in exit mode, and

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "os/confine.h"
 #include "runtime/error.h"
 #include "runtime/hot_vcpu.h"
 #include "runtime/restore.h"
@@ -232,6 +233,19 @@ static void run_once(struct glint__hot *h)
     forward(h, &ex, 0);
 }
 
+/* Wait a little, longer the longer it takes (owner, off the call path). */
+static void back_off(unsigned i)
+{
+    if (i < 64)
+        _mm_pause();
+    else if (i < 256)
+        sched_yield();
+    else {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void *vcpu_main(void *arg)
 {
     struct glint__hot *h = arg;
@@ -240,6 +254,19 @@ static void *vcpu_main(void *arg)
     sigaddset(&set, GLINT_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     watchdog_create(h);
+    /* This thread runs the guest: the same seccomp allowlist as a pool's
+     * workers, ioctl only on this sandbox's descriptors (os/confine.c). */
+    struct glint__kvm_fds fds;
+    glint__vm_fds(h->vm, &fds.vm_fd, &fds.vcpu_fd);
+    int rc = glint__confine(&fds, 1);
+    if (rc) {
+        snprintf(h->restore_msg, sizeof h->restore_msg, "%s", glint_errmsg());
+        if (h->wd_ok)
+            timer_delete(h->wd);
+        atomic_store(&h->start_rc, rc);
+        return NULL;
+    }
+    atomic_store(&h->start_rc, 1);
     for (;;) {
         uint32_t s = atomic_load(&h->state);
         if (s == QUIT)
@@ -272,6 +299,14 @@ int glint__hot_vcpu_start(struct glint__hot *h)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err)
         return glint__fail(GLINT_EHV, "hot mode: cannot start the vCPU thread: %s", strerror(err));
+    int started;
+    for (unsigned i = 0; (started = atomic_load(&h->start_rc)) == 0; i++)
+        back_off(i);
+    if (started < 0) {
+        pthread_join(h->thread, NULL);
+        return glint__fail(started, "hot mode: the vCPU thread cannot confine itself: %s",
+                           h->restore_msg);
+    }
     h->started = true;
     return 0;
 }
@@ -285,19 +320,6 @@ void glint__hot_vcpu_arm(struct glint__hot *h)
     __atomic_store_n(glint__vm_kick_flag(h->vm), 0, __ATOMIC_RELAXED);
     atomic_store(&h->state, RUN);
     futex_wake(&h->state);
-}
-
-/* Wait a little, longer the longer it takes (owner, off the call path). */
-static void back_off(unsigned i)
-{
-    if (i < 64)
-        _mm_pause();
-    else if (i < 256)
-        sched_yield();
-    else {
-        struct timespec ts = {0, 50000};
-        nanosleep(&ts, NULL);
-    }
 }
 
 void glint__hot_vcpu_halt(struct glint__hot *h)

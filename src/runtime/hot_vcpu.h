@@ -40,6 +40,7 @@ struct glint__hot {
     _Atomic uint32_t state;    /* GLINT__HOT_* (futex word) */
     _Atomic uint32_t halt_req; /* the owner wants the vCPU out (-> HOLD) */
     _Atomic uint32_t exited;   /* the thread returned */
+    _Atomic int start_rc;      /* 1: started and confined; a GLINT_E*: it could not confine */
     _Atomic uint64_t active;   /* seq of the call in flight, 0: none */
     uint64_t entered_with;     /* vCPU thread: `active` when it last entered the guest at a point
                                   where the guest re-reads the mailbox; else 0 */

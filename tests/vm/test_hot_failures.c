@@ -2,7 +2,9 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -318,4 +320,66 @@ Test(vm_hot_admission, poisoned_or_busy_sandbox_is_refused)
     glint_hot_config hc;
     glint_hot_config_init(&hc);
     cr_assert_eq(glint_sandbox_set_hot(sb, &hc), GLINT_EPOISONED);
+}
+
+/* Threads of this process in seccomp filter mode (/proc/self/task/N/status "Seccomp: 2"),
+ * KVM's kernel workers aside. */
+static int confined_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], line[128], comm[64] = "";
+        /* KVM's own worker (kvm-nx-lpage-recovery) is listed as a task of the process that
+         * ran the VM, and inherits that thread's filter: count only our threads. */
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof comm, f))
+                comm[0] = 0;
+            fclose(f);
+        }
+        if (strncmp(comm, "kvm-", 4) == 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "Seccomp:", 8) == 0 && atoi(line + 8) == 2)
+                n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* confined_threads() once it equals want (threads leave /proc shortly after they are joined),
+ * or after 2 s. */
+static int confined_threads_settled(int want)
+{
+    double t0 = vm_now_ms();
+    int n;
+    while ((n = confined_threads()) != want && vm_now_ms() - t0 < 2000)
+        ;
+    return n;
+}
+
+/* The vCPU thread runs the guest: it confines itself like a pool worker. */
+Test(vm_hot_admission, vcpu_thread_is_confined)
+{
+    vm_open("types", NULL, NULL, &img, &sb);
+    int before = confined_threads();
+    go_hot(sb);
+    int during = confined_threads_settled(before + 1);
+    cr_assert_eq(during, before + 1, "the vCPU thread runs under seccomp (%d, %d before)", during,
+                 before);
+    glint_value x = glint_i32(6), r = vm_call_ok(sb, "EchoI32", &x, 1);
+    cr_assert_eq(r.as.i32, 6);
+    cr_assert_eq(glint_sandbox_set_hot(sb, NULL), 0, "%s", glint_errmsg());
+    cr_assert_eq(confined_threads_settled(before), before, "and is gone with hot mode");
 }
