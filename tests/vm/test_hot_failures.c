@@ -372,6 +372,9 @@ static int confined_threads_settled(int want)
 /* The vCPU thread runs the guest: it confines itself like a pool worker. */
 Test(vm_hot_admission, vcpu_thread_is_confined)
 {
+#ifdef __SANITIZE_THREAD__
+    cr_skip_test("not confined under ThreadSanitizer (src/runtime/hot_vcpu.c)");
+#endif
     vm_open("types", NULL, NULL, &img, &sb);
     int before = confined_threads();
     go_hot(sb);
