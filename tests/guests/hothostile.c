@@ -90,6 +90,20 @@ static int AnswerThenRefuseToPark(const glint_guest_val *a, glint_guest_val *r)
 }
 GLINT_GUEST_EXPORT(AnswerThenRefuseToPark, GLINT_GUEST_STRING);
 
+/* AnswerThenAbort() -> string: answers "done" itself, then aborts while no call is pending (it
+ * exits early, out of its idle loop). */
+static int __attribute__((noreturn)) AnswerThenAbort(const glint_guest_val *a, glint_guest_val *r)
+{
+    (void)a;
+    (void)r;
+    write_string_result('d', 4);
+    publish_current();
+    for (volatile int i = 0; i < 100000; i++)
+        ;
+    glint_guest_abort(77, "left the mailbox loop after answering");
+}
+GLINT_GUEST_EXPORT(AnswerThenAbort, GLINT_GUEST_STRING);
+
 /* FlipWhileCopied(u32 n) -> string: publishes a RESULT of n 'A's, then forever flips the
  * payload between 'A' and bytes that are not UTF-8, and the value's length between n and a
  * length past the buffer, while the host copies it. */

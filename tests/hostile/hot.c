@@ -177,3 +177,28 @@ Test(hostile_hot, guest_clearing_hot_mode_cannot_switch_the_host_off)
     r = vm_call_ok(sb, "HotMode", NULL, 0);
     cr_assert(r.as.b, "the host's state decides the mode");
 }
+
+/* A guest that answers, then exits out of its idle loop (an abort while no call is pending): the
+ * answer stands if the host copied it before the guest wrote its ABORT over it (else that call is
+ * a protocol error: its result changed while it was copied), and the next call reports the abort
+ * exactly as exit mode reports one; the sandbox is poisoned until restore. Never a wrong answer. */
+Test(hostile_hot, exit_after_answering_fails_the_next_call_with_the_abort)
+{
+    glint_value r;
+    int rc = glint_sandbox_call(sb, "AnswerThenAbort", NULL, 0, &r);
+    if (rc != 0) {
+        glint_failure f = vm_expect_failure(sb, rc, GLINT_EPROTO, GLINT_FAIL_PROTOCOL);
+        cr_assert(vm_contains(f.message, "not a result"), "%s", f.message);
+        expect_recovers();
+        return;
+    }
+    cr_assert_str_eq(r.as.str.ptr, "dddd");
+    glint_value x = glint_i32(1);
+    vm_watchdog_start(10000, "the call after an idle abort");
+    rc = glint_sandbox_call(sb, "Ok", &x, 1, &r);
+    vm_watchdog_stop();
+    glint_failure f = vm_expect_failure(sb, rc, GLINT_EABORT, GLINT_FAIL_ABORT);
+    cr_assert_eq(f.guest_code, 77);
+    cr_assert(vm_contains(f.message, "left the mailbox loop"), "%s", f.message);
+    expect_recovers();
+}
