@@ -409,7 +409,6 @@ void glint__start(void)
      * mode); on resuming, the mailbox says which mode the host is in, and in
      * exit mode whether a new call is in the input buffer (a resume without
      * one parks again instead of taking old input for a call). */
-    uint64_t last_call = 0;
     for (;;) {
         exit_to_host(GLINT_ABI_PORT_DONE);
         volatile struct glint_abi_hot *h = hot_box();
@@ -417,8 +416,8 @@ void glint__start(void)
             dispatch(); /* an older host: every resume is a call */
         } else if (h->magic == GLINT_ABI_HOT_MAGIC) {
             hot_serve(h);
-        } else if (h->call_seq != last_call) {
-            last_call = h->call_seq;
+        } else if (h->call_seq != h->call_seen) {
+            h->call_seen = h->call_seq;
             dispatch();
         }
     }

@@ -148,14 +148,18 @@ struct glint_abi_hot {
                             (`out` on GLINT_ABI_PORT_DONE); 0: park right after each result */
     uint64_t req_seq;    /* IN: sequence number of the newest request; the CALL message is in
                             the input buffer before it changes (release order) */
-    uint64_t call_seq;   /* IN: bumped by the host for each exit-mode call (with the CALL in
-                            the input buffer): a guest resumed at an `out` with hot mode off
-                            runs a call only if it changed, else it parks again */
+    uint64_t call_seq;   /* IN: for each exit-mode call (with the CALL in the input buffer) the
+                            host writes call_seen + 1: a guest resumed at an `out` with hot
+                            mode off runs a call only if call_seq != call_seen, else it parks
+                            again */
     uint8_t pad0[32];    /* IN: zero; IN fields and the OUT field lie on separate cache lines */
     uint64_t done_seq;   /* OUT: req_seq of the request whose RESULT is in the output buffer
                             (written after the result, release order); the host sets it equal
                             to req_seq while the guest is stopped when it arms hot mode */
-    uint8_t pad1[56];    /* OUT: zero */
+    uint64_t call_seen;  /* OUT: the call_seq of the last exit-mode call the guest took (it
+                            lives here, not in a register, so that the page alone holds the
+                            state: an image that drops the page keeps both zero) */
+    uint8_t pad1[48];    /* OUT: zero */
 };
 _Static_assert(sizeof(struct glint_abi_hot) == 128, "hot size");
 _Static_assert(offsetof(struct glint_abi_hot, magic) == 0, "hot.magic");
@@ -164,6 +168,7 @@ _Static_assert(offsetof(struct glint_abi_hot, window_tsc) == 8, "hot.window_tsc"
 _Static_assert(offsetof(struct glint_abi_hot, req_seq) == 16, "hot.req_seq");
 _Static_assert(offsetof(struct glint_abi_hot, call_seq) == 24, "hot.call_seq");
 _Static_assert(offsetof(struct glint_abi_hot, done_seq) == 64, "hot.done_seq");
+_Static_assert(offsetof(struct glint_abi_hot, call_seen) == 72, "hot.call_seen");
 _Static_assert(GLINT_ABI_HOT_ADDR + 2 * GLINT_ABI_PAGE_SIZE == GLINT_ABI_TLS_ADDR,
                "one unmapped page between the hot mailbox and the TLS page");
 

@@ -86,14 +86,17 @@ static void write_budget(glint_sandbox *sb)
     memcpy(sb->mem + at, &sb->budget, sizeof cur);
 }
 
-/* An exit-mode call: bump the mailbox's call_seq, so that the guest, resumed
- * at its `out`, knows a new call is in the input buffer (glint/abi.h). */
+/* An exit-mode call: call_seq = call_seen + 1 in the mailbox, so that the
+ * guest, resumed at its `out`, knows a new call is in the input buffer
+ * (glint/abi.h). call_seen is the guest's: a wrong one only stops the guest
+ * from taking its own call. */
 static void bump_call_seq(glint_sandbox *sb)
 {
-    uint64_t at = GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seq), v;
+    uint64_t at = GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seq), seen;
+    memcpy(&seen, sb->mem + GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seen),
+           sizeof seen);
+    uint64_t v = seen + 1;
     glint__mark_host_dirty(sb, at, sizeof v);
-    memcpy(&v, sb->mem + at, sizeof v);
-    v++;
     memcpy(sb->mem + at, &v, sizeof v);
 }
 

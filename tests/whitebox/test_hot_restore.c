@@ -84,3 +84,25 @@ Test(wb_hot_restore, background_restore_is_exact)
     glint_pool_destroy(pool);
     glint_image_destroy(img);
 }
+
+/* The exit-mode call handshake (call_seq / call_seen) lives in the mailbox page alone: a guest
+ * whose page is zero again (an image that does not keep it) still takes every call exactly once.
+ */
+Test(wb_hot_restore, exit_mode_calls_survive_a_zeroed_mailbox)
+{
+    vm_require_kvm();
+    glint_image *img = vm_load_test("types", NULL, NULL);
+    glint_sandbox *sb = vm_sandbox(img, NULL);
+    int64_t last = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t c = vm_call_ok(sb, "Counter", NULL, 0).as.i64;
+        cr_assert_eq(c, last + 1);
+        last = c;
+        glint__mark_host_dirty(sb, GLINT_ABI_HOT_ADDR, 4096);
+        memset(sb->mem + GLINT_ABI_HOT_ADDR, 0, 4096);
+    }
+    glint_value x = glint_i32(12), r = vm_call_ok(sb, "EchoI32", &x, 1);
+    cr_assert_eq(r.as.i32, 12);
+    glint_sandbox_destroy(sb);
+    glint_image_destroy(img);
+}
