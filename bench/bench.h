@@ -34,6 +34,10 @@ void bench_js(const char *guest, const char *mujs, int iters);
  * `glint serve` (the glint binary) of guest on loopback, and requests/s from wrk if present. */
 void bench_serve(const char *glint, const char *guest, int iters);
 
+/* Hot-mode rows (thread_pingpong, hot_call, hot_call_4k, hot_parked_call) on guest (hello.elf);
+ * hot_parked_call is compared with warm_call when bench_core ran. */
+void bench_hot(const char *guest, int iters);
+
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);

@@ -150,6 +150,11 @@ static int check_config(const struct glint__gimg_config *c)
     if (c->guest_flags & ~GLINT_ABI_DEFAULTS_FLAGS)
         return bad("image file: config.guest_flags has unknown bits 0x%llx",
                    ULL(c->guest_flags & ~GLINT_ABI_DEFAULTS_FLAGS));
+    if (c->guest_features & ~GLINT_ABI_FEATURE_FLAGS)
+        return bad("image file: config.guest_features has unknown bits 0x%llx",
+                   ULL(c->guest_features & ~GLINT_ABI_FEATURE_FLAGS));
+    if (c->reserved)
+        return bad("image file: config.reserved is 0x%llx, not zero", ULL(c->reserved));
     if (c->budget && !(c->guest_flags & GLINT_ABI_DEFAULTS_BUDGET))
         return bad("image file: config.budget %llu, but the guest does not enforce budgets",
                    ULL(c->budget));

@@ -64,10 +64,12 @@ struct glint__gimg_config {
     uint64_t entry;       /* the ELF's entry point */
     uint64_t seed;        /* the boot page's seed the guest was initialised with */
     uint32_t timeout_ms;  /* default per-call timeout */
-    uint32_t guest_flags; /* GLINT_ABI_DEFAULTS_* the guest declared */
-    char library[32];     /* "glint 0.1.0": informational, NUL-terminated and -padded */
+    uint32_t guest_flags;    /* GLINT_ABI_DEFAULTS_* the guest declared */
+    uint32_t guest_features; /* GLINT_ABI_FEATURE_* of the guest's features note (hot mode) */
+    uint32_t reserved;       /* zero */
+    char library[32];        /* "glint 0.1.0": informational, NUL-terminated and -padded */
 };
-_Static_assert(sizeof(struct glint__gimg_config) == 112, "gimg config size");
+_Static_assert(sizeof(struct glint__gimg_config) == 120, "gimg config size");
 
 /* One ELF segment, as the loader placed it (its bytes are among the pages). */
 struct glint__gimg_segment {

@@ -25,6 +25,7 @@ int glint__image_new(const struct glint__elf *elf, const glint_config *c, glint_
     img->guest_flags = elf->defaults.flags;
     img->nsegs = elf->nsegs;
     memcpy(img->segs, elf->segs, sizeof img->segs);
+    img->hot_ok = (elf->features.flags & GLINT_ABI_FEATURE_HOT) != 0;
     *out = img;
     if (img->budget && !img->budget_ok)
         return glint__fail(GLINT_EINVAL,
@@ -245,6 +246,7 @@ int glint__image_derive_base(const glint_image *src, glint_image **out)
     img->config = src->config;
     img->budget = src->budget;
     img->budget_ok = src->budget_ok;
+    img->hot_ok = src->hot_ok;
     img->entry = src->entry;
     img->bitmap_words = src->bitmap_words;
     img->nsegs = src->nsegs;

@@ -23,6 +23,7 @@ struct glint_image {
     glint_config config; /* as loaded, sizes resolved (glint_image_config) */
     uint64_t budget;     /* default per-call instruction budget, 0 = none */
     bool budget_ok;      /* the guest enforces budgets (its defaults note says so) */
+    bool hot_ok;         /* the guest serves hot calls (its features note says so) */
     uint64_t entry;
     glint_host_fns *fns;
     glint_exports *exports;
@@ -55,6 +56,7 @@ struct glint__image_view {
     const glint_exports *exports; /* the guest's exported functions */
     uint64_t budget;              /* default per-call instruction budget */
     bool budget_ok;               /* the guest enforces budgets */
+    bool hot_ok;                  /* the guest serves hot calls */
 };
 
 static inline const struct glint__layout *glint__image_layout(const glint_image *img)
@@ -67,7 +69,7 @@ static inline struct glint__image_view glint__image_view(const glint_image *img)
     struct glint__image_view v = {img->mem,        img->pages,   img->npages,       img->state,
                                   img->writable,   img->nonzero, img->bitmap_words, img->entry,
                                   img->timeout_ms, img->fns,     img->exports,      img->budget,
-                                  img->budget_ok};
+                                  img->budget_ok,  img->hot_ok};
     return v;
 }
 

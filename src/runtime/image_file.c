@@ -115,6 +115,7 @@ static void elf_of(const struct glint__gimg *g, struct glint__elf *e)
     const struct glint__gimg_segment *last = &g->segs[g->nsegs - 1];
     e->image_end = (last->vaddr + last->memsz + PAGE - 1) & ~(PAGE - 1);
     e->defaults.flags = g->config.guest_flags;
+    e->features.flags = g->config.guest_features;
 }
 
 /* Every page the file holds lies in a region of guest data. */

@@ -23,6 +23,7 @@ static inline bool glint__region_in_file(const struct glint__region *r)
     case GLINT__REGION_INPUT:
     case GLINT__REGION_OUTPUT:
     case GLINT__REGION_TLS:
+    case GLINT__REGION_HOT: /* the exit-mode call handshake lives there too */
         return true;
     default:
         return false;

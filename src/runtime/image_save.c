@@ -72,6 +72,7 @@ static void fill_config(const glint_image *img, struct glint__gimg_config *c)
     c->seed = img->seed;
     c->timeout_ms = img->timeout_ms;
     c->guest_flags = img->guest_flags;
+    c->guest_features = img->hot_ok ? GLINT_ABI_FEATURE_HOT : 0;
     snprintf(c->library, sizeof c->library, "glint %s", GLINT_VERSION_STRING);
 }
 

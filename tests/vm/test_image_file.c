@@ -132,6 +132,45 @@ Test(vm_image_file, hello_round_trip_gives_the_elfs_results)
     glint_image_destroy(file);
 }
 
+/* The file keeps what the guest's features note said: its sandboxes serve hot calls, as the
+ * ELF's do; a derived image (exit-mode calls before it, so its mailbox page holds their
+ * handshake) too. */
+Test(vm_image_file, hot_mode_works_on_images_from_files)
+{
+    vm_require_kvm();
+    glint_image *elf = vm_load_example("hello", NULL, NULL);
+    glint_sandbox *warm = vm_sandbox(elf, NULL);
+    glint_value ab[2] = {glint_i32(40), glint_i32(2)};
+    cr_assert_eq(vm_call_ok(warm, "Add", ab, 2).as.i32, 42);
+    glint_image *derived = NULL;
+    cr_assert_eq(glint_image_derive(warm, &derived), 0, "%s", glint_errmsg());
+    save(elf, tmp_path("hot.gimg"));
+    save(derived, tmp_path("hot-derived.gimg"));
+    const char *files[] = {"hot.gimg", "hot-derived.gimg"};
+    for (size_t i = 0; i < 2; i++) {
+        glint_image *file = load_file(tmp_path(files[i]), NULL, NULL);
+        glint_sandbox *sb = vm_sandbox(file, NULL);
+        glint_hot_config hc;
+        glint_hot_config_init(&hc);
+        int rc = glint_sandbox_set_hot(sb, &hc);
+        if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
+            cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
+        cr_assert_eq(rc, 0, "%s: set_hot: %s", files[i], glint_errmsg());
+        glint_hot_status st;
+        glint_sandbox_hot_status(sb, &st);
+        cr_assert(st.active, "%s: %s", files[i], st.reason);
+        for (int k = 0; k < 3; k++)
+            cr_assert_eq(vm_call_ok(sb, "Add", ab, 2).as.i32, 42);
+        glint_sandbox_hot_status(sb, &st);
+        cr_assert_geq(st.calls, 3, "%s: the calls went through the mailbox", files[i]);
+        glint_sandbox_destroy(sb);
+        glint_image_destroy(file);
+    }
+    glint_sandbox_destroy(warm);
+    glint_image_destroy(derived);
+    glint_image_destroy(elf);
+}
+
 Test(vm_image_file, a_new_process_loads_the_file_and_gets_the_same_results)
 {
     vm_require_kvm();

@@ -11,6 +11,7 @@
 #include "runtime/exports.h"
 #include "runtime/failure.h"
 #include "runtime/hostfns.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/image_file.h"
 #include "runtime/restore.h"
