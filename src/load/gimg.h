@@ -59,11 +59,11 @@ _Static_assert(sizeof(struct glint__gimg_section) == 24, "gimg section size");
 struct glint__gimg_config {
     uint64_t heap_size, stack_size, input_size, output_size;
     uint64_t max_image_memory;
-    uint64_t budget;      /* default per-call budget (0: none) */
-    uint64_t mem_size;    /* guest memory the layout gives: [0, mem_size) */
-    uint64_t entry;       /* the ELF's entry point */
-    uint64_t seed;        /* the boot page's seed the guest was initialised with */
-    uint32_t timeout_ms;  /* default per-call timeout */
+    uint64_t budget;         /* default per-call budget (0: none) */
+    uint64_t mem_size;       /* guest memory the layout gives: [0, mem_size) */
+    uint64_t entry;          /* the ELF's entry point */
+    uint64_t seed;           /* the boot page's seed the guest was initialised with */
+    uint32_t timeout_ms;     /* default per-call timeout */
     uint32_t guest_flags;    /* GLINT_ABI_DEFAULTS_* the guest declared */
     uint32_t guest_features; /* GLINT_ABI_FEATURE_* of the guest's features note (hot mode) */
     uint32_t reserved;       /* zero */
