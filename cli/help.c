@@ -174,6 +174,10 @@ static void print_run_help(void)
     printf("  --repeat N            make N calls, restoring the sandbox to its pristine image\n"
            "                        state after each; print the last result and, on stderr,\n"
            "                        the call + restore latency (min/median/p99)\n");
+    printf("  --hot                 hot mode: the guest waits inside the hypervisor and calls\n"
+           "                        go through shared memory, without VM exits (it spins a\n"
+           "                        CPU while it waits); with --repeat, also the latency of\n"
+           "                        the calls alone (min/median/p99)\n");
     printf("  --load FILE           first call the guest's Load(string) -> void export once\n"
            "                        with FILE's text (a regular UTF-8 file that fits the\n"
            "                        input buffer), then make the call in a sandbox of an\n"

@@ -237,3 +237,14 @@ void cli_report_timings(const char *func, double *us, uint32_t n)
             "p99 %.1f us\n",
             n, func, us[0], us[n / 2], us[(size_t)((double)(n - 1) * 0.99)]);
 }
+
+void cli_report_hot_timings(const char *func, double *us, uint32_t n, const glint_hot_status *st)
+{
+    qsort(us, n, sizeof *us, cmp_double);
+    fprintf(stderr,
+            "glint: hot mode: %s alone: min %.1f us, median %.1f us, p99 %.1f us; "
+            "%llu calls through the mailbox, %llu found the guest parked, %llu stalls\n",
+            func, us[0], us[n / 2], us[(size_t)((double)(n - 1) * 0.99)],
+            (unsigned long long)st->calls, (unsigned long long)st->wakes,
+            (unsigned long long)st->stalls);
+}

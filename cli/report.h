@@ -46,4 +46,8 @@ double cli_now_us(void);
 /* One stderr line: "glint: N isolated calls of F (call + restore): min/median/p99 us". Sorts us. */
 void cli_report_timings(const char *func, double *us, uint32_t n);
 
+/* --hot with --repeat: the latency of the calls alone (us sorted in place)
+ * and the sandbox's hot-mode counters, on stderr. */
+void cli_report_hot_timings(const char *func, double *us, uint32_t n, const glint_hot_status *st);
+
 #endif

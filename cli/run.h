@@ -19,6 +19,7 @@ struct run_cmd {
     size_t argc;
     uint32_t repeat;       /* calls, each in a pristine (restored) sandbox */
     bool no_confine;       /* skip the seccomp confinement of the calling thread */
+    bool hot;              /* --hot: calls through the mailbox, without VM exits */
     const char *load_path; /* --load FILE: given to Load(string) once, then derived */
     char *load_text;       /* its contents (NUL-terminated) */
     size_t load_len;

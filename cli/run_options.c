@@ -132,6 +132,10 @@ int cli_run_parse(int argc, char **argv, struct run_cmd *cmd)
             cmd->no_confine = true;
             continue;
         }
+        if (!build && strcmp(arg, "--hot") == 0) {
+            cmd->hot = true;
+            continue;
+        }
         const char *eq = strchr(arg, '=');
         size_t namelen = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
         const struct size_option *so = NULL;
