@@ -53,7 +53,9 @@ LIBC_TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/libctest/%.o,$(wildcard guest/libc
 EXAMPLE_GUESTS := $(patsubst examples/guests/%.c,$(BUILD)/guests/%.elf,$(filter-out %/lua-embed.c,$(wildcard examples/guests/*.c)))
 TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
-# glint serve (docs/serve.md): linked into the CLI with libmicrohttpd and jansson.
+# glint serve (docs/serve.md) is glint-net, which glint execs (cli/net.c): only it links
+# libmicrohttpd and jansson (their load costs ~2 ms per process start). It shares the CLI's
+# objects but main.c; glint links serve's help text only.
 SERVE_SRCS := $(wildcard serve/*.c)
 SERVE_LIBS := -lmicrohttpd -ljansson
 # The pure parts the unit tests and the fuzz target use.
@@ -75,6 +77,7 @@ RT_LIBA := $(BUILD)/lib/libglint-rt.a
 LUA_GUEST := $(BUILD)/guests/lua.elf
 JS_GUEST := $(BUILD)/guests/js.elf
 CLI := $(BUILD)/bin/glint
+NET := $(BUILD)/bin/glint-net
 DEMO := $(BUILD)/bin/glint-demo
 BENCH := $(BUILD)/bin/glint-bench
 SOAK := $(BUILD)/bin/glint-soak
@@ -87,7 +90,7 @@ HOSTT := $(BUILD)/tests/hostile-tests
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(JS_GUEST) $(CLI) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
+all: $(LIBA) $(LIBSO) $(GUEST_LIBA) $(RT_LIBA) $(LUA_GUEST) $(JS_GUEST) $(CLI) $(NET) $(DEMO) $(EXAMPLE_GUESTS) $(TEST_GUESTS)
 
 # `make -j clean all`: clean must finish before anything builds, so such a run goes serially.
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
@@ -244,7 +247,13 @@ $(BUILD)/gobj/tests/guests/tls.o: GUEST_CFLAGS += -fstack-protector-strong
 
 # ---- programs -------------------------------------------------------------------
 $(BUILD)/obj/cli/%.o $(BUILD)/obj/serve/%.o: HOST_CFLAGS += -Icli -Iserve
-$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(SERVE_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
+$(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/serve/help.o $(LIBA)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(NET): $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_SRCS:%.c=$(BUILD)/obj/%.o)) \
+	$(SERVE_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(HOST_LIBS)
@@ -396,7 +405,7 @@ install: all
 	$(call say,INSTALL,$(D)$(PREFIX))
 	$(Q)install -d $(D)$(BINDIR) $(D)$(LIBDIR)/glint $(D)$(PKGCONFIGDIR) $(D)$(INCLUDEDIR)/glint \
 		$(D)$(GUEST_INCLUDEDIR)/glint $(D)$(EXAMPLEDIR)
-	$(Q)install -m 755 $(CLI) $(D)$(BINDIR)/
+	$(Q)install -m 755 $(CLI) $(NET) $(D)$(BINDIR)/
 	$(Q)install -m 644 $(LIBA) $(GUEST_LIBA) $(D)$(LIBDIR)/
 	$(Q)install -m 755 $(LIBSO) $(D)$(LIBDIR)/$(SOFILE)
 	$(Q)ln -sf $(SOFILE) $(D)$(LIBDIR)/$(SONAME)
@@ -420,7 +429,7 @@ install: all
 # Removes exactly what install wrote, then the directories it made if they are now empty.
 uninstall:
 	$(call say,RM,$(D)$(PREFIX))
-	$(Q)rm -f $(D)$(BINDIR)/glint $(D)$(LIBDIR)/libglint.a $(D)$(LIBDIR)/libglint-guest.a \
+	$(Q)rm -f $(D)$(BINDIR)/glint $(D)$(BINDIR)/glint-net $(D)$(LIBDIR)/libglint.a $(D)$(LIBDIR)/libglint-guest.a \
 		$(D)$(LIBDIR)/$(SOFILE) $(D)$(LIBDIR)/$(SONAME) $(D)$(LIBDIR)/libglint.so \
 		$(D)$(GUEST_LDSCRIPT) $(D)$(INCLUDEDIR)/glint.h $(D)$(INCLUDEDIR)/glint/abi.h \
 		$(D)$(INCLUDEDIR)/glint/guest.h $(GUEST_HEADERS:guest/include/%=$(D)$(GUEST_INCLUDEDIR)/%) \

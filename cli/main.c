@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "glint.h"
 #include "report.h"
-#include "serve.h"
 
 static int version(void)
 {
@@ -52,7 +51,7 @@ static int dispatch(int argc, char **argv)
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
-        return cli_serve(argc - 1, argv + 1);
+        return cli_net(argc - 1, argv + 1);
     if (strcmp(cmd, "image") == 0)
         return cli_image(argc - 1, argv + 1);
     if (cmd[0] == '-')

@@ -431,6 +431,10 @@ if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
     expect_grep "info reports the MSR filter" "msr filter:     yes" "$TMP/out"
     expect_grep "info reports dirty tracking" "dirty tracking: yes" "$TMP/out"
     check "info with an operand" 2 @empty "$GLINT" info extra
+    # glint serve is glint-net, beside glint: a glint without it says so.
+    mkdir -p "$TMP/lonely" && cp "$GLINT" "$TMP/lonely/glint"
+    check "serve without glint-net beside glint" 3 @empty "$TMP/lonely/glint" serve --help
+    expect_grep "serve without glint-net: names it" "cannot run $TMP/lonely/glint-net" "$TMP/err"
     check "run --repeat 0" 2 @empty "$GLINT" run --repeat 0 "$HELLO" Echo hi
     check "run --repeat x" 2 @empty "$GLINT" run --repeat x "$HELLO" Echo hi
     check "run Add -2 -3" 0 "-5" "$GLINT" run "$HELLO" Add -2 -3

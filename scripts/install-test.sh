@@ -150,6 +150,10 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         test "$("$T/host" "$T/hello.elf" 2>&1)" = hello
     try "installed demo runs the installed-SDK guest" "$T/demo" "$T/hello.elf"
     try "installed CLI runs the guest" test "$("$P/bin/glint" run "$T/hello.elf" Add 2 40)" = 42
+    try "installed glint serve runs the glint-net installed beside it" sh -c \
+        "'$P/bin/glint' serve --help | grep -q '^Usage: glint serve'"
+    try "installed glint loads no HTTP library (process start stays light)" sh -c \
+        "! ldd '$P/bin/glint' | grep -q -e microhttpd -e jansson"
     sizes=(--heap 16M --stack 256K)
     # The script prints, calls the guest's C function and returns through it.
     try "the Lua-embedding guest runs a script that calls its C function" test \
