@@ -282,3 +282,16 @@ bool utf8_valid(const char *str, size_t len)
     }
     return true;
 }
+
+const char *parse_param_list(const glint_function_info *fi, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < fi->nparams && o < size; k++) {
+        int n = snprintf(buf + o, size - o, "%s%s", k ? ", " : "", glint_type_name(fi->params[k]));
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+    return buf;
+}

@@ -24,6 +24,9 @@ int parse_size(const char *s, uint64_t *out, char *err, size_t errsize);
 int parse_value(glint_type t, const char *s, glint_value *out, void **storage, char *err,
                 size_t errsize);
 
+/* "i32, string": fi's parameter types for messages, into buf (cut to size). Returns buf. */
+const char *parse_param_list(const glint_function_info *fi, char *buf, size_t size);
+
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
 

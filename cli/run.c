@@ -16,20 +16,6 @@
 #include "report.h"
 #include "run.h"
 
-/* "(i32, string)" for messages. */
-static const char *param_list(const glint_function_info *fi, char *buf, size_t size)
-{
-    size_t o = 0;
-    buf[0] = 0;
-    for (size_t k = 0; k < fi->nparams && o < size; k++) {
-        int n = snprintf(buf + o, size - o, "%s%s", k ? ", " : "", glint_type_name(fi->params[k]));
-        if (n < 0)
-            break;
-        o += (size_t)n;
-    }
-    return buf;
-}
-
 static bool same_signature(const glint_function_info *a, const glint_function_info *b)
 {
     if (a->ret != b->ret || a->nparams != b->nparams)
@@ -82,8 +68,8 @@ static int parse_args(const struct run_cmd *cmd, const glint_function_info *fi, 
     char q[CLI_QUOTE_SHORT], fq[CLI_QUOTE_SHORT], types[GLINT_MAX_PARAMS * 8 + 1];
     if (cmd->argc != fi->nparams) {
         cli_error("%s takes %zu argument%s (%s), got %zu", cli_quote(cmd->func, fq, sizeof fq),
-                  fi->nparams, fi->nparams == 1 ? "" : "s", param_list(fi, types, sizeof types),
-                  cmd->argc);
+                  fi->nparams, fi->nparams == 1 ? "" : "s",
+                  parse_param_list(fi, types, sizeof types), cmd->argc);
         return CLI_USAGE;
     }
     if (fi->nparams > GLINT_MAX_PARAMS) {

@@ -34,8 +34,8 @@ $CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_gimg.c src/load/gimg.c $LIB_SRCS -lz -o
 # glint serve's request-body parser (serve/json.c); jansson is Debian's, not instrumented.
 echo "  BUILD   $OUT/fuzz_serve_json"
 # shellcheck disable=SC2086
-$CLANG $CFLAGS -Iserve $SANITIZE tests/fuzz/fuzz_serve_json.c serve/json.c serve/base64.c \
-    src/runtime/names.c common/utf8.c -ljansson -o "$OUT/fuzz_serve_json"
+$CLANG $CFLAGS -Iserve -Icli $SANITIZE tests/fuzz/fuzz_serve_json.c serve/json.c serve/base64.c \
+    cli/parse.c src/runtime/names.c common/utf8.c -ljansson -o "$OUT/fuzz_serve_json"
 for seed in '\000[1]' '\007["h\\u00e9"]' '\010["AP8="]' '\011["s","QQ==",-1,0.5]' '\003["18446744073709551615"]' '\012[]' '\005["NaN"]'; do
     printf "$seed" >"$OUT/corpus/serve_json/seed-$(printf "$seed" | cksum | cut -d' ' -f1)"
 done

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "parse.h"
 #include "utf8.h"
 
 static void say(char *err, size_t errsize, const char *fmt, ...)
@@ -228,19 +229,6 @@ void sj_args_free(struct sj_args *a)
     a->n = 0;
 }
 
-/* "(i32, string)" */
-static void param_list(const glint_function_info *fi, char *buf, size_t size)
-{
-    size_t o = 0;
-    buf[0] = 0;
-    for (size_t k = 0; k < fi->nparams && o < size; k++) {
-        int n = snprintf(buf + o, size - o, "%s%s", k ? ", " : "", glint_type_name(fi->params[k]));
-        if (n < 0)
-            break;
-        o += (size_t)n;
-    }
-}
-
 int sj_parse_args(const char *body, size_t len, const glint_function_info *fi, struct sj_args *a,
                   char *err, size_t errsize)
 {
@@ -252,7 +240,7 @@ int sj_parse_args(const char *body, size_t len, const glint_function_info *fi, s
     size_t n = json_array_size(root);
     if (n != fi->nparams || n > GLINT_MAX_PARAMS) {
         char types[GLINT_MAX_PARAMS * 8 + 1];
-        param_list(fi, types, sizeof types);
+        parse_param_list(fi, types, sizeof types);
         say(err, errsize, "%s takes %zu argument%s (%s), got %zu", fi->name, fi->nparams,
             fi->nparams == 1 ? "" : "s", types, n);
         sj_args_free(a);
