@@ -55,7 +55,7 @@ TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcar
 CLI_SRCS := $(wildcard cli/*.c)
 # glint serve (docs/serve.md): linked into the CLI with libmicrohttpd and jansson.
 SERVE_SRCS := $(wildcard serve/*.c)
-SERVE_LIBS := -lmicrohttpd -ljansson
+SERVE_LIBS := -lmicrohttpd -ljansson -lnats
 # The pure parts the unit tests and the fuzz target use.
 SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
 	$(BUILD)/obj/cli/parse.o
@@ -248,6 +248,13 @@ $(CLI): $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(SERVE_SRCS:%.c=$(BUILD)/obj/%.o) $(LI
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(HOST_LIBS)
+
+# The NATS tests' load client (tests/nats/nats-tests.sh).
+NATSLOAD := $(BUILD)/tests/natsload
+$(NATSLOAD): $(BUILD)/obj/tests/nats/natsload.o
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats -lpthread
 
 $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 	$(call say,LD,$@)

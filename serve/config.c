@@ -33,6 +33,8 @@ void serve_config_defaults(struct serve_config *c)
     c->drain_ms = SERVE_DEFAULT_DRAIN_MS;
     c->access_log = true;
     c->confine = true;
+    c->nats.ack_wait_ms = SERVE_DEFAULT_ACK_WAIT_MS;
+    c->nats.reconnect_wait_ms = SERVE_DEFAULT_RECONNECT_MS;
 }
 
 void serve_config_free(struct serve_config *c)
@@ -47,6 +49,9 @@ void serve_config_free(struct serve_config *c)
     }
     free(c->fns);
     free(c->listen);
+    free(c->nats.url);
+    free(c->nats.stream);
+    free(c->nats.consumer);
     memset(c, 0, sizeof *c);
 }
 

@@ -264,6 +264,7 @@ void serve_route_done(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     unsigned status = r->answered ? r->status : 0;
     serve_metrics_request(r->fn ? &r->fn->metrics : &s->table->unrouted, status, us);
+    atomic_fetch_add(&s->table->by_transport[SERVE_VIA_HTTP], 1);
     if (s->cfg->access_log) {
         char remote[INET6_ADDRSTRLEN + 16];
         remote_text(c, remote, sizeof remote);
