@@ -304,7 +304,7 @@ demo: all
 VM_ENV = GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests
 check:
 	@scripts/run-stages.sh \
-		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT) $(WBT) $(HOSTT)' \
+		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT) $(WBT) $(HOSTT) $(NATSLOAD)' \
 		kvm 'scripts/check-kvm.sh' \
 		malformed 'BUILD=$(BUILD) scripts/gen-malformed.sh --check' \
 		unit '$(UNIT) --jobs=2' \
@@ -318,6 +318,7 @@ check:
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
 		serve 'tests/serve/serve-tests.sh $(BUILD)' \
+		nats 'tests/nats/nats-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
