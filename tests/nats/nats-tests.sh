@@ -35,9 +35,7 @@ fi
 # Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
 NATS_SERVER=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
 [ -x "$NATS_SERVER" ] || { echo "FAIL nats: nats-server is missing (scripts/ensure-deps.sh check)"; exit 1; }
-for tool in curl; do
-    command -v $tool >/dev/null || { echo "FAIL nats: $tool is missing (scripts/ensure-deps.sh check)"; exit 1; }
-done
+command -v curl >/dev/null || { echo "FAIL nats: curl is missing (scripts/ensure-deps.sh check)"; exit 1; }
 [ -x "$LOAD" ] || { echo "FAIL nats: $LOAD is missing (make $LOAD)"; exit 1; }
 
 ok() { echo "ok $1"; passed=$((passed + 1)); }
