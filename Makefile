@@ -264,7 +264,7 @@ $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 $(BENCH): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lm
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats $(HOST_LIBS) -lm
 
 $(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
 	$(call say,LD,$@)

@@ -188,6 +188,10 @@ static int connect_to_nats(struct nats_worker *w, char *err, size_t errsize)
         s = natsOptions_SetReconnectWait(o, wait);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectJitter(o, wait / 2, wait / 2);
+    /* Answers go out at once: libnats otherwise buffers a publish for its flusher thread,
+     * which costs ~0.8 ms per answer here (measured: an echo round trip 990 -> 160 µs). */
+    if (s == NATS_OK)
+        s = natsOptions_SetSendAsap(o, true);
     if (s == NATS_OK)
         s = natsOptions_SetPingInterval(o, 5000);
     if (s == NATS_OK)
@@ -290,6 +294,19 @@ static char *worker_metrics(void *ctx, size_t *len)
     return text;
 }
 
+/* Wait (at most ms) until every pool has a sandbox, so that the first requests routed here
+ * are not answered "overloaded" by a pool still filling. */
+static void wait_pools_ready(struct serve_table *t, uint32_t ms)
+{
+    uint64_t until = now_us() + (uint64_t)ms * 1000u;
+    for (size_t i = 0; i < t->npools && now_us() < until; i++) {
+        while (glint_pool_ready(t->pools[i].pool) == 0 && now_us() < until) {
+            struct timespec ts = {0, 5 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 int nats_worker_start(struct serve_table *t, const struct serve_config *cfg,
                       struct nats_worker **out, char *err, size_t errsize)
 {
@@ -322,6 +339,7 @@ int nats_worker_start(struct serve_table *t, const struct serve_config *cfg,
         free(w);
         return -1;
     }
+    wait_pools_ready(t, 10000);
     if (connect_to_nats(w, err, errsize) != 0 ||
         (cfg->nats.jetstream ? js_consumer_start(w, err, errsize) : subscribe(w, err, errsize)) !=
             0) {
