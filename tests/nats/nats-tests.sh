@@ -144,11 +144,11 @@ LONG=4000000000
 
 # ---- request/reply through two workers: every answer right, both answer some ----------------
 if nats_start share; then
-    if worker share-a --guest "$HELLO" --pool 1 --listen 127.0.0.1:0 --no-access-log; then
+    if worker share-a --guest "$HELLO" --pool 2 --wait-ms 5000 --listen 127.0.0.1:0 --no-access-log; then
         a_pid=$W_PID a_port=$W_PORT
-        if worker share-b --guest "$HELLO" --pool 1 --listen 127.0.0.1:0 --no-access-log; then
+        if worker share-b --guest "$HELLO" --pool 2 --wait-ms 5000 --listen 127.0.0.1:0 --no-access-log; then
             b_pid=$W_PID b_port=$W_PORT
-            out=$(timeout 60 "$LOAD" --url "$URL" --count 400 --concurrency 4)
+            out=$(timeout 60 "$LOAD" --url "$URL" --count 400 --concurrency 2)
             check share/all-answered "natsload: $out" [ "$(field "$out" ok)" = 400 ]
             va=$(metric "$a_port" 'glint_transport_requests_total{transport="nats"}')
             vb=$(metric "$b_port" 'glint_transport_requests_total{transport="nats"}')
@@ -191,7 +191,7 @@ fi
 # ---- nats-server restart mid-run: the worker reconnects, later requests succeed -------------
 if nats_start restart; then
     port=$NS_PORT
-    if worker restart --guest "$HELLO" --pool 1 --reconnect-wait-ms 100; then # NATS only
+    if worker restart --guest "$HELLO" --pool 1 --wait-ms 5000 --reconnect-wait-ms 100; then # NATS only
         out=$(timeout 60 "$LOAD" --url "$URL" --count 50 --concurrency 2)
         check restart/before "natsload: $out" [ "$(field "$out" ok)" = 50 ]
         nats_stop
@@ -229,9 +229,9 @@ fi
 
 # ---- core mode, a worker killed with SIGKILL under load: timeouts, never wrong answers ------
 if nats_start corekill; then
-    if worker corekill-a --guest "$TYPES" --pool 2 --listen 127.0.0.1:0 --no-access-log; then
+    if worker corekill-a --guest "$TYPES" --pool 2 --wait-ms 5000 --listen 127.0.0.1:0 --no-access-log; then
         a_pid=$W_PID a_port=$W_PORT
-        if worker corekill-b --guest "$TYPES" --pool 2 --listen 127.0.0.1:0 --no-access-log; then
+        if worker corekill-b --guest "$TYPES" --pool 2 --wait-ms 5000 --listen 127.0.0.1:0 --no-access-log; then
             b_pid=$W_PID
             timeout 120 "$LOAD" --url "$URL" --spin "$SHORT" --count 200 --concurrency 4 --timeout-ms 3000 >"$TMP/corekill.out" &
             load=$!
@@ -294,6 +294,22 @@ if nats_start jsdrain; then
         out=$(cat "$TMP/jsdrain.out")
         check jsdrain/answered "natsload: $out" [ "$(field "$out" ok)" = 1 ]
     fi
+    nats_stop
+fi
+
+# ---- a config file's "nats" object, no "listen": a NATS-only worker --------------------------
+if nats_start config; then
+    printf '{"nats": {"url": "%s", "reconnect_wait_ms": 100}, "access_log": false,
+  "functions": [{"guest": "%s", "export": "Echo", "pool": 1, "wait_ms": 5000}]}' "$URL" "$HELLO" >"$TMP/nats.json"
+    "$GLINT" serve --config "$TMP/nats.json" 2>"$TMP/config.log" &
+    c_pid=$!
+    PIDS+=("$c_pid")
+    for _ in $(seq 300); do grep -q 'worker on nats://' "$TMP/config.log" && break; sleep 0.05; done
+    out=$(timeout 60 "$LOAD" --url "$URL" --count 20 --concurrency 1)
+    check config/nats-only "natsload: $out; log: $(head -c 300 "$TMP/config.log")" [ "$(field "$out" ok)" = 20 ]
+    check config/no-http "an HTTP server started without listen" [ "$(grep -c 'listening on http' "$TMP/config.log")" = 0 ]
+    stop_pid "$c_pid"
+    check config/exit-0 "exit status $STATUS" [ "$STATUS" = 0 ]
     nats_stop
 fi
 
