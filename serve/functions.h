@@ -44,6 +44,9 @@ struct serve_table {
      * text, NULL if out of memory. NULL: none. */
     char *(*more_metrics)(void *ctx, size_t *len);
     void *more_metrics_ctx;
+    /* Whether that transport is ready too (the NATS worker: connected), for /readyz; NULL:
+     * nothing more to check. Called with more_metrics_ctx. */
+    bool (*more_ready)(void *ctx);
 };
 
 /* Load every function of c: images (with --load scripts run and derived), pools, the table.

@@ -307,6 +307,13 @@ static void wait_pools_ready(struct serve_table *t, uint32_t ms)
     }
 }
 
+/* /readyz: not while the connection to NATS is down (serve_table.more_ready). */
+static bool worker_ready(void *ctx)
+{
+    struct nats_worker *w = ctx;
+    return atomic_load(&w->connected) && !atomic_load(&w->draining);
+}
+
 int nats_worker_start(struct serve_table *t, const struct serve_config *cfg,
                       struct nats_worker **out, char *err, size_t errsize)
 {
@@ -348,6 +355,7 @@ int nats_worker_start(struct serve_table *t, const struct serve_config *cfg,
     }
     t->more_metrics = worker_metrics;
     t->more_metrics_ctx = w;
+    t->more_ready = worker_ready;
     if (cfg->nats.jetstream)
         fprintf(stderr,
                 "glint serve: JetStream worker on %s: stream %s, consumer %s, capacity %u "
@@ -395,6 +403,7 @@ void nats_worker_destroy(struct nats_worker *w)
     atomic_store(&w->draining, true);
     if (w->table->more_metrics_ctx == w) {
         w->table->more_metrics = NULL;
+        w->table->more_ready = NULL;
         w->table->more_metrics_ctx = NULL;
     }
     js_consumer_stop(w->js);

@@ -98,6 +98,8 @@ static bool ready(struct serve_server *s)
 {
     if (atomic_load(&s->draining))
         return false;
+    if (s->table->more_ready && !s->table->more_ready(s->table->more_metrics_ctx))
+        return false;
     /* A pool that has handed out every sandbox is still ready: busy ones come back. */
     for (size_t i = 0; i < s->table->npools; i++) {
         struct serve_pool *p = &s->table->pools[i];

@@ -206,6 +206,33 @@ if nats_start restart; then
     nats_stop
 fi
 
+# ---- JetStream across a nats-server restart (same store): jobs before and after answered ---
+if nats_start jsrestart; then
+    port=$NS_PORT
+    if worker jsrestart --jetstream --guest "$HELLO" --pool 1 --reconnect-wait-ms 100 \
+        --listen 127.0.0.1:0 --no-access-log; then
+        out=$(timeout 60 "$LOAD" --url "$URL" --jetstream --count 50 --concurrency 10 --timeout-ms 20000 --linger-ms 0 --tag before)
+        check jsrestart/before "natsload: $out" [ "$(field "$out" ok)" = 50 ]
+        kill -TERM "$NS_PID" 2>/dev/null
+        for _ in $(seq 200); do kill -0 "$NS_PID" 2>/dev/null || break; sleep 0.05; done
+        wait_metric "$W_PORT" glint_nats_disconnects_total 1
+        ready=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$W_PORT/readyz")
+        check jsrestart/not-ready-while-down "/readyz answered $ready with NATS down" [ "$ready" = 503 ]
+        # The same store directory: the stream and consumer survive the restart.
+        "$NATS_SERVER" -a 127.0.0.1 -p "$port" -js -sd "$TMP/jsrestart.js" >"$TMP/jsrestart2.nats.log" 2>&1 &
+        NS_PID=$!
+        PIDS+=("$NS_PID")
+        wait_metric "$W_PORT" glint_nats_reconnects_total 1
+        out=$(timeout 60 "$LOAD" --url "$URL" --jetstream --count 50 --concurrency 10 --timeout-ms 20000 --linger-ms 0 --tag after)
+        check jsrestart/after "natsload: $out; worker: $(tail -n 2 "$W_LOG")" [ "$(field "$out" ok)" = 50 ]
+        ready=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$W_PORT/readyz")
+        check jsrestart/ready-again "/readyz answered $ready after the reconnect" [ "$ready" = 200 ]
+        stop_pid "$W_PID"
+        check jsrestart/exit-0 "exit status $STATUS" [ "$STATUS" = 0 ]
+    fi
+    nats_stop
+fi
+
 # ---- overload: more concurrent requests than sandboxes -> immediate overloaded answers -------
 if nats_start overload; then
     if worker overload --guest "$TYPES" --pool 1 --queue 0 --wait-ms 20 --timeout-ms 30000 \
