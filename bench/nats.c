@@ -2,6 +2,8 @@
  * job (publish, fetch, result, ack), each against its own nats-server on loopback. */
 #include <fcntl.h>
 #include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -17,11 +19,11 @@
 extern char **environ;
 
 /* The processes started here, killed if the run dies (die() exits). */
-static pid_t children[2];
+static pid_t children[3];
 
 static void kill_children(void)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (children[i] > 0)
             kill(children[i], SIGKILL);
 }
@@ -92,7 +94,8 @@ static pid_t start_nats(const char *server, const char *dir, unsigned *port)
     return pid;
 }
 
-/* glint serve --nats URL [--jetstream] on guest; its stderr is read up to the "worker on" line
+/* glint serve --nats URL [--jetstream] on guest, one sandbox (with waiting room for the rps
+ * rows' concurrent requests: queue 16, wait 2 s); its stderr is read up to the "worker on" line
  * (nothing more is written unless the connection breaks; the pipe stays open). */
 static pid_t start_worker(const char *glint, const char *guest, const char *url, int jetstream,
                           int *pipe_keep)
@@ -112,6 +115,10 @@ static pid_t start_worker(const char *glint, const char *guest, const char *url,
                     e,
                     "--pool",
                     "1",
+                    "--queue",
+                    "16",
+                    "--wait-ms",
+                    "2000",
                     "--no-access-log",
                     jetstream ? "--jetstream" : NULL,
                     NULL};
@@ -244,13 +251,87 @@ static void jetstream_row(natsConnection *nc, const struct row *core, int iters)
     jsCtx_Destroy(js);
 }
 
+/* The rps rows' client threads: Echo requests on one shared connection until the deadline. */
+struct rps_run {
+    natsConnection *nc;
+    double until_us;
+    atomic_ulong ok, other;
+};
+
+static void *rps_thread(void *arg)
+{
+    struct rps_run *run = arg;
+    while (now_us() < run->until_us) {
+        natsMsg *m = NULL;
+        natsStatus st =
+            natsConnection_Request(&m, run->nc, "glint.fn.Echo", body, (int)strlen(body), 5000);
+        int good = st == NATS_OK && natsMsg_GetDataLength(m) == (int)strlen(want) &&
+                   memcmp(natsMsg_GetData(m), want, strlen(want)) == 0;
+        atomic_fetch_add(good ? &run->ok : &run->other, 1);
+        natsMsg_Destroy(m);
+    }
+    return NULL;
+}
+
+/* CPU seconds (user + system) a process has used so far, from /proc/PID/stat; 0 if unknown. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+#define RPS_THREADS 8
+#define RPS_SECONDS 3
+
+/* Right answers per second from RPS_THREADS concurrent requesters for RPS_SECONDS; prints
+ * where the CPU time went (this process, nats-server, the workers), since on a small host the
+ * processes share the cores. */
+static double rps(natsConnection *nc, const char *label)
+{
+    double before[3], self0 = cpu_s(getpid());
+    for (int i = 0; i < 3; i++)
+        before[i] = children[i] > 0 ? cpu_s(children[i]) : 0;
+    struct rps_run run = {.nc = nc, .until_us = now_us() + RPS_SECONDS * 1e6};
+    pthread_t t[RPS_THREADS];
+    double t0 = now_us();
+    for (int i = 0; i < RPS_THREADS; i++)
+        if (pthread_create(&t[i], NULL, rps_thread, &run) != 0)
+            die("rps thread");
+    for (int i = 0; i < RPS_THREADS; i++)
+        pthread_join(t[i], NULL);
+    double s = (now_us() - t0) / 1e6;
+    if (atomic_load(&run.other) > atomic_load(&run.ok) / 100)
+        fprintf(stderr, "bench: nats rps: %lu answers of %lu were not the Echo result\n",
+                (unsigned long)atomic_load(&run.other),
+                (unsigned long)(atomic_load(&run.ok) + atomic_load(&run.other)));
+    double workers = 0;
+    for (int i = 1; i < 3; i++)
+        workers += children[i] > 0 ? cpu_s(children[i]) - before[i] : 0;
+    printf("%s: CPU used per second: client %.2f, nats-server %.2f, workers %.2f (of %ld "
+           "CPUs)\n",
+           label, (cpu_s(getpid()) - self0) / s, (cpu_s(children[0]) - before[0]) / s, workers / s,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    return (double)atomic_load(&run.ok) / s;
+}
+
 void bench_nats(const char *glint, const char *guest, int iters)
 {
     const char *server = bench_on_path("nats-server")                 ? "nats-server"
                          : access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server"
                                                                       : NULL;
     if (!server) {
-        printf("nats_echo_p50, nats_jetstream_echo_p50: SKIPPED: nats-server is missing "
+        printf("nats rows (nats_echo_p50, nats_jetstream_echo_p50, nats_rps_*): SKIPPED: "
+               "nats-server is missing "
                "(Debian package nats-server)\n");
         return;
     }
@@ -284,7 +365,24 @@ void bench_nats(const char *glint, const char *guest, int iters)
     jetstream_row(nc, core, iters / 4 > 50 ? iters / 4 : 50);
     stop(w);
     close(keep);
-    children[1] = 0;
+    /* Requests/s through one worker, then two (one sandbox each). */
+    int keep2;
+    w = children[1] = start_worker(glint, guest, url, 0, &keep);
+    struct row *one = row_value("nats_rps_1_worker",
+                                "glint serve --nats: Echo requests/s, 8 concurrent requesters, "
+                                "one worker of 1 sandbox",
+                                rps(nc, "nats_rps_1_worker"), "req/s");
+    pid_t w2 = children[2] = start_worker(glint, guest, url, 0, &keep2);
+    struct row *two = row_value("nats_rps_2_workers",
+                                "glint serve --nats: the same through two workers of 1 sandbox "
+                                "(queue group)",
+                                rps(nc, "nats_rps_2_workers"), "req/s");
+    row_floor(two, one, 1, 0, "nats_rps_1_worker");
+    stop(w2);
+    close(keep2);
+    stop(w);
+    close(keep);
+    children[1] = children[2] = 0;
     natsConnection_Destroy(nc);
     stop(ns);
     children[0] = 0;
