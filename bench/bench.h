@@ -34,9 +34,9 @@ void bench_js(const char *guest, const char *mujs, int iters);
  * `glint serve` (the glint binary) of guest on loopback, and requests/s from wrk if present. */
 void bench_serve(const char *glint, const char *guest, int iters);
 
-/* glint serve --nats rows: Echo by request/reply through one worker (vs pool_call_dirty_16) and
- * as a JetStream job (vs nats_echo_p50), with their own nats-server; skipped with a message
- * when nats-server is missing. */
+/* glint serve --nats rows: a bare NATS round trip, Echo by request/reply through one worker (vs
+ * pool_call_dirty_16), as a JetStream job (vs nats_echo_p50), and requests/s through one and
+ * two workers, with their own nats-server; skipped with a message when nats-server is missing. */
 void bench_nats(const char *glint, const char *guest, int iters);
 
 /* Memory that costs what the guest touches: image load time and sandbox
