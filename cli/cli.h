@@ -14,6 +14,7 @@ enum cli_status {
 int cli_run(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_info(int argc, char **argv);
+int cli_image(int argc, char **argv); /* `glint image build` (cli/image.c) */
 
 /* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "help") on stdout.
  * Returns an exit status; unknown topics are usage errors. */
