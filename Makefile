@@ -57,9 +57,9 @@ CLI_SRCS := $(wildcard cli/*.c)
 # libmicrohttpd and jansson (their load costs ~2 ms per process start). It shares the CLI's
 # objects but main.c; glint links serve's help text only.
 SERVE_SRCS := $(wildcard serve/*.c)
-SERVE_LIBS := -lmicrohttpd -ljansson
+SERVE_LIBS := -lmicrohttpd -ljansson -lnats
 # The pure parts the unit tests and the fuzz target use.
-SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
+SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke nats_dispatch) \
 	$(BUILD)/obj/cli/parse.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through
@@ -258,6 +258,13 @@ $(NET): $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_SRCS:%.c=$(BUILD)/obj/%.o)) \
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SERVE_LIBS) $(HOST_LIBS)
 
+# The NATS tests' load client (tests/nats/nats-tests.sh).
+NATSLOAD := $(BUILD)/tests/natsload
+$(NATSLOAD): $(BUILD)/obj/tests/nats/natsload.o
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats -lpthread
+
 $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
@@ -266,7 +273,7 @@ $(DEMO): $(BUILD)/obj/examples/demo.o $(LIBA)
 $(BENCH): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(LIBA)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lm
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats $(HOST_LIBS) -lm
 
 $(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
 	$(call say,LD,$@)
@@ -306,7 +313,7 @@ demo: all
 VM_ENV = GLINT_GUESTS=$(BUILD)/guests GLINT_TEST_GUESTS=$(BUILD)/tests/guests
 check:
 	@scripts/run-stages.sh \
-		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT) $(WBT) $(HOSTT)' \
+		build '$(MAKE) --no-print-directory deps-check all $(UNIT) $(VMT) $(WBT) $(HOSTT) $(NATSLOAD)' \
 		kvm 'scripts/check-kvm.sh' \
 		malformed 'BUILD=$(BUILD) scripts/gen-malformed.sh --check' \
 		unit '$(UNIT) --jobs=2' \
@@ -320,6 +327,7 @@ check:
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
 		serve 'tests/serve/serve-tests.sh $(BUILD)' \
+		nats 'tests/nats/nats-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

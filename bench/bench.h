@@ -34,6 +34,11 @@ void bench_js(const char *guest, const char *mujs, int iters);
  * `glint serve` (the glint binary) of guest on loopback, and requests/s from wrk if present. */
 void bench_serve(const char *glint, const char *guest, int iters);
 
+/* glint serve --nats rows: a bare NATS round trip, Echo by request/reply through one worker (vs
+ * pool_call_dirty_16), as a JetStream job (vs nats_echo_p50), and requests/s through one and
+ * two workers, with their own nats-server; skipped with a message when nats-server is missing. */
+void bench_nats(const char *glint, const char *guest, int iters);
+
 /* Hot-mode rows (thread_pingpong, hot_call, hot_call_4k, hot_parked_call) on guest (hello.elf);
  * hot_parked_call is compared with warm_call when bench_core ran. */
 void bench_hot(const char *guest, int iters);

@@ -56,6 +56,8 @@ find_missing() {
     # glint serve (docs/serve.md): the HTTP server and JSON libraries.
     have_header microhttpd.h || need+=(libmicrohttpd-dev)
     have_header jansson.h || need+=(libjansson-dev)
+    # glint serve --nats (docs/nats.md): the NATS C client with JetStream.
+    have_header nats/nats.h || need+=(libnats-dev)
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
@@ -65,6 +67,8 @@ find_missing() {
         command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
         command -v curl >/dev/null || need+=(curl)     # tests/serve/serve-tests.sh
         command -v wrk >/dev/null || need+=(wrk)       # tests/serve/serve-tests.sh (load run)
+        # tests/nats/nats-tests.sh; Debian installs it in /usr/sbin
+        command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose

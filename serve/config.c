@@ -33,6 +33,8 @@ void serve_config_defaults(struct serve_config *c)
     c->drain_ms = SERVE_DEFAULT_DRAIN_MS;
     c->access_log = true;
     c->confine = true;
+    c->nats.ack_wait_ms = SERVE_DEFAULT_ACK_WAIT_MS;
+    c->nats.reconnect_wait_ms = SERVE_DEFAULT_RECONNECT_MS;
 }
 
 void serve_config_free(struct serve_config *c)
@@ -47,6 +49,9 @@ void serve_config_free(struct serve_config *c)
     }
     free(c->fns);
     free(c->listen);
+    free(c->nats.url);
+    free(c->nats.stream);
+    free(c->nats.consumer);
     memset(c, 0, sizeof *c);
 }
 
@@ -224,6 +229,45 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
     return 0;
 }
 
+/* "nats": {"url", "jetstream", "stream", "consumer", "ack_wait_ms", "max_ack_pending",
+ * "reconnect_wait_ms"} (docs/nats.md); the values are checked with the flags' rules later. */
+static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t errsize)
+{
+    char what[64];
+    if (!json_is_object(o))
+        return fail(err, errsize, "nats: must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        snprintf(what, sizeof what, "nats.%.40s", key);
+        int rc;
+        if (!strcmp(key, "url"))
+            rc = get_string(v, what, &n->url, err, errsize);
+        else if (!strcmp(key, "stream"))
+            rc = get_string(v, what, &n->stream, err, errsize);
+        else if (!strcmp(key, "consumer"))
+            rc = get_string(v, what, &n->consumer, err, errsize);
+        else if (!strcmp(key, "jetstream")) {
+            rc = json_is_boolean(v) ? 0 : fail(err, errsize, "%s: must be true or false", what);
+            n->jetstream = json_is_true(v);
+        } else if (!strcmp(key, "ack_wait_ms"))
+            rc = get_u32(v, what, 100, 3600000, &n->ack_wait_ms, err, errsize);
+        else if (!strcmp(key, "max_ack_pending"))
+            rc = get_u32(v, what, 1, 1000000, &n->max_ack_pending, err, errsize);
+        else if (!strcmp(key, "reconnect_wait_ms"))
+            rc = get_u32(v, what, 10, 60000, &n->reconnect_wait_ms, err, errsize);
+        else
+            rc = fail(err, errsize,
+                      "nats: unknown key \"%.40s\" (known: url, jetstream, stream, consumer, "
+                      "ack_wait_ms, max_ack_pending, reconnect_wait_ms)",
+                      key);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t errsize)
 {
     char what[64];
@@ -287,6 +331,8 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
                 c->access_log = json_is_true(v);
         } else if (!strcmp(key, "limits"))
             rc = parse_limits(v, c, err, errsize);
+        else if (!strcmp(key, "nats"))
+            rc = parse_nats(v, &c->nats, err, errsize);
         else if (!strcmp(key, "functions")) {
             if (!json_is_array(v) || json_array_size(v) == 0 ||
                 json_array_size(v) > SERVE_FUNCTIONS_MAX) {
@@ -298,7 +344,8 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
                 rc = parse_function(json_array_get(v, i), i, c, err, errsize);
         } else
             rc = fail(err, errsize,
-                      "unknown key \"%.40s\" (known: listen, access_log, limits, functions)", key);
+                      "unknown key \"%.40s\" (known: listen, access_log, limits, nats, functions)",
+                      key);
         if (rc != 0)
             goto out;
     }

@@ -21,6 +21,10 @@
 #define SERVE_QUEUE_MAX               4096u
 #define SERVE_CONNECTIONS_MAX         10000u
 #define SERVE_FUNCTIONS_MAX           256u
+#define SERVE_DEFAULT_JS_STREAM       "GLINT"
+#define SERVE_DEFAULT_JS_CONSUMER     "glint-workers"
+#define SERVE_DEFAULT_ACK_WAIT_MS     30000u
+#define SERVE_DEFAULT_RECONNECT_MS    500u
 
 /* One entry of "functions": an image (an ELF or image file), served either as every export under
  * its own name (export and handler NULL), as one export (export) or as one handler function of a
@@ -35,8 +39,18 @@ struct serve_function_config {
         queue; /* requests that may wait for a sandbox at once; UINT32_MAX = 4 x the pool size */
 };
 
+/* NATS worker mode (docs/nats.md): url NULL = no NATS. */
+struct serve_nats_config {
+    char *url;                  /* nats://HOST:PORT */
+    bool jetstream;             /* jobs from a JetStream work queue instead of request/reply */
+    char *stream, *consumer;    /* JetStream stream and durable consumer (created if missing) */
+    uint32_t ack_wait_ms;       /* a job not acked within this is redelivered */
+    uint32_t max_ack_pending;   /* of a consumer created here; 0 = the worker's capacity */
+    uint32_t reconnect_wait_ms; /* between reconnect attempts (plus up to half of it as jitter) */
+};
+
 struct serve_config {
-    char *listen;             /* HOST:PORT; port 0 = any free port */
+    char *listen;             /* HOST:PORT; port 0 = any free port; NULL with NATS only */
     uint64_t max_body;        /* request body bytes */
     uint32_t max_connections; /* concurrent connections */
     uint32_t idle_timeout_s;  /* an idle (keep-alive) connection is closed after this */
@@ -46,6 +60,7 @@ struct serve_config {
     bool confine; /* pool workers confine themselves (seccomp) */
     struct serve_function_config *fns;
     size_t nfns;
+    struct serve_nats_config nats;
 };
 
 /* *c with every default and no functions. */

@@ -330,7 +330,30 @@ char *serve_table_metrics(struct serve_table *t, size_t *len)
     v[t->nfns] = (struct serve_metrics_view){.function = "-", .m = &t->unrouted};
     char *text = serve_metrics_text(v, t->nfns + 1, len);
     free(v);
-    return text;
+    static const char *const transports[] = {"http", "nats", "jetstream"};
+    char by[512];
+    int n = snprintf(by, sizeof by,
+                     "# HELP glint_transport_requests_total Requests answered, by transport.\n"
+                     "# TYPE glint_transport_requests_total counter\n");
+    for (int i = 0; i < SERVE_NTRANSPORTS; i++)
+        n += snprintf(by + n, sizeof by - (size_t)n,
+                      "glint_transport_requests_total{transport=\"%s\"} %llu\n", transports[i],
+                      (unsigned long long)atomic_load(&t->by_transport[i]));
+    size_t more_len = 0;
+    char *more = t->more_metrics ? t->more_metrics(t->more_metrics_ctx, &more_len) : NULL;
+    char *all = text ? realloc(text, *len + (size_t)n + more_len + 1) : NULL;
+    if (!all || (t->more_metrics && !more)) {
+        free(all ? all : text);
+        free(more);
+        return NULL;
+    }
+    memcpy(all + *len, by, (size_t)n);
+    if (more)
+        memcpy(all + *len + (size_t)n, more, more_len);
+    *len += (size_t)n + more_len;
+    all[*len] = 0;
+    free(more);
+    return all;
 }
 
 void serve_table_destroy(struct serve_table *t)

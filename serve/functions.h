@@ -30,12 +30,23 @@ struct serve_fn {
     struct serve_metrics metrics;
 };
 
+/* How a request reached the server (glint_transport_requests_total). */
+enum serve_transport { SERVE_VIA_HTTP, SERVE_VIA_NATS, SERVE_VIA_JETSTREAM, SERVE_NTRANSPORTS };
+
 struct serve_table {
     struct serve_fn *fns;
     size_t nfns;
     struct serve_pool *pools;
     size_t npools;
-    struct serve_metrics unrouted; /* requests that named no served function */
+    struct serve_metrics unrouted;                 /* requests that named no served function */
+    atomic_ullong by_transport[SERVE_NTRANSPORTS]; /* requests answered, by transport */
+    /* More /metrics families (the NATS worker's), appended by serve_table_metrics: malloc'd
+     * text, NULL if out of memory. NULL: none. */
+    char *(*more_metrics)(void *ctx, size_t *len);
+    void *more_metrics_ctx;
+    /* Whether that transport is ready too (the NATS worker: connected), for /readyz; NULL:
+     * nothing more to check. Called with more_metrics_ctx. */
+    bool (*more_ready)(void *ctx);
 };
 
 /* Load every function of c: images (with --load scripts run and derived), pools, the table.

@@ -35,6 +35,13 @@ static const struct option options[] = {
     {"--drain-ms", U32, SERVER, 0, 3600000},
     {"--no-access-log", FLAG, SERVER, 0, 0},
     {"--no-confine", FLAG, SERVER, 0, 0},
+    {"--nats", TEXT, SERVER, 0, 0},
+    {"--jetstream", FLAG, SERVER, 0, 0},
+    {"--js-stream", TEXT, SERVER, 0, 0},
+    {"--js-consumer", TEXT, SERVER, 0, 0},
+    {"--ack-wait-ms", U32, SERVER, 100, 3600000},
+    {"--js-max-ack-pending", U32, SERVER, 1, 1000000},
+    {"--reconnect-wait-ms", U32, SERVER, 10, 60000},
     {"--load", TEXT, FUNCTION, 0, 0},
     {"--export", TEXT, FUNCTION, 0, 0},
     {"--handler", TEXT, FUNCTION, 0, 0},
@@ -157,6 +164,70 @@ static int apply_function(const struct option *o, const char *v, struct serve_fu
     return rc;
 }
 
+/* A NATS flag (docs/nats.md) into c->nats. */
+static int nats_option(struct serve_config *c, const struct option *o, const char *v)
+{
+    struct serve_nats_config *n = &c->nats;
+    char **text = !strcmp(o->name, "--nats")          ? &n->url
+                  : !strcmp(o->name, "--js-stream")   ? &n->stream
+                  : !strcmp(o->name, "--js-consumer") ? &n->consumer
+                                                      : NULL;
+    if (text) {
+        free(*text);
+        return (*text = strdup(v)) ? CLI_OK : CLI_LOAD;
+    }
+    if (!strcmp(o->name, "--jetstream")) {
+        n->jetstream = true;
+        return CLI_OK;
+    }
+    if (!strcmp(o->name, "--ack-wait-ms"))
+        return u32_of(o, v, &n->ack_wait_ms);
+    if (!strcmp(o->name, "--js-max-ack-pending"))
+        return u32_of(o, v, &n->max_ack_pending);
+    if (!strcmp(o->name, "--reconnect-wait-ms"))
+        return u32_of(o, v, &n->reconnect_wait_ms);
+    return CLI_OK;
+}
+
+/* A JetStream stream or consumer name: 1..64 of [A-Za-z0-9_-]. */
+static bool js_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static int nats_check(struct serve_nats_config *n)
+{
+    char q[CLI_QUOTE_SHORT];
+    if (!n->url) {
+        if (n->jetstream || n->stream || n->consumer) {
+            cli_error("serve: --jetstream, --js-stream and --js-consumer need --nats URL");
+            return CLI_USAGE;
+        }
+        return CLI_OK;
+    }
+    if (strncmp(n->url, "nats://", 7) != 0 || !n->url[7] || strpbrk(n->url, " \t\r\n")) {
+        cli_error("serve: --nats '%s': expected nats://HOST:PORT", cli_quote(n->url, q, sizeof q));
+        return CLI_USAGE;
+    }
+    if ((n->stream || n->consumer) && !n->jetstream) {
+        cli_error("serve: --js-stream and --js-consumer apply to --jetstream");
+        return CLI_USAGE;
+    }
+    if (!n->stream && !(n->stream = strdup(SERVE_DEFAULT_JS_STREAM)))
+        return CLI_LOAD;
+    if (!n->consumer && !(n->consumer = strdup(SERVE_DEFAULT_JS_CONSUMER)))
+        return CLI_LOAD;
+    if (!js_name_ok(n->stream) || !js_name_ok(n->consumer)) {
+        cli_error("serve: --js-stream/--js-consumer '%s': a name is 1..64 of A-Z a-z 0-9 _ -",
+                  cli_quote(js_name_ok(n->stream) ? n->consumer : n->stream, q, sizeof q));
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 static int apply_server(struct serve_config *c, const struct given *g)
 {
     const char *v;
@@ -190,7 +261,11 @@ static int apply_server(struct serve_config *c, const struct given *g)
             c->access_log = false;
         else if (!strcmp(o->name, "--no-confine"))
             c->confine = false;
+        else
+            rc = nats_option(c, o, v);
     }
+    if (rc == CLI_OK)
+        rc = nats_check(&c->nats);
     return rc;
 }
 
@@ -282,7 +357,8 @@ int serve_options_parse(int argc, char **argv, struct serve_config *c)
     }
     if (rc == CLI_OK)
         rc = apply_server(c, &g);
-    if (rc == CLI_OK && !c->listen && !(c->listen = strdup(SERVE_DEFAULT_LISTEN)))
+    /* With --nats and no --listen the worker serves NATS only (no HTTP). */
+    if (rc == CLI_OK && !c->listen && !c->nats.url && !(c->listen = strdup(SERVE_DEFAULT_LISTEN)))
         rc = CLI_LOAD;
     if (rc == CLI_OK && serve_config_check(c, err, sizeof err) != 0) {
         cli_error("serve: %s", err);

@@ -98,6 +98,8 @@ static bool ready(struct serve_server *s)
 {
     if (atomic_load(&s->draining))
         return false;
+    if (s->table->more_ready && !s->table->more_ready(s->table->more_metrics_ctx))
+        return false;
     /* A pool that has handed out every sandbox is still ready: busy ones come back. */
     for (size_t i = 0; i < s->table->npools; i++) {
         struct serve_pool *p = &s->table->pools[i];
@@ -264,6 +266,7 @@ void serve_route_done(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     unsigned status = r->answered ? r->status : 0;
     serve_metrics_request(r->fn ? &r->fn->metrics : &s->table->unrouted, status, us);
+    atomic_fetch_add(&s->table->by_transport[SERVE_VIA_HTTP], 1);
     if (s->cfg->access_log) {
         char remote[INET6_ADDRSTRLEN + 16];
         remote_text(c, remote, sizeof remote);

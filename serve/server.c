@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "conns.h"
 #include "functions.h"
+#include "nats_worker.h"
 #include "options.h"
 #include "report.h"
 #include "routes.h"
@@ -72,25 +73,29 @@ static struct MHD_Daemon *start(struct serve_server *s, const char *host, uint16
                             MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
 }
 
-/* Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish. Returns
- * true if they all did within drain_ms. */
-static bool run_until_signal(struct serve_server *s, struct MHD_Daemon *d, const sigset_t *stop)
+/* Wait for SIGTERM or SIGINT, then stop accepting (HTTP d and NATS nw, either may be NULL) and
+ * let requests in flight finish. Returns true if they all did within drain_ms. */
+static bool run_until_signal(struct serve_server *s, struct MHD_Daemon *d, struct nats_worker *nw,
+                             const sigset_t *stop)
 {
     int sig = 0;
     while (sigwait(stop, &sig) != 0)
         ;
     atomic_store(&s->draining, true);
-    MHD_socket listen_fd = MHD_quiesce_daemon(d); /* closed after MHD_stop_daemon */
-    (void)listen_fd;
-    unsigned active = atomic_load(&s->active);
+    if (d) {
+        MHD_socket listen_fd = MHD_quiesce_daemon(d); /* closed after MHD_stop_daemon */
+        (void)listen_fd;
+    }
+    unsigned active = atomic_load(&s->active) + nats_worker_active(nw);
     fprintf(stderr, "glint serve: %s: draining %u request%s in flight (at most %u ms)\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM", active, active == 1 ? "" : "s", s->cfg->drain_ms);
     uint64_t until = now_ms() + s->cfg->drain_ms;
+    unsigned nats_left = nw ? nats_worker_drain(nw, s->cfg->drain_ms) : 0;
     while (atomic_load(&s->active) > 0 && now_ms() < until) {
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
-    active = atomic_load(&s->active);
+    active = atomic_load(&s->active) + nats_left;
     if (active > 0) {
         cli_error("serve: %u request%s still in flight after %u ms; exiting without them", active,
                   active == 1 ? "" : "s", s->cfg->drain_ms);
@@ -107,9 +112,9 @@ int cli_serve(int argc, char **argv)
         serve_config_free(&c);
         return status < 0 ? CLI_OK : status;
     }
-    char host[64], err[400];
-    uint16_t port;
-    if (serve_parse_listen(c.listen, host, sizeof host, &port, err, sizeof err) != 0) {
+    char host[64] = "", err[400];
+    uint16_t port = 0;
+    if (c.listen && serve_parse_listen(c.listen, host, sizeof host, &port, err, sizeof err) != 0) {
         cli_error("serve: %s", err);
         serve_config_free(&c);
         return CLI_USAGE;
@@ -135,26 +140,39 @@ int cli_serve(int argc, char **argv)
         serve_config_free(&c);
         return CLI_LOAD;
     }
-    struct MHD_Daemon *d = start(&s, host, port);
-    if (!d) {
-        cli_error("serve: cannot listen on %s (address in use or not available?)", c.listen);
+    struct nats_worker *nw = NULL;
+    if (c.nats.url && nats_worker_start(s.table, &c, &nw, err, sizeof err) != 0) {
+        cli_error("serve: %s", err);
         serve_conns_stop(s.conns);
         serve_table_destroy(s.table);
         serve_config_free(&c);
         return CLI_LOAD;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned bound = di ? di->port : port;
-    fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
-            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound, s.table->nfns,
-            s.table->nfns == 1 ? "" : "s");
-    bool drained = run_until_signal(&s, d, &stop);
+    struct MHD_Daemon *d = c.listen ? start(&s, host, port) : NULL;
+    if (c.listen && !d) {
+        cli_error("serve: cannot listen on %s (address in use or not available?)", c.listen);
+        nats_worker_destroy(nw);
+        serve_conns_stop(s.conns);
+        serve_table_destroy(s.table);
+        serve_config_free(&c);
+        return CLI_LOAD;
+    }
+    if (d) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        unsigned bound = di ? di->port : port;
+        fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
+                strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound,
+                s.table->nfns, s.table->nfns == 1 ? "" : "s");
+    }
+    bool drained = run_until_signal(&s, d, nw, &stop);
     if (!drained) {
         /* Calls still running may hold pool sandboxes: leave them to the process exit. */
         fflush(stderr);
         _exit(CLI_GUEST);
     }
-    MHD_stop_daemon(d); /* closes idle keep-alive connections, joins their threads */
+    if (d)
+        MHD_stop_daemon(d); /* closes idle keep-alive connections, joins their threads */
+    nats_worker_destroy(nw);
     serve_conns_stop(s.conns);
     serve_table_destroy(s.table);
     serve_config_free(&c);

@@ -239,3 +239,40 @@ Test(serve_metrics, families_are_grouped_and_counted)
     }
     free(text);
 }
+
+Test(serve_config, nats_keys)
+{
+    struct serve_config c;
+    parsed("{\"nats\": {\"url\": \"nats://10.0.0.1:4222\", \"jetstream\": true,"
+           " \"stream\": \"JOBS\", \"consumer\": \"w1\", \"ack_wait_ms\": 5000,"
+           " \"max_ack_pending\": 64, \"reconnect_wait_ms\": 250},"
+           " \"functions\": [{\"guest\": \"a.elf\"}]}",
+           &c);
+    cr_assert_str_eq(c.nats.url, "nats://10.0.0.1:4222");
+    cr_assert(c.nats.jetstream);
+    cr_assert_str_eq(c.nats.stream, "JOBS");
+    cr_assert_str_eq(c.nats.consumer, "w1");
+    cr_assert_eq(c.nats.ack_wait_ms, 5000);
+    cr_assert_eq(c.nats.max_ack_pending, 64);
+    cr_assert_eq(c.nats.reconnect_wait_ms, 250);
+    cr_assert_null(c.listen, "no HTTP unless listen is given");
+    serve_config_free(&c);
+    serve_config_defaults(&c);
+    cr_assert_eq(c.nats.ack_wait_ms, SERVE_DEFAULT_ACK_WAIT_MS);
+    cr_assert_null(c.nats.url);
+    serve_config_free(&c);
+}
+
+Test(serve_config, bad_nats_values_name_their_key)
+{
+    rejected("{\"nats\": [], \"functions\": [{\"guest\": \"a\"}]}", "nats: must be an object");
+    rejected("{\"nats\": {\"urls\": \"x\"}, \"functions\": [{\"guest\": \"a\"}]}",
+             "nats: unknown key \"urls\"");
+    rejected("{\"nats\": {\"url\": 4}, \"functions\": [{\"guest\": \"a\"}]}", "nats.url");
+    rejected("{\"nats\": {\"jetstream\": 1}, \"functions\": [{\"guest\": \"a\"}]}",
+             "nats.jetstream: must be true or false");
+    rejected("{\"nats\": {\"ack_wait_ms\": 5}, \"functions\": [{\"guest\": \"a\"}]}",
+             "nats.ack_wait_ms");
+    rejected("{\"nats\": {\"max_ack_pending\": 0}, \"functions\": [{\"guest\": \"a\"}]}",
+             "nats.max_ack_pending");
+}
