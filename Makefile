@@ -55,7 +55,7 @@ TEST_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/tests/guests/%.elf,$(wildcar
 CLI_SRCS := $(wildcard cli/*.c)
 # glint serve (docs/serve.md): linked into the CLI with libmicrohttpd and jansson.
 SERVE_SRCS := $(wildcard serve/*.c)
-SERVE_LIBS := -lmicrohttpd -ljansson
+SERVE_LIBS := -lmicrohttpd -ljansson -lnats
 # The pure parts the unit tests and the fuzz target use.
 SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
 	$(BUILD)/obj/cli/parse.o
@@ -83,6 +83,8 @@ UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 WBT := $(BUILD)/tests/whitebox-tests
 HOSTT := $(BUILD)/tests/hostile-tests
+# The stand-in NATS worker of the gateway and `glint call --nats` tests (tests/natsgw).
+NATSGW_RESPONDER := $(BUILD)/tests/natsgw-responder
 
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
@@ -264,6 +266,11 @@ $(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+$(NATSGW_RESPONDER): $(BUILD)/obj/tests/natsgw/responder.o
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats -ljansson
+
 # Guest libc compiled for the host under test names (see guest/libc/names.h).
 $(BUILD)/obj/libctest/%.o: %.c | deps-check
 	$(call say,CC,$@)
@@ -311,6 +318,7 @@ check:
 		lua 'scripts/lua-conformance.sh $(BUILD)' \
 		js 'scripts/js-conformance.sh $(BUILD)' \
 		serve 'tests/serve/serve-tests.sh $(BUILD)' \
+		natsgw '$(MAKE) --no-print-directory $(NATSGW_RESPONDER) && tests/natsgw/natsgw-tests.sh $(BUILD)' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

@@ -14,8 +14,9 @@ enum cli_status {
 int cli_run(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_info(int argc, char **argv);
+int cli_call(int argc, char **argv); /* cli/call.c: glint call --nats */
 
-/* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "help") on stdout.
+/* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "call", "help") on stdout.
  * Returns an exit status; unknown topics are usage errors. */
 int cli_help(const char *topic);
 

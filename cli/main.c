@@ -51,6 +51,8 @@ static int dispatch(int argc, char **argv)
         return cli_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "call") == 0)
+        return cli_call(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cli_serve(argc - 1, argv + 1);
     if (cmd[0] == '-')
