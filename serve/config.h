@@ -46,6 +46,12 @@ struct serve_config {
     bool confine; /* pool workers confine themselves (seccomp) */
     struct serve_function_config *fns;
     size_t nfns;
+    /* --forward URL: a gateway to glint workers on NATS (serve/forward.h), no functions of its
+     * own; --functions NAME,... (NULL: any name), --jetstream, --timeout-ms (0: the default).
+     * The strings point into argv. */
+    const char *forward, *forward_functions;
+    bool forward_jetstream;
+    uint32_t forward_timeout_ms;
 };
 
 /* *c with every default and no functions. */

@@ -123,7 +123,8 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     struct serve_server s = {.cfg = &c};
-    if (serve_table_load(&c, &s.table, err, sizeof err) != 0) {
+    if (c.forward ? serve_forward_open(&c, &s.forward, err, sizeof err) != 0
+                  : serve_table_load(&c, &s.table, err, sizeof err) != 0) {
         cli_error("serve: %s", err);
         serve_config_free(&c);
         return CLI_LOAD;
@@ -132,6 +133,7 @@ int cli_serve(int argc, char **argv)
     if (rc != 0) {
         cli_error("serve: cannot start the connection watchdog: %s", strerror(rc));
         serve_table_destroy(s.table);
+        serve_forward_close(s.forward);
         serve_config_free(&c);
         return CLI_LOAD;
     }
@@ -140,14 +142,20 @@ int cli_serve(int argc, char **argv)
         cli_error("serve: cannot listen on %s (address in use or not available?)", c.listen);
         serve_conns_stop(s.conns);
         serve_table_destroy(s.table);
+        serve_forward_close(s.forward);
         serve_config_free(&c);
         return CLI_LOAD;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned bound = di ? di->port : port;
-    fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
-            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound, s.table->nfns,
-            s.table->nfns == 1 ? "" : "s");
+    if (s.forward)
+        fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (forwarding to %s%s)\n",
+                strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound, c.forward,
+                c.forward_jetstream ? ", JetStream" : "");
+    else
+        fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
+                strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound,
+                s.table->nfns, s.table->nfns == 1 ? "" : "s");
     bool drained = run_until_signal(&s, d, &stop);
     if (!drained) {
         /* Calls still running may hold pool sandboxes: leave them to the process exit. */
@@ -157,6 +165,7 @@ int cli_serve(int argc, char **argv)
     MHD_stop_daemon(d); /* closes idle keep-alive connections, joins their threads */
     serve_conns_stop(s.conns);
     serve_table_destroy(s.table);
+    serve_forward_close(s.forward);
     serve_config_free(&c);
     fprintf(stderr, "glint serve: stopped\n");
     return CLI_OK;

@@ -9,7 +9,8 @@
  *   "overloaded"  429 {"error":{"kind":"overloaded",...}}
  *   "silent"      no answer at all (the caller times out; a job is still acked)
  *   "bad"         a reply that is not the wire format's JSON
- *   "dup"         JetStream: a result for another job id first, then the right one twice
+ *   "dup"         JetStream: a result {"result":"stale"} for another job id first, then the
+ *                 right one twice
  *   anything else 200 {"result": <the first argument>} (null for an empty array)
  * Prints "ready" on stdout once subscribed; exits 0 on SIGTERM/SIGINT. Counts on stderr.
  */
@@ -96,7 +97,9 @@ static void on_job(natsConnection *nc, natsMsg *msg)
     fprintf(stderr, "responder: job %s (%s)\n", id ? id : "-", mode);
     if (reply && id && strcmp(mode, "silent") != 0) {
         if (!strcmp(mode, "dup")) {
-            answer(nc, reply, "another-job", "echo", first);
+            json_t *stale = json_string("stale");
+            answer(nc, reply, "another-job", "echo", stale);
+            json_decref(stale);
             answer(nc, reply, id, "echo", first);
         }
         answer(nc, reply, id, mode, first);
@@ -158,7 +161,16 @@ int main(int argc, char **argv)
     jsCtx *js = NULL;
     char subject[128];
     snprintf(subject, sizeof subject, "glint.fn.%s", name);
-    natsStatus s = natsConnection_ConnectTo(&nc, url);
+    natsOptions *opts = NULL;
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK) /* back quickly after a server restart */
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 100);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&nc, opts);
     if (s == NATS_OK)
         s = natsConnection_QueueSubscribe(&sub, nc, subject, "glint-workers", on_request, NULL);
     if (s == NATS_OK)
@@ -189,6 +201,7 @@ int main(int argc, char **argv)
     natsSubscription_Destroy(sub);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
+    natsOptions_Destroy(opts);
     nats_Close();
     return 0;
 }
