@@ -319,6 +319,7 @@ check:
 		js 'scripts/js-conformance.sh $(BUILD)' \
 		serve 'tests/serve/serve-tests.sh $(BUILD)' \
 		natsgw '$(MAKE) --no-print-directory $(NATSGW_RESPONDER) && tests/natsgw/natsgw-tests.sh $(BUILD)' \
+		deploy 'scripts/check-deploy.sh' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

@@ -55,6 +55,7 @@ find_missing() {
     # glint serve (docs/serve.md): the HTTP server and JSON libraries.
     have_header microhttpd.h || need+=(libmicrohttpd-dev)
     have_header jansson.h || need+=(libjansson-dev)
+    have_header nats/nats.h || need+=(libnats-dev) # glint call --nats, serve --forward/--nats
     case "$mode" in
     check | asan | tsan)
         have_header criterion/criterion.h || need+=(libcriterion-dev)
@@ -64,6 +65,10 @@ find_missing() {
         command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
         command -v curl >/dev/null || need+=(curl)     # tests/serve/serve-tests.sh
         command -v wrk >/dev/null || need+=(wrk)       # tests/serve/serve-tests.sh (load run)
+        command -v nats-server >/dev/null || need+=(nats-server) # tests/natsgw, tests/nats
+        /usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)             # check-deploy.sh
+        /usr/bin/python3 -c 'import kubernetes' 2>/dev/null || need+=(python3-kubernetes) # check-deploy.sh
+        command -v yamllint >/dev/null || need+=(yamllint)           # scripts/check-deploy.sh
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose
