@@ -57,7 +57,7 @@ CLI_SRCS := $(wildcard cli/*.c)
 SERVE_SRCS := $(wildcard serve/*.c)
 SERVE_LIBS := -lmicrohttpd -ljansson -lnats
 # The pure parts the unit tests and the fuzz target use.
-SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke) \
+SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke nats_wire) \
 	$(BUILD)/obj/cli/parse.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through

@@ -12,79 +12,11 @@
 #include "glint.h"
 #include "json.h"
 
-bool nats_name_ok(const char *name, size_t len)
-{
-    if (len == 0 || len > GLINT_NAME_MAX || name[0] == '.' || name[len - 1] == '.')
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = name[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
-        if (!ok || (ch == '.' && name[i + 1] == '.'))
-            return false;
-    }
-    return true;
-}
-
-bool nats_url_ok(const char *url)
-{
-    static const char scheme[] = "nats://";
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
-        return false;
-    const char *p = url + sizeof scheme - 1;
-    for (const char *q = p; *q; q++) {
-        if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == ',' || *q == '/')
-            return false;
-    }
-    const char *at = strrchr(p, '@');
-    const char *host = at ? at + 1 : p;
-    const char *colon = NULL;
-    if (host[0] == '[') { /* [IPv6]:port */
-        const char *close = strchr(host, ']');
-        if (!close || close == host + 1)
-            return false;
-        if (close[1] != 0 && close[1] != ':')
-            return false;
-        colon = close[1] == ':' ? close + 1 : NULL;
-    } else {
-        colon = strchr(host, ':');
-        if (colon == host || (!colon && !*host))
-            return false;
-        if (colon && strchr(colon + 1, ':'))
-            return false;
-    }
-    if (colon) {
-        char *end;
-        errno = 0;
-        unsigned long port = strtoul(colon + 1, &end, 10);
-        if (!colon[1] || *end || errno || colon[1] == '-' || colon[1] == '+' || port < 1 ||
-            port > 65535)
-            return false;
-    }
-    return true;
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Error kinds a reply may carry, as static strings (anything else: "other"). */
-static const char *static_kind(const char *k)
-{
-    static const char *const kinds[] = {
-        "malformed_json", "bad_arguments", "not_found",  "method_not_allowed", "body_too_large",
-        "guest_error",    "abort",         "fault",      "triple_fault",       "protocol",
-        "budget",         "busy",          "overloaded", "hypervisor",         "internal",
-        "draining",       "interrupted",   "timeout",    "unavailable",        "no_workers",
-    };
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (!strcmp(k, kinds[i]))
-            return kinds[i];
-    }
-    return "other";
 }
 
 /* Take a worker's reply m as *r, or a 502 if it is not what the wire format says. */
@@ -111,7 +43,10 @@ static void take_reply(natsMsg *m, struct serve_reply *r)
                           len);
         return;
     }
-    unsigned status = result ? 200 : 500;
+    /* Without a Glint-Status header: 200 for a result, else the status of the kind. */
+    const char *kind_name = NULL;
+    unsigned by_kind = result ? 200 : nats_kind_status(json_string_value(kind), &kind_name);
+    unsigned status = by_kind ? by_kind : 500;
     const char *st = NULL;
     if (natsMsgHeader_Get(m, NATS_HDR_STATUS, &st) == NATS_OK && st) {
         char *end;
@@ -134,7 +69,7 @@ static void take_reply(natsMsg *m, struct serve_reply *r)
     }
     r->len = len;
     r->status = status;
-    r->kind = result ? NULL : static_kind(json_string_value(kind));
+    r->kind = kind_name;
     r->retry_after_s = status == 429 ? 1 : 0;
     json_decref(root);
 }
@@ -152,6 +87,9 @@ static void nats_failed(natsStatus s, const char *name, bool jetstream, uint32_t
         serve_reply_error(r, 503, "no_workers",
                           "no worker serves '%s' (no responders on " NATS_FN_PREFIX "%s)", name,
                           name);
+    else if (s == NATS_MAX_PAYLOAD)
+        serve_reply_error(r, 413, "body_too_large",
+                          "the arguments are over the NATS server's max_payload");
     else if (s == NATS_TIMEOUT)
         serve_reply_error(r, 504, "timeout", "no answer from a worker within %u ms", timeout_ms);
     else if (s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ||
