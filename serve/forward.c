@@ -1,4 +1,4 @@
-/* glint serve --forward: the HTTP API as a gateway to glint workers on NATS (docs/nats.md). */
+/* glint serve --forward: the HTTP API as a gateway to glint workers on NATS (docs/gateway.md). */
 #include "forward.h"
 
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* glint serve --forward: the HTTP API as a gateway to glint workers on NATS (docs/nats.md). */
+/* glint serve --forward: the HTTP API as a gateway to glint workers on NATS (docs/gateway.md). */
 #ifndef GLINT_SERVE_FORWARD_H
 #define GLINT_SERVE_FORWARD_H
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /*
- * The wire format (docs/nats.md), shared with the workers (glint serve --nats):
+ * The wire format (docs/gateway.md; the workers, glint serve --nats: docs/nats.md):
  *   core:      request/reply on glint.fn.<name> (workers in queue group glint-workers)
  *   JetStream: a job published on glint.jobs.<name> (stream GLINT) with headers Glint-Reply
  *              (the subject for the result) and Nats-Msg-Id (the job's id); the result comes

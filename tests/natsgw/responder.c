@@ -169,6 +169,8 @@ int main(int argc, char **argv)
         s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(opts, 100);
+    if (s == NATS_OK) /* replies go out at once, not with the flusher's next round (~1 ms) */
+        s = natsOptions_SetSendAsap(opts, true);
     if (s == NATS_OK)
         s = natsConnection_Connect(&nc, opts);
     if (s == NATS_OK)
