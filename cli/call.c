@@ -172,6 +172,7 @@ int cli_call(int argc, char **argv)
         s = natsOptions_SetTimeout(opts, a.timeout_ms < 2000 ? a.timeout_ms : 2000);
     if (s == NATS_OK)
         s = natsOptions_SetAllowReconnect(opts, false);
+    double start_us = cli_now_us();
     if (s == NATS_OK)
         s = natsConnection_Connect(&nc, opts);
     if (s != NATS_OK) {
@@ -186,9 +187,12 @@ int cli_call(int argc, char **argv)
         rc = CLI_LOAD;
         goto out;
     }
+    /* --timeout-ms bounds the whole wait, the connection included. */
+    double spent_ms = (cli_now_us() - start_us) / 1000.0;
+    uint32_t left_ms = spent_ms >= a.timeout_ms ? 1 : a.timeout_ms - (uint32_t)spent_ms;
     struct serve_reply r;
     struct nats_call_stats st;
-    nats_call(nc, js, a.name, args, strlen(args), a.timeout_ms, &r, &st);
+    nats_call(nc, js, a.name, args, strlen(args), left_ms, &r, &st);
     if (!r.body) {
         cli_error("call: out of memory");
         rc = CLI_LOAD;

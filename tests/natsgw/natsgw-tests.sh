@@ -194,7 +194,7 @@ start_responder --jetstream || { echo "natsgw: $passed passed, $((failed + 1)) f
 call call-success 0 '^\{"result":"héllo"\}$' '^$' --nats "$URL" echo '["héllo"]'
 call call-success-structured 0 '^\{"result":\{"a":\[1,2\]\}\}$' '^$' --nats "$URL" echo '[{"a":[1,2]}]'
 call call-guest-error 1 '"kind":"guest_error"' "$USAGE"'echo: 422 guest_error: asked to fail' --nats "$URL" echo '["error"]'
-call call-timeout 1 '"kind":"timeout"' "$USAGE"'echo: 504 timeout: no answer .* 300 ms' --nats "$URL" --timeout-ms 300 echo '["silent"]'
+call call-timeout 1 '"kind":"timeout"' "$USAGE"'echo: 504 timeout: no answer from a worker within [0-9]+ ms' --nats "$URL" --timeout-ms 300 echo '["silent"]'
 call call-overloaded 3 '"kind":"overloaded"' "$USAGE"'echo: 429' --nats "$URL" echo '["overloaded"]'
 call call-bad-reply 3 '"kind":"bad_reply"' "$USAGE"'echo: 502' --nats "$URL" echo '["bad"]'
 call call-jetstream-success 0 '^\{"result":"job"\}$' '^$' --jetstream --nats "$URL" echo '["job"]'
