@@ -4,18 +4,22 @@
 #
 # Usage: tests/natsgw/natsgw-tests.sh [BUILD]   (needs BUILD/bin/glint, BUILD/tests/natsgw-responder)
 # Each test prints "ok NAME" or "FAIL NAME: why"; the last line is "natsgw: N passed, M failed".
-# No KVM is needed: the gateway and the client run no guest code.
+# No KVM is needed: the gateway and the client run no guest code. The end-to-end part (gateway
+# and client -> a real worker, `glint serve --nats`) runs when the worker is in this build (or
+# GLINT_NATS_WORKER names a glint binary that has it) and /dev/kvm is usable; else it skips.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-build}
 GLINT=$BUILD/bin/glint
+WORKER_GLINT=${GLINT_NATS_WORKER:-$GLINT}
+HELLO=$BUILD/guests/hello.elf
 RESPONDER=$BUILD/tests/natsgw-responder
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-natsgw-tests.XXXXXX")
 passed=0 failed=0
-NATS_PID="" RESP_PID="" GW_PID="" GW_PORT="" GW_LOG=""
+NATS_PID="" RESP_PID="" GW_PID="" GW_PORT="" GW_LOG="" WORKER_PID=""
 
 cleanup() {
-    for p in "$GW_PID" "$RESP_PID" "$NATS_PID"; do
+    for p in "$GW_PID" "$RESP_PID" "$WORKER_PID" "$NATS_PID"; do
         [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
     done
     rm -rf "$TMP"
@@ -279,6 +283,46 @@ gw_usage gateway-usage-jetstream-alone 'go with --forward' --guest x.elf --jetst
 gw_usage gateway-usage-timeout 'timeout-ms' --forward "$URL" --timeout-ms 0
 
 stop_responder
+
+# ---- end to end: the gateway and glint call -> a real worker (glint serve --nats)
+# start_worker [ARGS...]: a worker serving hello.elf; waits (bounded) until a call succeeds.
+start_worker() {
+    "$WORKER_GLINT" serve --nats "$URL" --guest "$HELLO" --pool 2 --no-access-log "$@" 2>>"$TMP/worker.log" &
+    WORKER_PID=$!
+    up() { "$GLINT" call --nats "$URL" --timeout-ms 500 "${jsflag[@]}" Echo '["up"]' >/dev/null 2>&1; }
+    wait_for 20 up || { bad worker-start "no answer from the worker: $(tail -c 600 "$TMP/worker.log")"; return 1; }
+}
+stop_worker() {
+    kill -TERM "$WORKER_PID" 2>/dev/null
+    wait "$WORKER_PID" 2>/dev/null
+    WORKER_PID=
+}
+if ! "$WORKER_GLINT" serve --help 2>/dev/null | grep -qE '^ +--nats '; then
+    echo "SKIP natsgw-e2e: this glint has no worker mode (glint serve --nats); set GLINT_NATS_WORKER"
+elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$HELLO" ]; then
+    if [ "${GLINT_REQUIRE_KVM:-0}" = 1 ]; then
+        bad natsgw-e2e "/dev/kvm is not usable (or $HELLO not built) and GLINT_REQUIRE_KVM=1"
+    else
+        echo "SKIP natsgw-e2e: /dev/kvm is not usable or $HELLO is not built"
+    fi
+else
+    for mode in core jetstream; do
+        jsflag=()
+        [ "$mode" = jetstream ] && jsflag=(--jetstream)
+        start_worker "${jsflag[@]}" || continue
+        call "e2e-$mode-call" 0 '^\{"result":5\}$' '^$' --nats "$URL" "${jsflag[@]}" Add '[2,3]'
+        call "e2e-$mode-call-bad-arguments" 2 '"kind":"bad_arguments"' "$USAGE"'Add: 400' --nats "$URL" "${jsflag[@]}" Add '[2]'
+        if start_gateway "e2e-$mode" "${jsflag[@]}" --functions Add,Echo --timeout-ms 5000; then
+            wait_for 10 readyz_is 200 || bad "e2e-$mode-ready" "/readyz never 200"
+            expect "e2e-$mode-gateway-200" 200 '^\{"result":5\}$' POST /v1/functions/Add '[2,3]'
+            expect "e2e-$mode-gateway-utf8" 200 '^\{"result":"héllo"\}$' POST /v1/functions/Echo '["héllo"]'
+            expect "e2e-$mode-gateway-400" 400 '"kind":"bad_arguments"' POST /v1/functions/Add '[2,"x"]'
+            stop_gateway
+        fi
+        stop_worker
+    done
+fi
+
 stop_nats
 echo "natsgw: $passed passed, $failed failed"
 [ "$failed" = 0 ]
