@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in nats-server curl python3; do
+for tool in nats-server curl python3 wrk; do
     command -v $tool >/dev/null || { echo "FAIL natsgw: $tool is missing (scripts/ensure-deps.sh check)"; exit 1; }
 done
 for f in "$GLINT" "$RESPONDER"; do
@@ -234,6 +234,13 @@ if start_gateway core --functions echo,nothing --timeout-ms 400; then
     else
         bad gateway-metrics "counters missing: $(grep -v '^#\|bucket' "$TMP/body" | head -20)"
     fi
+    # Many calls at once over the gateway's one NATS connection: every answer is the caller's.
+    line=$(wrk -t2 -c8 -d2s -s tests/serve/check.lua "http://127.0.0.1:$GW_PORT/v1/functions/echo" 2>&1 | grep '^wrk-check:')
+    if [[ "$line" =~ responses=([0-9]+)\ wrong=0\ busy429=0\ other=0\ errors=0 ]] && [ "${BASH_REMATCH[1]}" -gt 100 ]; then
+        ok "gateway-load-all-answers-right ($line)"
+    else
+        bad gateway-load-all-answers-right "${line:-wrk printed no result}"
+    fi
     # NATS goes away and comes back: /readyz follows, the gateway reconnects, calls work again.
     stop_nats
     if wait_for 10 readyz_is 503; then ok gateway-readyz-nats-lost; else bad gateway-readyz-nats-lost "/readyz stayed 200 with nats-server stopped"; fi
@@ -260,6 +267,20 @@ if start_gateway js --jetstream --timeout-ms 1000; then
     expect gateway-js-504 504 '"kind":"timeout"' POST /v1/functions/echo '["silent"]'
     expect gateway-js-404-bad-name 404 '"kind":"not_found"' POST /v1/functions/.echo '[]'
     expect gateway-js-list 200 '^\{"functions":\[\],"forward_any":true\}$' GET /v1/functions
+    # At least once: a job published while no worker takes jobs waits in the stream and is
+    # answered once a worker comes (the caller is still waiting).
+    stop_responder
+    curl -s -o "$TMP/late" -w '%{http_code}' --max-time 20 -H 'Content-Type: application/json' \
+        --data-binary '["late"]' "http://127.0.0.1:$GW_PORT/v1/functions/echo" >"$TMP/late.code" &
+    late=$!
+    sleep 0.3 # not an assertion: only lets the job reach the stream before the worker is back
+    start_responder --jetstream
+    wait "$late"
+    if [ "$(cat "$TMP/late.code")" = 200 ] && [ "$(cat "$TMP/late")" = '{"result":"late"}' ]; then
+        ok gateway-js-job-waits-for-a-worker
+    else
+        bad gateway-js-job-waits-for-a-worker "got $(cat "$TMP/late.code") $(cat "$TMP/late")"
+    fi
     req GET /metrics
     if [[ "$BODY" =~ glint_gateway_ignored_results_total\ [1-9] ]]; then ok gateway-js-ignored-counted; else bad gateway-js-ignored-counted "$(grep ignored "$TMP/body")"; fi
     stop_gateway
