@@ -30,7 +30,7 @@ struct serve_forward {
     pthread_mutex_t lock;
     struct forward_fn *fns; /* SERVE_FUNCTIONS_MAX slots (stable addresses) */
     size_t nfns;
-    struct serve_metrics unrouted;
+    struct serve_metrics overflow; /* names seen after the first SERVE_FUNCTIONS_MAX */
     atomic_bool connected;
     atomic_ullong reconnects, ignored;
 };
@@ -103,10 +103,11 @@ static void on_reconnected(natsConnection *nc, void *closure)
     atomic_store(&fw->connected, true);
 }
 
-int serve_forward_open(const struct serve_config *c, struct serve_forward **out, char *err,
-                       size_t errsize)
+int serve_forward_open(const struct serve_config *c, struct serve_forward **out,
+                       struct serve_table **table, char *err, size_t errsize)
 {
     *out = NULL;
+    *table = NULL;
     struct serve_forward *fw = calloc(1, sizeof *fw);
     if (!fw || !(fw->fns = calloc(SERVE_FUNCTIONS_MAX, sizeof *fw->fns))) {
         free(fw);
@@ -156,6 +157,11 @@ int serve_forward_open(const struct serve_config *c, struct serve_forward **out,
         serve_forward_close(fw);
         return -1;
     }
+    if (!(*table = calloc(1, sizeof **table))) {
+        snprintf(err, errsize, "out of memory");
+        serve_forward_close(fw);
+        return -1;
+    }
     *out = fw;
     return 0;
 }
@@ -196,16 +202,11 @@ struct serve_metrics *serve_forward_find(struct serve_forward *fw, const char *n
             f->name[len] = 0;
             m = &f->metrics;
         } else {
-            m = &fw->unrouted;
+            m = &fw->overflow;
         }
     }
     pthread_mutex_unlock(&fw->lock);
     return m;
-}
-
-struct serve_metrics *serve_forward_unrouted(struct serve_forward *fw)
-{
-    return &fw->unrouted;
 }
 
 void serve_forward_call(struct serve_forward *fw, const char *name, const char *body, size_t len,
@@ -247,15 +248,18 @@ char *serve_forward_list(struct serve_forward *fw, size_t *len)
     return text;
 }
 
-char *serve_forward_metrics(struct serve_forward *fw, size_t *len)
+char *serve_forward_metrics(struct serve_forward *fw, const struct serve_metrics *unrouted,
+                            size_t *len)
 {
-    struct serve_metrics_view v[SERVE_FUNCTIONS_MAX + 1];
+    struct serve_metrics_view v[SERVE_FUNCTIONS_MAX + 2];
     pthread_mutex_lock(&fw->lock);
     size_t n = fw->nfns;
     for (size_t i = 0; i < n; i++)
         v[i] = (struct serve_metrics_view){.function = fw->fns[i].name, .m = &fw->fns[i].metrics};
     pthread_mutex_unlock(&fw->lock);
-    v[n++] = (struct serve_metrics_view){.function = "-", .m = &fw->unrouted};
+    if (n == SERVE_FUNCTIONS_MAX)
+        v[n++] = (struct serve_metrics_view){.function = "*", .m = &fw->overflow};
+    v[n++] = (struct serve_metrics_view){.function = "-", .m = unrouted};
     size_t tlen = 0;
     char *text = serve_metrics_text(v, n, &tlen);
     if (!text)

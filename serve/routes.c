@@ -129,7 +129,7 @@ static enum MHD_Result route_other(struct serve_server *s, struct MHD_Connection
                         : text(s, c, r, 503, "{\"ready\":false}");
     size_t len = 0;
     if (!strcmp(url, "/metrics")) {
-        char *body = s->forward ? serve_forward_metrics(s->forward, &len)
+        char *body = s->forward ? serve_forward_metrics(s->forward, &s->table->unrouted, &len)
                                 : serve_table_metrics(s->table, &len);
         return respond(s, c, r, 200, body, len, "text/plain; version=0.0.4; charset=utf-8", NULL,
                        0);
@@ -275,10 +275,9 @@ void serve_route_done(void *cls, struct MHD_Connection *c, void **req_cls,
     /* A request cut off before its answer (client gone, watchdog, shutdown) counts as such. */
     (void)toe;
     unsigned status = r->answered ? r->status : 0;
-    serve_metrics_request(r->fn        ? &r->fn->metrics
-                          : r->fwd     ? r->fwd
-                          : s->forward ? serve_forward_unrouted(s->forward)
-                                       : &s->table->unrouted,
+    serve_metrics_request(r->fn    ? &r->fn->metrics
+                          : r->fwd ? r->fwd
+                                   : &s->table->unrouted,
                           status, us);
     if (s->cfg->access_log) {
         char remote[INET6_ADDRSTRLEN + 16];

@@ -13,7 +13,7 @@
 
 /* What the routes share (the cls of both callbacks). */
 struct serve_server {
-    struct serve_table *table;     /* NULL for a gateway (forward set) */
+    struct serve_table *table;     /* a gateway's (forward set) has no functions */
     struct serve_forward *forward; /* --forward: calls go to NATS workers (serve/forward.h) */
     const struct serve_config *cfg;
     struct serve_conns *conns;

@@ -123,7 +123,7 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     struct serve_server s = {.cfg = &c};
-    if (c.forward ? serve_forward_open(&c, &s.forward, err, sizeof err) != 0
+    if (c.forward ? serve_forward_open(&c, &s.forward, &s.table, err, sizeof err) != 0
                   : serve_table_load(&c, &s.table, err, sizeof err) != 0) {
         cli_error("serve: %s", err);
         serve_config_free(&c);
