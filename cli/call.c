@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "json.h"
 #include "nats_client.h"
 #include "report.h"
@@ -198,8 +199,10 @@ int cli_call(int argc, char **argv)
         rc = CLI_LOAD;
         goto out;
     }
-    /* The answer as the worker gave it (a JSON object), on one line. */
-    fwrite(r.body, 1, r.len, stdout);
+    /* The answer as the worker gave it (a JSON object), on one line; on a terminal C1 controls
+     * (valid UTF-8 inside JSON strings) are escaped as glint run escapes guest text. A write
+     * error leaves stdout's error flag set, which main's cli_finish_stdout() reports. */
+    (void)cli_write_text(stdout, r.body, r.len, cli_stdout_escapes());
     putchar('\n');
     rc = answer_status(r.status);
     if (rc != CLI_OK) {

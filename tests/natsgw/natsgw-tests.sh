@@ -201,6 +201,9 @@ call call-guest-error 1 '"kind":"guest_error"' "$USAGE"'echo: 422 guest_error: a
 call call-timeout 1 '"kind":"timeout"' "$USAGE"'echo: 504 timeout: no answer from a worker within [0-9]+ ms' --nats "$URL" --timeout-ms 300 echo '["silent"]'
 call call-overloaded 3 '"kind":"overloaded"' "$USAGE"'echo: 429' --nats "$URL" echo '["overloaded"]'
 call call-bad-reply 3 '"kind":"bad_reply"' "$USAGE"'echo: 502' --nats "$URL" echo '["bad"]'
+timeout 20 "$GLINT" call --nats "$URL" echo '["x"]' >/dev/full 2>"$TMP/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q 'cannot write to stdout' "$TMP/err"; then ok call-stdout-full; else bad call-stdout-full "exit $rc: $(cat "$TMP/err")"; fi
 call call-jetstream-success 0 '^\{"result":"job"\}$' '^$' --jetstream --nats "$URL" echo '["job"]'
 # The worker sends a stale result for another job, then this job's result twice: the first
 # matching one is printed, the others ignored.
