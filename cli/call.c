@@ -101,8 +101,9 @@ static int parse(int argc, char **argv, struct call_args *a)
         return CLI_USAGE;
     }
     if (!nats_url_ok(a->url)) {
-        cli_error("call: --nats: '%s' is not a URL nats://HOST[:PORT]",
-                  cli_quote(a->url, q, sizeof q));
+        cli_error(
+            "call: --nats: '%s' is not a URL nats://HOST[:PORT] (or a list of them, with ',')",
+            cli_quote(a->url, q, sizeof q));
         return CLI_USAGE;
     }
     if (nops < 2) {
@@ -166,7 +167,7 @@ int cli_call(int argc, char **argv)
     jsCtx *js = NULL;
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, a.url);
+        s = nats_set_servers(opts, a.url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, "glint call");
     if (s == NATS_OK)

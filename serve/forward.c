@@ -75,7 +75,9 @@ static int each_name(const char *list, struct serve_forward *fw, char *err, size
 int serve_forward_check(const struct serve_config *c, char *err, size_t errsize)
 {
     if (!nats_url_ok(c->forward)) {
-        snprintf(err, errsize, "--forward: '%.64s' is not a URL nats://HOST[:PORT]", c->forward);
+        snprintf(err, errsize,
+                 "--forward: '%.64s' is not a URL nats://HOST[:PORT] (or a list of them, with ',')",
+                 c->forward);
         return -1;
     }
     return c->forward_functions ? each_name(c->forward_functions, NULL, err, errsize) : 0;
@@ -126,7 +128,7 @@ int serve_forward_open(const struct serve_config *c, struct serve_forward **out,
      * same way (the gateway starts, /readyz says 503 until it is connected). */
     natsStatus s = natsOptions_Create(&fw->opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(fw->opts, c->forward);
+        s = nats_set_servers(fw->opts, c->forward);
     if (s == NATS_OK)
         s = natsOptions_SetName(fw->opts, "glint serve --forward");
     if (s == NATS_OK)

@@ -12,6 +12,22 @@
 #include "glint.h"
 #include "json.h"
 
+natsStatus nats_set_servers(natsOptions *opts, const char *urls)
+{
+    char copy[NATS_URLS_MAX * 520];
+    const char *servers[NATS_URLS_MAX];
+    int n = 0;
+    if (strlen(urls) >= sizeof copy)
+        return NATS_INVALID_ARG;
+    snprintf(copy, sizeof copy, "%s", urls);
+    for (char *save = NULL, *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+        if (n == NATS_URLS_MAX)
+            return NATS_INVALID_ARG;
+        servers[n++] = u;
+    }
+    return natsOptions_SetServers(opts, servers, n); /* copies them */
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;

@@ -10,6 +10,9 @@
 #include "invoke.h"
 #include "nats_wire.h"
 
+/* Give opts the servers of urls (one URL or a comma-separated list, checked by nats_url_ok). */
+natsStatus nats_set_servers(natsOptions *opts, const char *urls);
+
 /* Statistics of one call. */
 struct nats_call_stats {
     unsigned ignored; /* JetStream: results for other jobs or repeated ones, dropped */

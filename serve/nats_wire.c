@@ -21,14 +21,18 @@ bool nats_name_ok(const char *name, size_t len)
     return true;
 }
 
-bool nats_url_ok(const char *url)
+/* One URL, url[0..len). */
+static bool one_url_ok(const char *url, size_t len)
 {
     static const char scheme[] = "nats://";
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
+    char u[512];
+    if (len >= sizeof u || len < sizeof scheme - 1 || strncmp(url, scheme, sizeof scheme - 1))
         return false;
-    const char *p = url + sizeof scheme - 1;
+    memcpy(u, url, len);
+    u[len] = 0;
+    const char *p = u + sizeof scheme - 1;
     for (const char *q = p; *q; q++) {
-        if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == ',' || *q == '/')
+        if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == '/')
             return false;
     }
     const char *at = strrchr(p, '@');
@@ -57,6 +61,20 @@ bool nats_url_ok(const char *url)
             return false;
     }
     return true;
+}
+
+bool nats_url_ok(const char *url)
+{
+    size_t n = 0;
+    for (const char *p = url;; n++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == NATS_URLS_MAX || !one_url_ok(p, len))
+            return false;
+        if (!comma)
+            return true;
+        p = comma + 1;
+    }
 }
 
 unsigned nats_kind_status(const char *kind, const char **static_kind)

@@ -27,8 +27,10 @@
  * 1..GLINT_NAME_MAX bytes of [A-Za-z0-9_.-], not starting or ending with '.', no "..". */
 bool nats_name_ok(const char *name, size_t len);
 
-/* True if url is a nats:// URL: "nats://[USER[:PASS]@]HOST[:PORT]" with a port of 1..65535 and
- * no spaces or control characters (what libnats is given; a comma-separated list is refused). */
+/* True if url is a nats:// URL, "nats://[USER[:PASS]@]HOST[:PORT]" with a port of 1..65535 and
+ * no spaces or control characters, or a comma-separated list of at most NATS_URLS_MAX of them
+ * (servers of one cluster, as libnats takes them). */
+#define NATS_URLS_MAX 16
 bool nats_url_ok(const char *url);
 
 /* The HTTP status that goes with an error kind of the HTTP API (docs/serve.md), for a reply

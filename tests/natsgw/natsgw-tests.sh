@@ -204,6 +204,7 @@ call call-bad-reply 3 '"kind":"bad_reply"' "$USAGE"'echo: 502' --nats "$URL" ech
 timeout 20 "$GLINT" call --nats "$URL" echo '["x"]' >/dev/full 2>"$TMP/err"
 rc=$?
 if [ "$rc" = 1 ] && grep -q 'cannot write to stdout' "$TMP/err"; then ok call-stdout-full; else bad call-stdout-full "exit $rc: $(cat "$TMP/err")"; fi
+call call-server-list 0 '^\{"result":"listed"\}$' '^$' --nats "$DEAD,$URL" echo '["listed"]'
 call call-jetstream-success 0 '^\{"result":"job"\}$' '^$' --jetstream --nats "$URL" echo '["job"]'
 # The worker sends a stale result for another job, then this job's result twice: the first
 # matching one is printed, the others ignored.

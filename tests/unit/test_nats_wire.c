@@ -46,7 +46,8 @@ Test(nats_wire, urls)
                                  "nats://[::1]:4222",
                                  "nats://[::1]",
                                  "nats://user:pw@host:4222",
-                                 "nats://token@nats.glint.svc:4222"};
+                                 "nats://token@nats.glint.svc:4222",
+                                 "nats://a:4222,nats://b:4222,nats://[::1]:4223"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         cr_assert(nats_url_ok(good[i]), "'%s' refused", good[i]);
     static const char *bad[] = {"",
@@ -63,7 +64,11 @@ Test(nats_wire, urls)
                                 "nats://h:12a",
                                 "nats://h:1:2",
                                 "nats://h/path",
-                                "nats://a,nats://b",
+                                "nats://a,http://b",
+                                "nats://a,",
+                                ",nats://a",
+                                "nats://a,,nats://b",
+                                "nats://a nats://b",
                                 "nats://h 1",
                                 "nats://h\n",
                                 "nats://[]:4222",
@@ -71,6 +76,12 @@ Test(nats_wire, urls)
                                 "nats://user@"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_not(nats_url_ok(bad[i]), "'%s' accepted", bad[i]);
+    char list[1024] = "";
+    for (int i = 0; i < NATS_URLS_MAX; i++)
+        strcat(list, i ? ",nats://h:1" : "nats://h:1");
+    cr_assert(nats_url_ok(list), "%d servers", NATS_URLS_MAX);
+    strcat(list, ",nats://h:1");
+    cr_assert_not(nats_url_ok(list), "more than NATS_URLS_MAX servers");
 }
 
 Test(nats_wire, kinds_and_their_statuses)
