@@ -23,7 +23,7 @@ WARN := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototy
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -fPIC -fvisibility=hidden \
 	-fstack-protector-strong -Iinclude -Icommon -Isrc -I$(KVM_UAPI) $(EXTRA_CFLAGS)
 HOST_LDFLAGS := -Wl,-z,noexecstack -Wl,-z,relro -Wl,-z,now $(EXTRA_LDFLAGS)
-HOST_LIBS := -lseccomp -lpthread -lrt
+HOST_LIBS := -lseccomp -lz -lpthread -lrt
 
 # Guest code: freestanding, no libc, CPL3, no red zone, static, non-PIE.
 GCC_INCLUDE := $(shell $(GUEST_CC) -print-file-name=include)

@@ -180,7 +180,7 @@ int main(int argc, char **argv)
     const char *lua_guest = "build/guests/lua.elf", *lua = "lua5.4";
     const char *js_guest = "build/guests/js.elf", *mujs = "mujs";
     const char *glint = "build/bin/glint";
-    const char *only = "core,isolation,memory,lua,js,serve";
+    const char *only = "core,isolation,memory,lua,js,serve,image_file,hot";
     int iters = 2000, density = 1000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--guest") && i + 1 < argc)
@@ -217,23 +217,26 @@ int main(int argc, char **argv)
                     "usage: glint-bench [--guest ELF] [--isolation-guest ELF] "
                     "[--memory-guest ELF] [--lua-guest ELF] [--lua LUA] "
                     "[--js-guest ELF] [--mujs MUJS] [--glint GLINT] "
-                    "[--only core,isolation,memory,lua,js,serve] [--only-memory] [--json FILE] "
-                    "[--iters N] [--density N]\n");
+                    "[--only core,isolation,memory,lua,js,serve,image_file,hot] [--only-memory] "
+                    "[--json FILE] [--iters N] [--density N]\n");
             return 2;
         }
     }
     int core = group(only, "core"), isolation = group(only, "isolation");
     int memory = group(only, "memory"), lua_rows = group(only, "lua");
     int js_rows = group(only, "js"), serve_rows = group(only, "serve");
-    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows + serve_rows);
+    int image_rows = group(only, "image_file"), hot_rows = group(only, "hot");
+    size_t known = (size_t)(core + isolation + memory + lua_rows + js_rows + serve_rows +
+                            image_rows + hot_rows);
     for (const char *p = only; (p = strchr(p, ',')); p++)
         known--; /* one fewer comma than names: every name must be known */
     if (!*only || known != 1)
-        die("--only wants a comma-separated list of core, isolation, memory, lua, js, serve");
+        die("--only wants a comma-separated list of core, isolation, memory, lua, js, serve, "
+            "image_file, hot");
     printf("glint %s benchmarks: %d warm iterations; raw-KVM floors measured in this run\n",
            GLINT_VERSION_STRING, iters);
     /* The lua rows are compared with warm_call (core) and pool_call_dirty_16 (pool). */
-    if (core || lua_rows || serve_rows)
+    if (core || lua_rows || serve_rows || hot_rows)
         bench_core(guest, iters);
     if (isolation || lua_rows || serve_rows)
         bench_pool(iso_guest, iters);
@@ -247,6 +250,10 @@ int main(int argc, char **argv)
         bench_js(js_guest, mujs, iters);
     if (serve_rows)
         bench_serve(glint, guest, iters);
+    if (image_rows)
+        bench_image_file(guest, lua_guest, glint, iters);
+    if (hot_rows)
+        bench_hot(guest, iters);
     report(json);
     return 0;
 }

@@ -34,8 +34,17 @@ void bench_js(const char *guest, const char *mujs, int iters);
  * `glint serve` (the glint binary) of guest on loopback, and requests/s from wrk if present. */
 void bench_serve(const char *glint, const char *guest, int iters);
 
+/* Hot-mode rows (thread_pingpong, hot_call, hot_call_4k, hot_parked_call) on guest (hello.elf);
+ * hot_parked_call is compared with warm_call when bench_core ran. */
+void bench_hot(const char *guest, int iters);
+
 /* Memory that costs what the guest touches: image load time and sandbox
  * resident memory with a 1 MiB and a 64 MiB heap (stateful test guest). */
 void bench_memory(const char *guest, int iters);
+
+/* Image files (bench/image_file.c): hello.gimg and lua.gimg (a handler loaded) against their
+ * ELFs: load, cold start (floor raw_create + raw_first_run, measured here), and `glint run`
+ * (glint_cli) from process start to exit. */
+void bench_image_file(const char *hello, const char *lua_guest, const char *glint_cli, int iters);
 
 #endif

@@ -14,7 +14,8 @@ enum cli_status {
 int cli_run(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_info(int argc, char **argv);
-int cli_call(int argc, char **argv); /* cli/call.c: glint call --nats */
+int cli_image(int argc, char **argv); /* `glint image build` (cli/image.c) */
+int cli_call(int argc, char **argv);  /* cli/call.c: glint call --nats */
 
 /* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "call", "help") on stdout.
  * Returns an exit status; unknown topics are usage errors. */

@@ -29,6 +29,9 @@ static const char main_help[] =
     "  run [OPTIONS] GUEST.elf FUNCTION [ARG...]\n"
     "                        call FUNCTION in a new sandbox and print its result\n"
     "  inspect GUEST.elf     list the functions GUEST.elf exports (no KVM needed)\n"
+    "  image build [OPTIONS] GUEST.elf -o FILE.gimg\n"
+    "                        initialise GUEST.elf once (and --load a script) and write\n"
+    "                        an image file that run, inspect and programs load fast\n"
     "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
     "  serve --guest GUEST.elf | --image FILE | --config FILE [OPTIONS]\n"
     "                        serve the guest's functions over HTTP (docs/serve.md)\n"
@@ -80,11 +83,38 @@ static const char inspect_help[] = "Usage: glint inspect [--] GUEST.elf\n"
                                    "\n"
                                    "Print one line per function that GUEST.elf exports, e.g.\n"
                                    "  Add(i32, i32) -> i32\n"
+                                   "For an image file (glint image build) first its header\n"
+                                   "facts: versions, sizes, pages stored, vCPU state format and\n"
+                                   "the host functions it expects.\n"
                                    "The guest is not run, so KVM is not needed.\n"
                                    "\n"
                                    "Options:\n"
                                    "  -h, --help            show this help\n"
                                    "\n";
+
+static const char image_help[] =
+    "Usage: glint image build GUEST.elf [OPTIONS] -o FILE.gimg\n"
+    "\n"
+    "Load GUEST.elf, run its initialisation once (and, with --load FILE, its\n"
+    "Load(string) export with FILE's text), and write the resulting image to\n"
+    "FILE.gimg: its layout, exports, expected host functions, non-zero memory\n"
+    "pages and vCPU state, checksummed (docs/images.md). The file is written to a\n"
+    "temporary file beside FILE.gimg and renamed over it. 'glint run', 'glint\n"
+    "inspect' and glint_image_load_file() accept it wherever they take a GUEST.elf,\n"
+    "and start from it without parsing the ELF or running guest code. The file\n"
+    "only loads on hosts with the same glint ABI and the same CPU vector-state\n"
+    "(XSAVE) format as the one that built it.\n"
+    "\n"
+    "Options (before or after GUEST.elf):\n"
+    "  -o, --output FILE     the image file to write (required)\n"
+    "  --load FILE           call Load(FILE's text) once before saving (lua.elf, js.elf)\n"
+    "  --heap, --stack, --input-size, --output-size, --max-image-memory SIZE\n"
+    "  --timeout-ms N, --budget N\n"
+    "                        as for 'glint run' (see 'glint run --help'); the sizes are\n"
+    "                        fixed in the file, timeout and budget are its defaults\n"
+    "  --no-confine          do not confine guest initialisation and Load with seccomp\n"
+    "  -h, --help            show this help\n"
+    "\n";
 
 static const char info_help[] = "Usage: glint info\n"
                                 "\n"
@@ -122,7 +152,7 @@ static const char call_help[] =
 static const char help_help[] =
     "Usage: glint help [COMMAND]\n"
     "\n"
-    "Show the help of glint, or of COMMAND (run, inspect, info, serve, call, help).\n";
+    "Show the help of glint, or of COMMAND (run, inspect, image, info, serve, call, help).\n";
 
 /* "4K..256M" */
 static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)
@@ -192,6 +222,9 @@ int cli_help(const char *topic)
         fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "run") == 0) {
         print_run_help();
+    } else if (strcmp(topic, "image") == 0) {
+        fputs(image_help, stdout);
+        fputs(exit_statuses, stdout);
     } else if (strcmp(topic, "info") == 0) {
         fputs(info_help, stdout);
         fputs(exit_statuses, stdout);
@@ -207,8 +240,9 @@ int cli_help(const char *topic)
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, info, serve, call, help)",
-                  cli_quote(topic, q, sizeof q));
+        cli_error(
+            "help: unknown command '%s' (commands: run, inspect, image, info, serve, call, help)",
+            cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }
     return cli_finish_stdout();

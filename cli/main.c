@@ -55,6 +55,8 @@ static int dispatch(int argc, char **argv)
         return cli_call(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "image") == 0)
+        return cli_image(argc - 1, argv + 1);
     if (cmd[0] == '-')
         cli_error("unknown option '%s' (try 'glint --help')", cli_quote(cmd, q, sizeof q));
     else

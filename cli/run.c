@@ -117,30 +117,31 @@ static uint64_t load_limit(uint64_t size)
 static int load_too_big(const struct run_cmd *cmd, uint64_t have, uint64_t limit)
 {
     char fq[CLI_QUOTE_PATH], lim[32];
-    cli_error("run: --load: %s has %llu bytes; at most %s fit the input buffer (see "
+    cli_error("%s: --load: %s has %llu bytes; at most %s fit the input buffer (see "
               "--input-size)",
-              cli_quote(cmd->load_path, fq, sizeof fq), (unsigned long long)have,
+              cmd->who, cli_quote(cmd->load_path, fq, sizeof fq), (unsigned long long)have,
               cli_size_text(limit, lim, sizeof lim));
     return CLI_USAGE;
 }
 
 /* --load: the guest must export Load(string) -> void, and FILE must be a
  * regular file of valid UTF-8 that fits the input buffer. Reads it. */
-static int check_load(struct run_cmd *cmd, const glint_exports *ex)
+int cli_run_check_load(struct run_cmd *cmd, const glint_exports *ex)
 {
     char pq[CLI_QUOTE_PATH], fq[CLI_QUOTE_PATH];
     glint_function_info fi;
     if (glint_exports_find(ex, "Load", &fi) != 0 || fi.ret != GLINT_VOID || fi.nparams != 1 ||
         fi.params[0] != GLINT_STRING) {
-        cli_error("run: --load needs a guest that exports Load(string) -> void, and %s does not "
+        cli_error("%s: --load needs a guest that exports Load(string) -> void, and %s does not "
                   "(see 'glint inspect %s')",
-                  cli_quote(cmd->path, pq, sizeof pq), cli_quote(cmd->path, pq, sizeof pq));
+                  cmd->who, cli_quote(cmd->path, pq, sizeof pq),
+                  cli_quote(cmd->path, pq, sizeof pq));
         return CLI_USAGE;
     }
     cli_quote(cmd->load_path, fq, sizeof fq);
     int fd = open(cmd->load_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        cli_error("run: --load: cannot open %s: %s", fq, strerror(errno));
+        cli_error("%s: --load: cannot open %s: %s", cmd->who, fq, strerror(errno));
         return CLI_USAGE;
     }
     struct stat st;
@@ -149,15 +150,15 @@ static int check_load(struct run_cmd *cmd, const glint_exports *ex)
     uint64_t limit = load_limit(cmd->cfg.input_size ? cmd->cfg.input_size : GLINT_BUFFER_SIZE_MAX);
     int status = CLI_OK;
     if (fstat(fd, &st) != 0) {
-        cli_error("run: --load: cannot stat %s: %s", fq, strerror(errno));
+        cli_error("%s: --load: cannot stat %s: %s", cmd->who, fq, strerror(errno));
         status = CLI_USAGE;
     } else if (!S_ISREG(st.st_mode)) {
-        cli_error("run: --load: %s is not a regular file", fq);
+        cli_error("%s: --load: %s is not a regular file", cmd->who, fq);
         status = CLI_USAGE;
     } else if ((uint64_t)st.st_size > limit) {
         status = load_too_big(cmd, (uint64_t)st.st_size, limit);
     } else if (!(cmd->load_text = malloc((size_t)st.st_size + 1))) {
-        cli_error("run: --load: out of memory");
+        cli_error("%s: --load: out of memory", cmd->who);
         status = CLI_LOAD;
     }
     size_t got = 0;
@@ -166,7 +167,7 @@ static int check_load(struct run_cmd *cmd, const glint_exports *ex)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            cli_error("run: --load: cannot read %s: %s", fq,
+            cli_error("%s: --load: cannot read %s: %s", cmd->who, fq,
                       n < 0 ? strerror(errno) : "short read");
             status = CLI_USAGE;
             break;
@@ -179,7 +180,7 @@ static int check_load(struct run_cmd *cmd, const glint_exports *ex)
     cmd->load_text[got] = 0;
     cmd->load_len = got;
     if (!utf8_valid(cmd->load_text, got) || memchr(cmd->load_text, 0, got)) {
-        cli_error("run: --load: %s is not valid UTF-8 text (or contains a NUL byte)", fq);
+        cli_error("%s: --load: %s is not valid UTF-8 text (or contains a NUL byte)", cmd->who, fq);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -204,7 +205,7 @@ static int check_call(struct run_cmd *cmd, glint_exports **ex, glint_function_in
     }
     int status = parse_args(cmd, fi, args, storage);
     if (status == CLI_OK && cmd->load_path)
-        status = check_load(cmd, *ex);
+        status = cli_run_check_load(cmd, *ex);
     return status;
 }
 
@@ -218,8 +219,8 @@ static void print_guest_text(void *user, const char *text, size_t len)
 
 /* Load the image with the CLI's host functions (print to stdout), and check
  * that the function is still the one check_call() saw. */
-static int load_image(const struct run_cmd *cmd, const glint_function_info *checked,
-                      glint_image **img)
+int cli_run_load_image(const struct run_cmd *cmd, const glint_function_info *checked,
+                       glint_image **img)
 {
     glint_host_fns *fns = NULL;
     int err = glint_host_fns_create(&fns);
@@ -239,8 +240,8 @@ static int load_image(const struct run_cmd *cmd, const glint_function_info *chec
         return cli_load_status(err);
     }
     glint_function_info fi;
-    if (glint_exports_find(glint_image_exports(*img), cmd->func, &fi) != 0 ||
-        !same_signature(&fi, checked)) {
+    if (checked && (glint_exports_find(glint_image_exports(*img), cmd->func, &fi) != 0 ||
+                    !same_signature(&fi, checked))) {
         char pq[CLI_QUOTE_PATH];
         cli_error("cannot load %s: the file changed while it was being loaded",
                   cli_quote(cmd->path, pq, sizeof pq));
@@ -292,7 +293,7 @@ static void *load_thread(void *arg)
 
 /* --load: call Load once and replace *img by an image derived from the
  * sandbox's state afterwards. */
-static int load_and_derive(const struct run_cmd *cmd, glint_image **img)
+int cli_run_load_and_derive(const struct run_cmd *cmd, glint_image **img)
 {
     char fq[CLI_QUOTE_PATH];
     struct load_job j = {.cmd = cmd};
@@ -304,7 +305,7 @@ static int load_and_derive(const struct run_cmd *cmd, glint_image **img)
     pthread_t t;
     int status = CLI_OK;
     if ((err = pthread_create(&t, NULL, load_thread, &j)) != 0) {
-        cli_error("run: --load: cannot start a thread: %s", strerror(err));
+        cli_error("%s: --load: cannot start a thread: %s", cmd->who, strerror(err));
         status = CLI_LOAD;
     } else {
         pthread_join(t, NULL);
@@ -428,8 +429,8 @@ static int execute(const struct run_cmd *cmd, const glint_function_info *checked
     memset(&ret, 0, sizeof ret);
     int status;
     bool printed = false;
-    if ((status = load_image(cmd, checked, &img)) == CLI_OK &&
-        (!cmd->load_path || (status = load_and_derive(cmd, &img)) == CLI_OK) &&
+    if ((status = cli_run_load_image(cmd, checked, &img)) == CLI_OK &&
+        (!cmd->load_path || (status = cli_run_load_and_derive(cmd, &img)) == CLI_OK) &&
         (status = open_sandbox(cmd, img, &sb)) == CLI_OK &&
         (status = call_repeatedly(cmd, sb, args, checked->ret, &ret, &printed)) == CLI_OK &&
         !printed)

@@ -30,6 +30,19 @@ static const struct __attribute__((packed)) {
         },
 };
 
+/* The features note: this runtime serves hot calls through the mailbox (see hot_serve). */
+static const struct __attribute__((packed)) {
+    uint32_t namesz, descsz, type;
+    char name[8];
+    struct glint_abi_features desc;
+} features_note __attribute__((used, section(".note.glint"), aligned(4))) = {
+    .namesz = sizeof GLINT_ABI_NOTE_NAME,
+    .descsz = sizeof(struct glint_abi_features),
+    .type = GLINT_ABI_NOTE_FEATURES_TYPE,
+    .name = GLINT_ABI_NOTE_NAME,
+    .desc = {.flags = GLINT_ABI_FEATURE_HOT},
+};
+
 __attribute__((weak)) int glint_guest_init(void);
 void glint__start(void);
 void glint__heap_init(void *base, size_t size);
@@ -344,6 +357,44 @@ static void dispatch(void)
     write_result(rc, &ret);
 }
 
+static inline uint64_t read_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* The hot mailbox, if the host has one (an older host leaves hot_addr 0). */
+static volatile struct glint_abi_hot *hot_box(void)
+{
+    return boot->hot_addr == GLINT_ABI_HOT_ADDR
+               ? (volatile struct glint_abi_hot *)GLINT_ABI_HOT_ADDR
+               : NULL;
+}
+
+/* Hot mode (docs/abi.md): serve each new request the host publishes in the
+ * mailbox without exiting, spinning with `pause` in between; return (to
+ * park with an exit) when hot mode is turned off or no request came for the
+ * host's window. The host's fields are trusted; done_seq is ours. */
+static void hot_serve(volatile struct glint_abi_hot *h)
+{
+    uint64_t idle_since = read_tsc();
+    while (h->magic == GLINT_ABI_HOT_MAGIC) {
+        uint64_t seq = __atomic_load_n(&h->req_seq, __ATOMIC_ACQUIRE);
+        if (seq != h->done_seq) {
+            dispatch();
+            __atomic_store_n(&h->done_seq, seq, __ATOMIC_RELEASE);
+            if (h->flags & GLINT_ABI_HOT_PARK_AFTER_RESULT)
+                return; /* the host restores this sandbox next */
+            idle_since = read_tsc();
+            continue;
+        }
+        if (read_tsc() - idle_since >= h->window_tsc)
+            return;
+        __asm__ volatile("pause" ::: "memory");
+    }
+}
+
 void glint__start(void)
 {
     if (boot->magic != GLINT_ABI_BOOT_MAGIC || boot->abi_version != GLINT_ABI_VERSION)
@@ -354,8 +405,20 @@ void glint__start(void)
     if (rc != 0 && !error_text[0])
         glint_guest_error(rc, "glint_guest_init failed with code %d", rc);
     write_result(rc, NULL);
+    /* Each `out` on the DONE port is a result (exit mode) or a park (hot
+     * mode); on resuming, the mailbox says which mode the host is in, and in
+     * exit mode whether a new call is in the input buffer (a resume without
+     * one parks again instead of taking old input for a call). */
     for (;;) {
         exit_to_host(GLINT_ABI_PORT_DONE);
-        dispatch();
+        volatile struct glint_abi_hot *h = hot_box();
+        if (!h) {
+            dispatch(); /* an older host: every resume is a call */
+        } else if (h->magic == GLINT_ABI_HOT_MAGIC) {
+            hot_serve(h);
+        } else if (h->call_seq != h->call_seen) {
+            h->call_seen = h->call_seq;
+            dispatch();
+        }
     }
 }

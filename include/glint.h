@@ -79,7 +79,8 @@ GLINT_API const char *glint_version_string(void);
     X(EBUSY, -17, "sandbox is already running a call")                                             \
     X(EEXIST, -18, "name already registered")                                                      \
     X(EINTR, -19, "guest call interrupted")                                                        \
-    X(EBUDGET, -20, "guest call exceeded its instruction budget")
+    X(EBUDGET, -20, "guest call exceeded its instruction budget")                                  \
+    X(EIMAGE, -21, "malformed image file")
 
 enum glint_error {
 #define GLINT_ERROR_ENUM(name, value, text) GLINT_##name = (value),
@@ -372,6 +373,52 @@ GLINT_API void glint_sandbox_destroy(glint_sandbox *sb); /* NULL ok */
  * written pages and its image's), not to the guest memory size. */
 GLINT_API int glint_image_derive(glint_sandbox *sb, glint_image **out);
 
+/* ---- image files (docs/images.md) -------------------------------------------
+ * glint_image_save writes img (loaded or derived) to path as an image file:
+ * its layout, exports, the host functions it expects (the application's
+ * functions of its registry: name and signature), its non-zero post-init
+ * pages and its vCPU state, checksummed. Atomic: written to a temporary file
+ * in the same directory, fsync'd, then renamed over path, so a reader sees
+ * the old file or the new one, never a mix (and processes that mapped the old
+ * one keep it). GLINT_EIO naming the step if the file cannot be written;
+ * GLINT_EINVAL for NULL arguments.
+ *
+ * glint_image_load_file accepts an image file as well as an ELF (by its
+ * magic): the file is checked (every field, the checksum), mapped read-only
+ * and shared, never parsed as an ELF and no guest code runs. Config: the
+ * four sizes are the file's (a non-zero size that differs is GLINT_EINVAL
+ * naming it); timeout_ms, budget and max_image_memory are the caller's (cfg
+ * NULL: the file's); confine_init does not apply. fns must hold every
+ * host function the file expects with the same signature, else
+ * GLINT_ENOFUNC / GLINT_ESIG naming it. GLINT_EIMAGE names a malformed
+ * field; GLINT_EABI another format or ABI version, or another CPU's FPU
+ * state format. glint_exports_read_file also accepts image files. */
+GLINT_API int glint_image_save(const glint_image *img, const char *path);
+
+/* What an image file's header and records say (glint inspect shows it). */
+typedef struct glint_image_file_info {
+    uint32_t format_version; /* 0: path is not an image file (e.g. an ELF) */
+    uint32_t abi_version;
+    uint64_t file_size;
+    uint64_t heap_size, stack_size, input_size, output_size; /* fixed by the file */
+    uint64_t mem_size;                                       /* guest memory */
+    uint32_t timeout_ms; /* defaults used when loaded with a NULL config */
+    uint64_t budget;
+    uint32_t pages;   /* non-zero guest pages stored (4 KiB each) */
+    uint32_t fp_size; /* bytes of vCPU FPU/vector state ... */
+    uint64_t fp_xcr0; /* ... and the XSAVE features it holds (0: legacy FPU) */
+    char library[32]; /* the glint that wrote it, e.g. "glint 0.1.0" */
+} glint_image_file_info;
+
+/* Check the image file at path (every field and the checksum, without KVM)
+ * and describe it in *info; *host_fns (may be NULL) receives the host
+ * functions it expects as a list read like exports (glint_exports_get;
+ * destroy with glint_exports_destroy). A file that is not an image file
+ * gives 0 with info->format_version 0 and *host_fns NULL. Errors as for
+ * glint_image_load_file. */
+GLINT_API int glint_image_file_info_read(const char *path, glint_image_file_info *info,
+                                         glint_exports **host_fns);
+
 /* Per-call timeout for this sandbox (0 = none); starts as the image's. */
 GLINT_API void glint_sandbox_set_timeout(glint_sandbox *sb, uint32_t timeout_ms);
 
@@ -431,6 +478,70 @@ GLINT_API bool glint_sandbox_poisoned(const glint_sandbox *sb);
  * host function of sb made on other sandboxes, and that are running, are
  * stopped too (GLINT_EINTR, "an enclosing call ... was interrupted"). */
 GLINT_API void glint_sandbox_interrupt(glint_sandbox *sb);
+
+/* ---- hot mode ----------------------------------------------------------------
+ * A hot sandbox owns a vCPU thread that keeps its guest inside the
+ * hypervisor between calls: the guest spins (`pause`) on a mailbox page, the
+ * caller publishes each request there and polls for the result, and no VM
+ * exit happens per call (docs/abi.md, "Hot mode"). glint_sandbox_call*()
+ * keep their signatures and semantics: every value type, errors, aborts,
+ * faults, protocol errors, timeouts (the polling caller owns the deadline)
+ * and glint_sandbox_interrupt() behave and are reported as in exit mode. A
+ * result is copied out of guest memory once, then validated; it never points
+ * into guest memory. Host functions still run on the thread that called
+ * glint_sandbox_call() (the guest exits for them, as in exit mode).
+ * Cost: while a guest spins it occupies a whole CPU, and its caller polls on
+ * another. An idle guest spins at most the window, which adapts between 0 and
+ * max_spin_us like KVM halt polling, then parks (its vCPU thread sleeps); a
+ * call that finds it parked costs a wake-up plus an exit-mode entry. A
+ * watchdog parks a guest that keeps spinning past its window. The vCPU
+ * thread confines itself with the seccomp allowlist of glint_confine_thread(),
+ * ioctl only on this sandbox's descriptors; set_hot needs a thread that may
+ * create threads (call it before confining the caller). */
+typedef enum glint_hot_busy {
+    GLINT_HOT_REFUSE = 0,    /* glint_sandbox_set_hot fails with GLINT_EBUSY */
+    GLINT_HOT_DOWNGRADE = 1, /* it succeeds, the sandbox stays in exit mode, and
+                                glint_sandbox_hot_status() says why */
+} glint_hot_busy;
+
+typedef struct glint_hot_config {
+    uint32_t struct_size; /* sizeof(glint_hot_config), set by glint_hot_config_init */
+    bool enabled;         /* false: exit mode, as a NULL config; init sets true */
+    uint32_t max_spin_us; /* the longest an idle guest spins before it parks; default 200,
+                             at most 100000; 0: park right after every call */
+    uint32_t max_hot;     /* admission: at most this many hot sandboxes in the process; 0
+                             (default): one less than the CPUs the process may use
+                             (affinity, cgroup v2 cpu.max), which is also the upper bound */
+    uint32_t on_busy;     /* glint_hot_busy: what set_hot does when admission refuses */
+} glint_hot_config;
+
+/* As glint_config_init_sized: defaults for the first `size` bytes. */
+GLINT_API void glint_hot_config_init_sized(glint_hot_config *cfg, size_t size);
+#define glint_hot_config_init(cfg) glint_hot_config_init_sized((cfg), sizeof *(cfg))
+
+/* Turn hot mode on (cfg enabled) or off (cfg NULL or enabled false; waits
+ * for the guest to park). sb must not be in a call (GLINT_EBUSY) or
+ * poisoned (GLINT_EPOISONED). GLINT_EABI if the guest was built without hot
+ * support (an older libglint-guest), GLINT_EINVAL for a bad config,
+ * GLINT_EBUSY (naming the count and the limit) when admission refuses and
+ * on_busy is GLINT_HOT_REFUSE. Calling it again with a new config applies
+ * that config. Turning it off fails with GLINT_EPROTO (and poisons sb) if the
+ * guest does not park. */
+GLINT_API int glint_sandbox_set_hot(glint_sandbox *sb, const glint_hot_config *cfg);
+
+typedef struct glint_hot_status {
+    bool active;           /* calls go through the mailbox */
+    uint32_t window_us;    /* the current spin window */
+    uint64_t calls;        /* hot calls made */
+    uint64_t parks;        /* times the guest parked (window passed) */
+    uint64_t wakes;        /* calls that found the guest parked */
+    uint64_t forced_parks; /* times the watchdog stopped a guest spinning past its window */
+    uint64_t stalls;       /* calls slowed by CPU contention (then parks at once for a while) */
+    char reason[256];      /* why hot mode is not active (empty if active or never asked) */
+} glint_hot_status;
+
+/* The sandbox's hot-mode state and counters (all zero for NULL sb). */
+GLINT_API void glint_sandbox_hot_status(const glint_sandbox *sb, glint_hot_status *out);
 
 /* The real-time signal glint uses for timeouts and interrupts. Its handler
  * is installed on first use; do not block it in threads that call guests. */
@@ -504,6 +615,13 @@ typedef struct glint_pool_config {
                              to the kernel, never the caller's. Default
                              GLINT_POOL_IDLE_RESIDENT_DEFAULT; UINT64_MAX:
                              never trim */
+    uint32_t hot; /* run this many of the sandboxes hot (glint_sandbox_set_hot) for isolated
+                     calls: the guest answers through the mailbox without an exit, parks,
+                     and the sandbox's vCPU thread restores it to the image off the caller's
+                     path; a sandbox is never used before its restore finished. Each takes
+                     an admission slot; those refused stay in exit mode (glint_pool_hot()
+                     counts the others). Hot sandboxes are not trimmed. Default 0;
+                     at most size. */
 } glint_pool_config;
 
 #define GLINT_POOL_IDLE_RESIDENT_DEFAULT (4ull << 20) /* 4 MiB */
@@ -537,6 +655,9 @@ GLINT_API int glint_pool_call(glint_pool *pool, const char *name, const glint_va
 
 /* Sandboxes ready now (for monitoring). */
 GLINT_API size_t glint_pool_ready(glint_pool *pool);
+
+/* Sandboxes of the pool running hot now (at most glint_pool_config.hot). */
+GLINT_API size_t glint_pool_hot(glint_pool *pool);
 
 /* ---- the host ----------------------------------------------------------- */
 

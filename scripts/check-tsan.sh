@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the host library and VM tests with ThreadSanitizer into build/tsan; runs the pool, interrupt and deadline suites.
+# Builds the host library and VM tests with ThreadSanitizer into build/tsan; runs the pool, interrupt, deadline and hot-mode suites.
 # Usage: scripts/check-tsan.sh [extra Criterion options]
 # Exit status: 0 if the tests pass and TSan reports nothing, 1 otherwise.
 set -u
@@ -49,6 +49,7 @@ run() {
     suite vm-tests 'vm_pool/*' || ok=1
     suite whitebox-tests 'vm_interrupt/*' || ok=1
     suite vm-tests 'vm_deadline/*' || ok=1
+    suite vm-tests 'vm_hot*/*' || ok=1
     # (not vm_deadline_tid: it forks after starting threads, which TSan does not support)
     return $ok
 }

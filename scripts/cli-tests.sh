@@ -267,6 +267,34 @@ else
     bad "malformed corpus exists" "$MALFORMED/MANIFEST not found (run scripts/gen-malformed.sh)"
 fi
 
+# The malformed-image-file corpus (scripts/gen-malformed.sh): the same, for .gimg files.
+MALFORMED_GIMG=$SRCDIR/tests/data/malformed-gimg
+if [ -f "$MALFORMED_GIMG/MANIFEST" ]; then
+    ngimg=0
+    while read -r mfile mcode mmsg; do
+        ngimg=$((ngimg + 1))
+        case $mcode in
+        EIMAGE) mkind="malformed image file" ;;
+        EABI) mkind="guest ABI missing or mismatched" ;;
+        *)
+            bad "gimg corpus MANIFEST line $ngimg" "unknown code '$mcode' for $mfile"
+            continue
+            ;;
+        esac
+        for mcmd in inspect run; do
+            margs=("$MALFORMED_GIMG/$mfile")
+            [ "$mcmd" = run ] && margs+=(Foo)
+            if check "$mcmd: malformed $mfile" 3 @empty "$GLINT" "$mcmd" "${margs[@]}"; then
+                expect_grep "$mcmd: malformed $mfile: $mcode" "$mkind" "$TMP/err"
+                expect_grep "$mcmd: malformed $mfile: message" "$mmsg" "$TMP/err"
+            fi
+        done
+    done <"$MALFORMED_GIMG/MANIFEST"
+    if [ "$ngimg" -ge 50 ]; then good; else bad "gimg corpus size" "$ngimg files, want >= 50"; fi
+else
+    bad "malformed image corpus exists" "$MALFORMED_GIMG/MANIFEST not found (run scripts/gen-malformed.sh)"
+fi
+
 HELLO_FUNCS=()
 if [ -f "$HELLO" ]; then
     check "inspect: truncated guest (100 bytes)" 3 @empty "$GLINT" inspect "$TMP/truncated.elf"
@@ -717,6 +745,85 @@ for lang in lua js; do
         show stderr "$TMP/err"
     fi
 done
+
+# ---- image files: glint image build, and run/inspect of a .gimg ------------------------
+check "image: no subcommand" 2 @empty "$GLINT" image
+check "image: unknown subcommand" 2 @empty "$GLINT" image frob
+check "image --help" 0 - "$GLINT" image --help
+expect_grep "image --help: usage" "Usage: glint image build GUEST.elf [OPTIONS] -o FILE.gimg" "$TMP/out"
+check "image build without -o" 2 @empty "$GLINT" image build "$HELLO"
+expect_grep "image build without -o: says so" "missing -o FILE.gimg" "$TMP/err"
+check "image build: unknown option" 2 @empty "$GLINT" image build --frob "$HELLO" -o "$TMP/x.gimg"
+check "image build: two guests" 2 @empty "$GLINT" image build "$HELLO" "$HELLO" -o "$TMP/x.gimg"
+check "image build: missing guest" 3 @empty "$GLINT" image build /nonexistent.elf -o "$TMP/x.gimg"
+if [ "$HAVE_KVM" = 1 ] && [ -f "$HELLO" ]; then
+    check "image build hello" 0 @empty "$GLINT" image build "$HELLO" -o "$TMP/hello.gimg"
+    check "run hello.gimg Add 2 3" 0 "5" "$GLINT" run "$TMP/hello.gimg" Add 2 3
+    check "run hello.gimg Echo" 0 "from a file" "$GLINT" run "$TMP/hello.gimg" Echo "from a file"
+    check "run hello.gimg: unknown function" 2 @empty "$GLINT" run "$TMP/hello.gimg" Nope
+    check "run --heap on hello.gimg: sizes are the file's" 2 @empty \
+        "$GLINT" run --heap 1M "$TMP/hello.gimg" Add 2 3
+    expect_grep "run --heap on a .gimg: names the field" "heap_size" "$TMP/err"
+    check "inspect hello.gimg" 0 - "$GLINT" inspect "$TMP/hello.gimg"
+    cp "$TMP/out" "$TMP/inspect-gimg"
+    expect_grep "inspect .gimg: header facts" "image file: format 1, glint ABI " "$TMP/inspect-gimg"
+    expect_grep "inspect .gimg: expected host functions" "host functions expected: none" \
+        "$TMP/inspect-gimg"
+    "$GLINT" inspect "$HELLO" >"$TMP/inspect-elf" 2>/dev/null
+    if tail -n "$(wc -l <"$TMP/inspect-elf")" "$TMP/inspect-gimg" | cmp -s - "$TMP/inspect-elf"; then
+        good
+    else
+        bad "inspect .gimg lists the ELF's exports" "$(diff "$TMP/inspect-elf" "$TMP/inspect-gimg")"
+    fi
+    size=$(stat -c %s "$TMP/hello.gimg")
+    head -c $((size - 1)) "$TMP/hello.gimg" >"$TMP/trunc.gimg"
+    check "run a truncated .gimg" 3 @empty "$GLINT" run "$TMP/trunc.gimg" Add 2 3
+    expect_grep "truncated .gimg: says so" "truncated?" "$TMP/err"
+    cp "$TMP/hello.gimg" "$TMP/flip.gimg"
+    printf '\377' | dd of="$TMP/flip.gimg" bs=1 seek=$((size - 100)) conv=notrunc status=none
+    check "run a .gimg with a flipped byte" 3 @empty "$GLINT" run "$TMP/flip.gimg" Add 2 3
+    expect_grep "flipped .gimg: checksum" "header.checksum" "$TMP/err"
+    cp "$TMP/hello.gimg" "$TMP/abi.gimg"
+    printf '\177' | dd of="$TMP/abi.gimg" bs=1 seek=12 conv=notrunc status=none
+    check "run a .gimg of another ABI version" 3 @empty "$GLINT" run "$TMP/abi.gimg" Add 2 3
+    expect_grep "other ABI .gimg: names it" "header.abi_version 127" "$TMP/err"
+    check "inspect a .gimg of another ABI version" 3 @empty "$GLINT" inspect "$TMP/abi.gimg"
+    for lang in lua js; do
+        guest=$BUILD/guests/$lang.elf
+        [ -f "$guest" ] || continue
+        script=$(dirname "$0")/../examples/scripts/handler.$lang
+        args='[{"name":"ada","tags":["a","b"]}]'
+        sizes="--heap 16M"
+        [ "$lang" = js ] && sizes="--heap 16M --stack 512K"
+        # shellcheck disable=SC2086
+        "$GLINT" run $sizes --load "$script" "$guest" Call handle "$args" >"$TMP/want" 2>/dev/null
+        # shellcheck disable=SC2086
+        check "image build $lang --load handler" 0 @empty \
+            "$GLINT" image build "$guest" --load "$script" $sizes -o "$TMP/$lang.gimg"
+        check "run $lang.gimg Call handle: the --load result" 0 "$(cat "$TMP/want")" \
+            "$GLINT" run "$TMP/$lang.gimg" Call handle "$args"
+        check "image build $lang --load a missing script" 2 @empty \
+            "$GLINT" image build "$guest" --load "$TMP/none.lua" -o "$TMP/none.gimg"
+    done
+    # The README's image-file example, verbatim, and its output.
+    README=$(dirname "$0")/../README.md
+    for line in "\$ build/bin/glint image build build/guests/lua.elf --heap 16M --load examples/scripts/handler.lua -o handler.gimg" \
+        "\$ build/bin/glint run handler.gimg Call handle '[{\"name\":\"ada\",\"tags\":[\"a\",\"b\"]}]'"; do
+        if grep -qxF -- "$line" "$README"; then good; else bad "README has: $line" "missing"; fi
+    done
+    if [ -f "$BUILD/guests/lua.elf" ]; then
+        check "README: image build lua --load handler" 0 @empty "$GLINT" image build \
+            "$BUILD/guests/lua.elf" --heap 16M --load "$(dirname "$0")/../examples/scripts/handler.lua" \
+            -o "$TMP/handler.gimg"
+        check "README: run handler.gimg" 0 '["hello, ada",2,1]' \
+            "$GLINT" run "$TMP/handler.gimg" Call handle '[{"name":"ada","tags":["a","b"]}]'
+    fi
+    check "image build --load on a guest without Load" 2 @empty \
+        "$GLINT" image build "$HELLO" --load "$TMP/hello.gimg" -o "$TMP/x.gimg"
+    check "image build to a missing directory" 3 @empty \
+        "$GLINT" image build "$HELLO" -o /nonexistent-dir/x.gimg
+    expect_grep "image build to a missing directory: says why" "cannot write" "$TMP/err"
+fi
 
 # Error lines never carry raw control or non-UTF-8 bytes (here from the path).
 check "inspect a path with a raw 0x9b byte" 3 @empty \

@@ -43,6 +43,7 @@ find_missing() {
     # linux/kvm.h is vendored (third_party/linux); the base UAPI headers are the host's.
     have_header linux/ioctl.h || need+=(linux-libc-dev)
     have_header seccomp.h || need+=(libseccomp-dev)
+    have_header zlib.h || need+=(zlib1g-dev) # image files' CRC-32 (docs/images.md)
     # The language runtimes (docs/runtimes.md): Debian's archives linked into guests.
     [ -f /usr/lib/x86_64-linux-musl/libc.a ] || need+=(musl-dev)
     [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build the libFuzzer targets (ELF parser, message codec, serve request bodies); run each $FUZZ_SECONDS s.
+# Build the libFuzzer targets (ELF parser, message codec, image-file parser, serve request bodies);
+# run each $FUZZ_SECONDS s.
 #
 # Usage: scripts/fuzz.sh            (60 s per target)
 #        FUZZ_SECONDS=600 scripts/fuzz.sh
@@ -19,13 +20,16 @@ SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 # common/ is freestanding and small: all of it, so a new file there needs no edit here.
 LIB_SRCS="src/load/elf.c common/*.c src/runtime/error.c"
 
-mkdir -p "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/serve_json" "$OUT/artifacts"
+mkdir -p "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/gimg" "$OUT/corpus/serve_json" "$OUT/artifacts"
 
 echo "  BUILD   $OUT/fuzz_elf $OUT/fuzz_codec"
 # shellcheck disable=SC2086
 $CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_elf.c $LIB_SRCS -o "$OUT/fuzz_elf"
 # shellcheck disable=SC2086
 $CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_codec.c $LIB_SRCS -o "$OUT/fuzz_codec"
+echo "  BUILD   $OUT/fuzz_gimg"
+# shellcheck disable=SC2086
+$CLANG $CFLAGS $SANITIZE tests/fuzz/fuzz_gimg.c src/load/gimg.c $LIB_SRCS -lz -o "$OUT/fuzz_gimg"
 
 # glint serve's request-body parser (serve/json.c); jansson is Debian's, not instrumented.
 echo "  BUILD   $OUT/fuzz_serve_json"
@@ -47,6 +51,7 @@ cat >"$OUT/gen_seeds.c" <<'EOF'
 
 #include "codec.h"
 #include "elf_builder.h"
+#include "gimg_builder.h"
 
 static void save(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -61,8 +66,13 @@ static void save(const char *dir, const char *name, const void *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc != 4)
         return 2;
+    struct gimgb gb;
+    if (gimgb_build(&gb) != 0)
+        return 1;
+    save(argv[3], "synthetic.gimg", gb.data, gb.len);
+    gimgb_free(&gb);
     static const unsigned counts[] = {0, 1, 2, 17};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         struct elfb_image img;
@@ -122,16 +132,24 @@ int main(int argc, char **argv)
 }
 EOF
 # shellcheck disable=SC2086
-$CLANG $CFLAGS -Itests/unit "$OUT/gen_seeds.c" tests/unit/elf_builder.c common/*.c \
-    -o "$OUT/gen_seeds"
-"$OUT/gen_seeds" "$OUT/corpus/elf" "$OUT/corpus/codec"
+$CLANG $CFLAGS -Itests/unit "$OUT/gen_seeds.c" tests/unit/elf_builder.c tests/unit/gimg_builder.c \
+    common/*.c -lz -o "$OUT/gen_seeds"
+"$OUT/gen_seeds" "$OUT/corpus/elf" "$OUT/corpus/codec" "$OUT/corpus/gimg"
+cp tests/data/malformed-gimg/*.gimg "$OUT/corpus/gimg/" 2>/dev/null || true
+# Real image files where `glint image build` can run (KVM): hello, and lua with a handler.
+if [ -x build/bin/glint ] && [ -f build/guests/hello.elf ]; then
+    build/bin/glint image build build/guests/hello.elf -o "$OUT/corpus/gimg/hello.gimg" \
+        >/dev/null 2>&1 || true
+    [ -f build/guests/lua.elf ] && build/bin/glint image build build/guests/lua.elf \
+        --load examples/scripts/handler.lua -o "$OUT/corpus/gimg/lua.gimg" >/dev/null 2>&1 || true
+fi
 nguests=0
 for f in build/guests/*.elf build/tests/guests/*.elf; do
     [ -f "$f" ] || continue
     cp "$f" "$OUT/corpus/elf/guest-$(basename "$f")"
     nguests=$((nguests + 1))
 done
-echo "  CORPUS  $(find "$OUT/corpus/elf" -type f | wc -l) ELF inputs (seeded with $nguests guests), $(find "$OUT/corpus/codec" -type f | wc -l) messages"
+echo "  CORPUS  $(find "$OUT/corpus/elf" -type f | wc -l) ELF inputs (seeded with $nguests guests), $(find "$OUT/corpus/codec" -type f | wc -l) messages, $(find "$OUT/corpus/gimg" -type f | wc -l) image files"
 
 # ---- run --------------------------------------------------------------------
 failed=0
@@ -156,6 +174,7 @@ run() {
 }
 run fuzz_elf "$OUT/corpus/elf" 262144
 run fuzz_codec "$OUT/corpus/codec" 4096
+run fuzz_gimg "$OUT/corpus/gimg" 1048576
 run fuzz_serve_json "$OUT/corpus/serve_json" 4096
 
 if [ "$failed" -ne 0 ]; then

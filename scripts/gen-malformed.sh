@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Regenerate the malformed-guest corpus tests/data/malformed/ from tests/data/gen-malformed.c.
+# Regenerate the malformed-guest corpus tests/data/malformed/ from tests/data/gen-malformed.c,
+# and the malformed-image-file corpus tests/data/malformed-gimg/ from gen-malformed-gimg.c.
 #
-# Usage: scripts/gen-malformed.sh           rewrite tests/data/malformed/ (files + MANIFEST)
-#        scripts/gen-malformed.sh --check   only verify the committed corpus is up to date
-# The generator is built into $BUILD (default: build) with gcc. It runs twice
+# Usage: scripts/gen-malformed.sh           rewrite both corpora (files + MANIFEST)
+#        scripts/gen-malformed.sh --check   only verify the committed corpora are up to date
+# Each generator is built into $BUILD (default: build) with gcc. It runs twice
 # and both outputs must be byte-identical (the corpus is deterministic).
 set -eu
 
@@ -11,7 +12,6 @@ cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
 CC=${GEN_CC:-gcc}
-GEN=$BUILD/gen-malformed
 CORPUS=tests/data/malformed
 WARN="-Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror"
 
@@ -26,16 +26,6 @@ case ${1:-} in
 esac
 
 mkdir -p "$BUILD"
-echo "  CC      $GEN"
-# shellcheck disable=SC2086
-$CC -std=c11 -D_GNU_SOURCE -O2 $WARN -Iinclude -Icommon -Isrc -Ithird_party/linux/include \
-    tests/data/gen-malformed.c tests/unit/elf_builder.c -o "$GEN"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-gen-malformed.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-mkdir "$TMP/a" "$TMP/b"
-"$GEN" "$TMP/a" >/dev/null
-"$GEN" "$TMP/b" >/dev/null
 
 # same_dir A B: the two directories hold the same names with identical bytes.
 same_dir() {
@@ -48,22 +38,40 @@ same_dir() {
     [ -f "$1/MANIFEST" ]
 }
 
-if ! same_dir "$TMP/a" "$TMP/b"; then
-    echo "gen-malformed: two runs produced different output (not deterministic)" >&2
-    exit 1
-fi
-count=$(wc -l <"$TMP/a/MANIFEST")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-gen-malformed.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
 
-if [ "$mode" = check ]; then
-    if [ -d "$CORPUS" ] && same_dir "$TMP/a" "$CORPUS"; then
-        echo "gen-malformed: $CORPUS is up to date ($count cases)"
-        exit 0
+# corpus NAME DIR SOURCES... [-lLIB]: build the generator, run it twice, check or write DIR.
+corpus() {
+    local name=$1 dir=$2 gen=$BUILD/$1
+    shift 2
+    echo "  CC      $gen"
+    # shellcheck disable=SC2086
+    $CC -std=c11 -D_GNU_SOURCE -O2 $WARN -Iinclude -Icommon -Isrc -Ithird_party/linux/include \
+        "$@" -o "$gen"
+    mkdir "$TMP/$name-a" "$TMP/$name-b"
+    "$gen" "$TMP/$name-a" >/dev/null
+    "$gen" "$TMP/$name-b" >/dev/null
+    if ! same_dir "$TMP/$name-a" "$TMP/$name-b"; then
+        echo "$name: two runs produced different output (not deterministic)" >&2
+        exit 1
     fi
-    echo "gen-malformed: $CORPUS is out of date; run scripts/gen-malformed.sh" >&2
-    exit 1
-fi
+    local count
+    count=$(wc -l <"$TMP/$name-a/MANIFEST")
+    if [ "$mode" = check ]; then
+        if [ -d "$dir" ] && same_dir "$TMP/$name-a" "$dir"; then
+            echo "$name: $dir is up to date ($count cases)"
+            return 0
+        fi
+        echo "$name: $dir is out of date; run scripts/gen-malformed.sh" >&2
+        exit 1
+    fi
+    mkdir -p "$dir"
+    find "$dir" -mindepth 1 -maxdepth 1 -type f -delete
+    cp "$TMP/$name-a"/* "$dir"/
+    echo "$name: wrote $count cases to $dir (deterministic: two runs identical)"
+}
 
-mkdir -p "$CORPUS"
-find "$CORPUS" -mindepth 1 -maxdepth 1 -type f -delete
-cp "$TMP/a"/* "$CORPUS"/
-echo "gen-malformed: wrote $count cases to $CORPUS (deterministic: two runs identical)"
+corpus gen-malformed "$CORPUS" tests/data/gen-malformed.c tests/unit/elf_builder.c
+corpus gen-malformed-gimg tests/data/malformed-gimg tests/data/gen-malformed-gimg.c \
+    tests/unit/gimg_builder.c -lz

@@ -80,6 +80,27 @@ _Static_assert(offsetof(struct glint_abi_defaults, output_size) == 24, "defaults
 _Static_assert(offsetof(struct glint_abi_defaults, flags) == 32, "defaults.flags");
 _Static_assert(offsetof(struct glint_abi_defaults, reserved) == 36, "defaults.reserved");
 
+/*
+ * The features note (optional, at most one; name GLINT_ABI_NOTE_NAME, type
+ * GLINT_ABI_NOTE_FEATURES_TYPE): OUT, written by the guest runtime's build
+ * (guest/runtime.c emits it in every guest), read by the host from the file
+ * and validated as hostile input: what the guest's runtime can do beyond the
+ * base protocol. Added without a version bump: an older host ignores it, and
+ * a guest without it (built with an older runtime) is refused hot mode with a
+ * reason instead of being hung by it.
+ */
+#define GLINT_ABI_NOTE_FEATURES_TYPE 0x676c6e33u /* "gln3" */
+/* flags: the guest serves calls through the hot mailbox (GLINT_ABI_HOT_ADDR). */
+#define GLINT_ABI_FEATURE_HOT   1u
+#define GLINT_ABI_FEATURE_FLAGS GLINT_ABI_FEATURE_HOT /* every defined flag */
+struct glint_abi_features {
+    uint32_t flags;    /* OUT: GLINT_ABI_FEATURE_* */
+    uint32_t reserved; /* OUT: zero */
+};
+_Static_assert(sizeof(struct glint_abi_features) == 8, "features size");
+_Static_assert(offsetof(struct glint_abi_features, flags) == 0, "features.flags");
+_Static_assert(offsetof(struct glint_abi_features, reserved) == 4, "features.reserved");
+
 /* ---- guest memory map (guest physical == guest virtual) ---------------- */
 
 #define GLINT_ABI_PAGE_SIZE      0x1000u
@@ -106,6 +127,51 @@ _Static_assert(offsetof(struct glint_abi_defaults, reserved) == 36, "defaults.re
  */
 #define GLINT_ABI_TLS_ADDR 0x1fe000u
 
+/*
+ * The hot mailbox page (docs/abi.md, "Hot mode"): user RW, never executable,
+ * right above the largest page-table area, with an unmapped page between it
+ * and the TLS page. Zero (hot mode off) unless the host turned hot mode on;
+ * the guest finds it through glint_abi_boot.hot_addr (0 from an older host:
+ * then the guest never touches it). Authoritative state is the host's own:
+ * the host treats everything the guest can write here as hostile input.
+ */
+#define GLINT_ABI_HOT_ADDR  0x1fc000u
+#define GLINT_ABI_HOT_MAGIC 0x746f6867u /* "ghot" */
+/* flags: park right after publishing each result (isolated calls: the host
+ * then restores the sandbox before the next request). */
+#define GLINT_ABI_HOT_PARK_AFTER_RESULT 1u
+struct glint_abi_hot {
+    uint32_t magic;      /* IN: GLINT_ABI_HOT_MAGIC while hot mode is on; else 0 (the guest
+                            then parks, and a resumed guest serves exit-mode calls) */
+    uint32_t flags;      /* IN: GLINT_ABI_HOT_* */
+    uint64_t window_tsc; /* IN: spin at most this many TSC ticks without a request, then park
+                            (`out` on GLINT_ABI_PORT_DONE); 0: park right after each result */
+    uint64_t req_seq;    /* IN: sequence number of the newest request; the CALL message is in
+                            the input buffer before it changes (release order) */
+    uint64_t call_seq;   /* IN: for each exit-mode call (with the CALL in the input buffer) the
+                            host writes call_seen + 1: a guest resumed at an `out` with hot
+                            mode off runs a call only if call_seq != call_seen, else it parks
+                            again */
+    uint8_t pad0[32];    /* IN: zero; IN fields and the OUT field lie on separate cache lines */
+    uint64_t done_seq;   /* OUT: req_seq of the request whose RESULT is in the output buffer
+                            (written after the result, release order); the host sets it equal
+                            to req_seq while the guest is stopped when it arms hot mode */
+    uint64_t call_seen;  /* OUT: the call_seq of the last exit-mode call the guest took (it
+                            lives here, not in a register, so that the page alone holds the
+                            state: an image that drops the page keeps both zero) */
+    uint8_t pad1[48];    /* OUT: zero */
+};
+_Static_assert(sizeof(struct glint_abi_hot) == 128, "hot size");
+_Static_assert(offsetof(struct glint_abi_hot, magic) == 0, "hot.magic");
+_Static_assert(offsetof(struct glint_abi_hot, flags) == 4, "hot.flags");
+_Static_assert(offsetof(struct glint_abi_hot, window_tsc) == 8, "hot.window_tsc");
+_Static_assert(offsetof(struct glint_abi_hot, req_seq) == 16, "hot.req_seq");
+_Static_assert(offsetof(struct glint_abi_hot, call_seq) == 24, "hot.call_seq");
+_Static_assert(offsetof(struct glint_abi_hot, done_seq) == 64, "hot.done_seq");
+_Static_assert(offsetof(struct glint_abi_hot, call_seen) == 72, "hot.call_seen");
+_Static_assert(GLINT_ABI_HOT_ADDR + 2 * GLINT_ABI_PAGE_SIZE == GLINT_ABI_TLS_ADDR,
+               "one unmapped page between the hot mailbox and the TLS page");
+
 /* The TCB at GLINT_ABI_TLS_ADDR: IN, written by the host at image load (then
  * the guest's, like any RW page). The offsets are glibc's x86-64 tcbhead_t. */
 struct glint_abi_tcb {
@@ -128,6 +194,10 @@ _Static_assert(offsetof(struct glint_abi_tcb, pointer_guard) == 0x30, "tcb.point
 _Static_assert(GLINT_ABI_PT_ADDR + (3u + GLINT_ABI_MEMORY_LIMIT / 0x200000u) * GLINT_ABI_PAGE_SIZE <
                    GLINT_ABI_TLS_ADDR,
                "page tables below the TLS page");
+_Static_assert(GLINT_ABI_PT_ADDR +
+                       (3u + GLINT_ABI_MEMORY_LIMIT / 0x200000u) * GLINT_ABI_PAGE_SIZE <=
+                   GLINT_ABI_HOT_ADDR,
+               "page tables below the hot mailbox");
 
 /*
  * After the ELF image, page aligned, the host places in this order:
@@ -153,9 +223,12 @@ struct glint_abi_boot {
                              else always 0). Units are the guest's (Lua: VM
                              instructions). Added at the end without a version
                              bump: an older host leaves it 0 (no budget). */
+    uint64_t hot_addr;    /* IN: GLINT_ABI_HOT_ADDR, the hot mailbox; 0 from an older host
+                             (no mailbox: the guest never looks for one). Added at the end
+                             without a version bump, like budget. */
 };
 #define GLINT_ABI_BOOT_MAGIC 0x746e6c67u /* "glnt" */
-_Static_assert(sizeof(struct glint_abi_boot) == 96, "boot size");
+_Static_assert(sizeof(struct glint_abi_boot) == 104, "boot size");
 _Static_assert(offsetof(struct glint_abi_boot, magic) == 0, "boot.magic");
 _Static_assert(offsetof(struct glint_abi_boot, abi_version) == 4, "boot.abi_version");
 _Static_assert(offsetof(struct glint_abi_boot, heap_addr) == 8, "boot.heap_addr");
@@ -169,6 +242,7 @@ _Static_assert(offsetof(struct glint_abi_boot, output_size) == 64, "boot.output_
 _Static_assert(offsetof(struct glint_abi_boot, memory_size) == 72, "boot.memory_size");
 _Static_assert(offsetof(struct glint_abi_boot, seed) == 80, "boot.seed");
 _Static_assert(offsetof(struct glint_abi_boot, budget) == 88, "boot.budget");
+_Static_assert(offsetof(struct glint_abi_boot, hot_addr) == 96, "boot.hot_addr");
 
 /* The ABORT code a guest sends when the call's budget is spent: the host
  * reports GLINT_FAIL_BUDGET / GLINT_EBUDGET instead of an abort. A guest can

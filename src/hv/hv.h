@@ -73,6 +73,25 @@ void glint__vcpu_state_free(glint__vcpu_state *s);
  * otherwise land after a state load) without running guest code. */
 int glint__vm_settle(glint__vm *vm);
 
+/* Image files (load/gimg.h, hv/kvm_state_file.c). */
+struct glint__gimg_vcpu;
+
+/* Describe s as an image file stores it: its general registers, this host's
+ * FPU format, and (*fp) its FPU bytes (rec->fp_size of them, inside s).
+ * GLINT_EINVAL if s holds what a file does not carry: segment selectors or
+ * bases other than the descriptor table's, or a pending event. */
+int glint__vcpu_state_export(const glint__vcpu_state *s, struct glint__gimg_vcpu *rec,
+                             const void **fp);
+
+/* A vCPU state (malloc'd) from a checked file record and its FPU bytes:
+ * segment and control registers from the descriptor table, never the file;
+ * no pending events. GLINT_EABI if this host cannot hold the FPU state (XSAVE
+ * vs legacy, or an XSAVE component the state uses missing or at another
+ * offset here); GLINT_EIMAGE for FPU contents KVM would refuse.
+ * Needs glint__hv_open. */
+int glint__vcpu_state_import(const struct glint__gimg_vcpu *rec, const void *fp,
+                             glint__vcpu_state **out);
+
 /* Make the vCPU state equal to s (registers may be applied lazily, by the
  * next run). */
 int glint__vm_load(glint__vm *vm, const glint__vcpu_state *s);

@@ -13,8 +13,8 @@
 /*
  * kvm.c is the generic half (device, capabilities, VM, memory slot, vCPU,
  * run loop, dirty log); kvm_x86.c the x86 half (CPUID, MSRs, XCR0, quirks,
- * segment and control registers, vCPU state). Only these two files include
- * this header.
+ * segment and control registers, vCPU state); kvm_state_file.c converts vCPU
+ * states to and from image files. Only these files include this header.
  */
 
 struct glint__vm {
@@ -23,6 +23,17 @@ struct glint__vm {
     const uint8_t *mem; /* guest memory [0, mem_size), for diagnostics */
     uint64_t mem_size;
     bool tracking; /* dirty log in manual-protect mode is on */
+};
+
+/* Everything the guest can change in its vCPU: general, segment, control and
+ * debug-visible registers, pending events, and the whole XSAVE area (x87,
+ * SSE, AVX...) or, without XSAVE, the legacy FPU state. */
+struct glint__vcpu_state {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_vcpu_events events;
+    struct kvm_fpu fpu;
+    uint8_t xsave[]; /* glint__kvm.xsave_size bytes (struct kvm_xsave and beyond) */
 };
 
 /* What glint__hv_open found, once per process. Read-only after it. */
@@ -77,6 +88,9 @@ int glint__kvm_x86_vm_setup(glint__vm *vm);
 
 /* Per vCPU, after its creation: CPUID table, XCR0, syscall/sysenter MSRs. */
 int glint__kvm_x86_vcpu_setup(glint__vm *vm);
+
+/* The segment and control registers of 64-bit mode at CPL3, from the descriptor table. */
+void glint__kvm_x86_initial_sregs(struct kvm_sregs *s);
 
 /* A fresh vCPU's state: 64-bit mode at CPL3 at rip/rsp. */
 int glint__kvm_x86_initial_state(glint__vm *vm, uint64_t rip, uint64_t rsp);

@@ -15,17 +15,6 @@
 
 #define MAX_CPUID_ENTRIES 256
 
-/* Everything the guest can change in its vCPU: general, segment, control and
- * debug-visible registers, pending events, and the whole XSAVE area (x87,
- * SSE, AVX...) or, without XSAVE, the legacy FPU state. */
-struct glint__vcpu_state {
-    struct kvm_regs regs;
-    struct kvm_sregs sregs;
-    struct kvm_vcpu_events events;
-    struct kvm_fpu fpu;
-    uint8_t xsave[]; /* glint__kvm.xsave_size bytes (struct kvm_xsave and beyond) */
-};
-
 /* ---- at open ---------------------------------------------------------------------- */
 
 static int check_x86_capabilities(void)
@@ -267,7 +256,7 @@ static void to_kvm_segment(enum glint__x86_seg_id id, struct kvm_segment *k)
 
 /* 64-bit mode at CPL3 straight away (SDM Vol. 3A 9.8.5): no real mode, no
  * BIOS, no guest kernel. */
-static void initial_sregs(struct kvm_sregs *s)
+void glint__kvm_x86_initial_sregs(struct kvm_sregs *s)
 {
     memset(s, 0, sizeof *s);
     to_kvm_segment(GLINT__SEG_UCODE, &s->cs);
@@ -292,7 +281,7 @@ static void initial_sregs(struct kvm_sregs *s)
 int glint__kvm_x86_initial_state(glint__vm *vm, uint64_t rip, uint64_t rsp)
 {
     struct kvm_sregs sregs;
-    initial_sregs(&sregs);
+    glint__kvm_x86_initial_sregs(&sregs);
     struct kvm_regs regs = {.rip = rip, .rsp = rsp, .rflags = GLINT__RFLAGS_FIXED};
     struct kvm_fpu fpu = {.fcw = 0x37f,
                           .mxcsr = 0x1f80}; /* the reset values (SDM Vol. 1 8.1.5, 10.2.3) */

@@ -128,7 +128,27 @@ static int take_defaults(struct glint__elf *out, const uint8_t *p, uint32_t n, i
     return 0;
 }
 
-/* *found: bit 0 the ABI note, bit 1 the defaults note. */
+/* The optional features note's descriptor (n bytes at p), into out->features. */
+static int take_features(struct glint__elf *out, const uint8_t *p, uint32_t n, int *found)
+{
+    if (*found & 4)
+        return glint__fail(GLINT_EABI, "guest ELF: more than one glint features note");
+    if (n != sizeof(struct glint_abi_features))
+        return glint__fail(GLINT_EABI, "guest ELF: glint features note has size %u, want %zu", n,
+                           sizeof(struct glint_abi_features));
+    struct glint_abi_features f;
+    memcpy(&f, p, sizeof f);
+    if (f.flags & ~GLINT_ABI_FEATURE_FLAGS)
+        return glint__fail(GLINT_EABI, "guest ELF: features note has unknown flags 0x%x",
+                           f.flags & ~GLINT_ABI_FEATURE_FLAGS);
+    if (f.reserved)
+        return glint__fail(GLINT_EABI, "guest ELF: features note reserved field not zero");
+    out->features = f;
+    *found |= 4;
+    return 0;
+}
+
+/* *found: bit 0 the ABI note, bit 1 the defaults note, bit 2 the features note. */
 static int find_note(struct glint__elf *out, const uint8_t *b, const Elf64_Phdr *ph, size_t len,
                      int *found)
 {
@@ -148,6 +168,12 @@ static int find_note(struct glint__elf *out, const uint8_t *b, const Elf64_Phdr 
             memcmp(name, GLINT_ABI_NOTE_NAME, sizeof GLINT_ABI_NOTE_NAME) == 0 &&
             nh.n_type == GLINT_ABI_NOTE_DEFAULTS_TYPE) {
             int rc = take_defaults(out, b + pos + namesz, nh.n_descsz, found);
+            if (rc)
+                return rc;
+        } else if (nh.n_namesz == sizeof GLINT_ABI_NOTE_NAME &&
+                   memcmp(name, GLINT_ABI_NOTE_NAME, sizeof GLINT_ABI_NOTE_NAME) == 0 &&
+                   nh.n_type == GLINT_ABI_NOTE_FEATURES_TYPE) {
+            int rc = take_features(out, b + pos + namesz, nh.n_descsz, found);
             if (rc)
                 return rc;
         } else if (nh.n_namesz == sizeof GLINT_ABI_NOTE_NAME &&

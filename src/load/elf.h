@@ -25,6 +25,7 @@ struct glint__elf {
     struct glint__segment segs[GLINT__ELF_MAX_SEGMENTS];
     struct glint_abi_note note;
     struct glint_abi_defaults defaults; /* validated; all zero without the note */
+    struct glint_abi_features features; /* validated; all zero without the note */
     uint32_t nexports;
     struct glint_abi_export *exports; /* validated copies; owned */
 };

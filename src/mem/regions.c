@@ -54,6 +54,7 @@ int glint__mem_regions_build(const struct glint__layout *l, const struct glint__
         GLINT_ABI_PT_ADDR - (GLINT_ABI_XSTACK_ADDR + GLINT_ABI_XSTACK_SIZE), 0, GLINT__REGION_GUARD,
         0);
     add(m, GLINT_ABI_PT_ADDR, (uint64_t)l->pt_pages * PAGE, 0, GLINT__REGION_PAGE_TABLES, 0);
+    add(m, GLINT_ABI_HOT_ADDR, PAGE, US | R | W, GLINT__REGION_HOT, 0);
     add(m, GLINT_ABI_TLS_ADDR, PAGE, US | R | W, GLINT__REGION_TLS, 0);
     /* The image, then what the layout placed after it. */
     for (uint32_t i = 0; i < elf->nsegs; i++)
@@ -143,6 +144,7 @@ void glint__mem_region_name(const struct glint__region *r, char *buf, size_t n)
         [GLINT__REGION_INPUT] = "the input buffer",
         [GLINT__REGION_OUTPUT] = "the output buffer",
         [GLINT__REGION_TLS] = "the TLS page",
+        [GLINT__REGION_HOT] = "the hot mailbox",
     };
     if (r->kind != GLINT__REGION_SEGMENT) {
         snprintf(buf, n, "%s", names[r->kind]);

@@ -33,6 +33,8 @@ enum glint__region_kind {
     GLINT__REGION_OUTPUT,
     GLINT__REGION_TLS, /* the TCB (glint/abi.h), FS.base: user RW, between the page tables
                           and the image */
+    GLINT__REGION_HOT, /* the hot mailbox (glint/abi.h): user RW, zero unless the host turns
+                          hot mode on, below the TLS page */
 };
 
 /* Rights of a region's pages. Mapped pages are always readable (x86 has no
@@ -51,8 +53,8 @@ struct glint__region {
     uint8_t segment;     /* SEGMENT: index in the ELF's segment list */
 };
 
-/* 16 fixed regions plus one per ELF segment. */
-#define GLINT__MAX_REGIONS (16 + GLINT__ELF_MAX_SEGMENTS)
+/* 17 fixed regions plus one per ELF segment. */
+#define GLINT__MAX_REGIONS (17 + GLINT__ELF_MAX_SEGMENTS)
 
 struct glint__regions {
     uint32_t count;

@@ -5,6 +5,7 @@
 #include "runtime/error.h"
 #include "runtime/exports.h"
 #include "runtime/failure.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/restore.h"
 #include "runtime/run.h"
@@ -85,6 +86,20 @@ static void write_budget(glint_sandbox *sb)
     memcpy(sb->mem + at, &sb->budget, sizeof cur);
 }
 
+/* An exit-mode call: call_seq = call_seen + 1 in the mailbox, so that the
+ * guest, resumed at its `out`, knows a new call is in the input buffer
+ * (glint/abi.h). call_seen is the guest's: a wrong one only stops the guest
+ * from taking its own call. */
+static void bump_call_seq(glint_sandbox *sb)
+{
+    uint64_t at = GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seq), seen;
+    memcpy(&seen, sb->mem + GLINT_ABI_HOT_ADDR + offsetof(struct glint_abi_hot, call_seen),
+           sizeof seen);
+    uint64_t v = seen + 1;
+    glint__mark_host_dirty(sb, at, sizeof v);
+    memcpy(sb->mem + at, &v, sizeof v);
+}
+
 /* Write the CALL message (size bytes, checked to fit) into the input buffer. */
 static int write_args(glint_sandbox *sb, size_t index, const struct glint__export *e,
                       const glint_value *args, size_t nargs, uint64_t size)
@@ -94,6 +109,8 @@ static int write_args(glint_sandbox *sb, size_t index, const struct glint__expor
     const struct glint__layout *l = glint__image_layout(sb->img);
     glint__mark_host_dirty(sb, l->input_addr, size);
     write_budget(sb);
+    if (!sb->hot)
+        bump_call_seq(sb);
     glint__writer w;
     glint__msg_begin(&w, sb->mem + l->input_addr, (uint32_t)l->input_size, GLINT_ABI_MSG_CALL,
                      (uint8_t)e->ret, (int32_t)index, NULL, 0);
@@ -120,7 +137,7 @@ int glint_sandbox_call_index(glint_sandbox *sb, size_t index, const glint_value 
         (rc = check_args(sb, e, args, nargs, &size)) ||
         (rc = write_args(sb, index, e, args, nargs, size)))
         return rc;
-    return glint__sandbox_run(sb, e->ret, ret);
+    return sb->hot ? glint__hot_call(sb, e->ret, ret) : glint__sandbox_run(sb, e->ret, ret);
 }
 
 int glint_sandbox_call(glint_sandbox *sb, const char *name, const glint_value *args, size_t nargs,

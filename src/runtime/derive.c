@@ -11,6 +11,8 @@
  * image's non-zero pages are among the source image's non-zero pages and
  * those: only they are read and copied, never the whole guest memory.
  */
+static int derive_from(glint_sandbox *sb, glint_image **out);
+
 int glint_image_derive(glint_sandbox *sb, glint_image **out)
 {
     if (!sb || !out)
@@ -20,6 +22,16 @@ int glint_image_derive(glint_sandbox *sb, glint_image **out)
     if (sb->poisoned)
         return glint__fail(GLINT_EPOISONED, "cannot derive an image from a poisoned sandbox: %s",
                            sb->failure.message);
+    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
+    if (rc)
+        return rc;
+    rc = derive_from(sb, out);
+    glint__sandbox_hot_resume(sb);
+    return rc;
+}
+
+static int derive_from(glint_sandbox *sb, glint_image **out)
+{
     const struct glint__image_view v = glint__image_view(sb->img);
     int rc = glint__collect_dirty(sb, &v);
     if (rc)

@@ -25,11 +25,12 @@ static void sanitize(char *dst, size_t n, const char *src, size_t len)
     dst[k] = 0;
 }
 
-static int finish_result(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
+int glint__finish_result(glint_sandbox *sb, const uint8_t *buf, uint32_t cap, glint_type ret_type,
+                         glint_value *ret)
 {
     glint__msg m;
     const char *why;
-    if (glint__msg_decode(glint__output_buf(sb), glint__output_cap(sb), &m, &why) != 0)
+    if (glint__msg_decode(buf, cap, &m, &why) != 0)
         return glint__record(sb, GLINT_EPROTO, GLINT_FAIL_PROTOCOL, "malformed call result: %s",
                              why);
     if (m.kind != GLINT_ABI_MSG_RESULT)
@@ -136,7 +137,8 @@ int glint__handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type
     switch (ex->port) {
     case GLINT_ABI_PORT_DONE:
         *done = true;
-        return finish_result(sb, ret_type, ret);
+        return glint__finish_result(sb, glint__output_buf(sb), glint__output_cap(sb), ret_type,
+                                    ret);
     case GLINT_ABI_PORT_HOSTCALL:
         return glint__handle_hostcall(sb);
     case GLINT_ABI_PORT_ABORT:

@@ -14,6 +14,13 @@
 int glint__handle_io(glint_sandbox *sb, const struct glint__exit *ex, glint_type ret_type,
                      glint_value *ret, bool *done);
 
+/* Decode the RESULT message in buf (cap bytes: the output buffer of a
+ * stopped guest, or a hot call's copy of it) as hostile input into *ret
+ * (may be NULL); a string/bytes result is copied into sb. Returns 0 or the
+ * recorded failure's GLINT_E* (a guest error, or a protocol error). */
+int glint__finish_result(glint_sandbox *sb, const uint8_t *buf, uint32_t cap, glint_type ret_type,
+                         glint_value *ret);
+
 /* Record the failure an exit other than I/O or an interrupt means (triple
  * fault, access outside memory, failed entry, ...); returns its GLINT_E*. */
 int glint__report_exit(glint_sandbox *sb, const struct glint__exit *ex);

@@ -30,6 +30,29 @@ int glint__exports_from_elf(const struct glint__elf *elf, glint_exports **out)
     return 0;
 }
 
+int glint__exports_from_records(const struct glint__gimg_fn *f, uint32_t n, glint_exports **out)
+{
+    glint_exports *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    ex->e = calloc(n ? n : 1, sizeof *ex->e);
+    if (!ex->e) {
+        free(ex);
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
+    ex->count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        struct glint__export *e = &ex->e[i];
+        memcpy(e->name, f[i].name, sizeof e->name);
+        e->ret = (glint_type)f[i].ret;
+        e->nparams = f[i].nparams;
+        for (size_t k = 0; k < e->nparams; k++)
+            e->params[k] = (glint_type)f[i].params[k];
+    }
+    *out = ex;
+    return 0;
+}
+
 int glint__exports_clone(const glint_exports *src, glint_exports **out)
 {
     glint_exports *ex = calloc(1, sizeof *ex);
@@ -52,9 +75,22 @@ int glint_exports_read_file(const char *path, glint_exports **out)
         return glint__fail(GLINT_EINVAL, "glint_exports_read_file: NULL argument");
     void *data;
     size_t len;
-    int rc = glint__read_file(path, GLINT_ABI_IMAGE_LIMIT, &data, &len);
+    int rc = glint__read_file(path, GLINT__GIMG_MAX_FILE, &data, &len);
     if (rc)
         return rc;
+    if (glint__gimg_is_image(data, len)) { /* an image file: its checked records */
+        struct glint__gimg g;
+        rc = glint__gimg_parse(data, len, &g);
+        if (!rc)
+            rc = glint__exports_from_records(g.exports, g.nexports, out);
+        free(data);
+        return rc;
+    }
+    if (len > GLINT_ABI_IMAGE_LIMIT) {
+        free(data);
+        return glint__fail(GLINT_EIO, "%s is too large (%zu bytes, max %u)", path, len,
+                           GLINT_ABI_IMAGE_LIMIT);
+    }
     struct glint__elf elf;
     rc = glint__elf_parse(data, len, &elf);
     free(data);

@@ -3,6 +3,7 @@
 #define GLINT_EXPORTS_H
 
 #include "load/elf.h"
+#include "load/gimg.h"
 #include "glint.h"
 
 struct glint__export {
@@ -19,6 +20,9 @@ struct glint_exports {
 
 /* Build the list from a validated ELF. */
 int glint__exports_from_elf(const struct glint__elf *elf, glint_exports **out);
+
+/* Build the list from an image file's checked records (load/gimg.h). */
+int glint__exports_from_records(const struct glint__gimg_fn *f, uint32_t n, glint_exports **out);
 
 /* Deep copy of src. */
 int glint__exports_clone(const glint_exports *src, glint_exports **out);

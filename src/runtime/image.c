@@ -22,6 +22,10 @@ int glint__image_new(const struct glint__elf *elf, const glint_config *c, glint_
     img->config = *c;
     img->budget = c->budget;
     img->budget_ok = (elf->defaults.flags & GLINT_ABI_DEFAULTS_BUDGET) != 0;
+    img->guest_flags = elf->defaults.flags;
+    img->nsegs = elf->nsegs;
+    memcpy(img->segs, elf->segs, sizeof img->segs);
+    img->hot_ok = (elf->features.flags & GLINT_ABI_FEATURE_HOT) != 0;
     *out = img;
     if (img->budget && !img->budget_ok)
         return glint__fail(GLINT_EINVAL,
@@ -98,6 +102,7 @@ int glint__image_build_memory(glint_image *img, const struct glint__elf *elf, co
     rc = random_seed(&seed);
     if (rc)
         return rc;
+    img->seed = seed;
     glint__x86_build(img->mem, &img->regions, &img->layout, seed);
     return 0;
 }
@@ -193,6 +198,42 @@ int glint__image_index_pages(glint_image *img, const uint8_t *src, const uint64_
     return 0;
 }
 
+int glint__image_index_known(glint_image *img, const uint64_t *candidates, const uint32_t *known,
+                             uint32_t n)
+{
+    uint64_t *nonzero = new_bitmap(img);
+    if (!nonzero)
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    static const uint8_t zero[GLINT_ABI_PAGE_SIZE];
+    for (uint32_t k = 0; k < n; k++)
+        nonzero[known[k] / 64] |= 1ull << (known[k] % 64);
+    for (size_t i = 0; i < img->bitmap_words; i++) {
+        for (uint64_t w = candidates[i] & ~nonzero[i]; w; w &= w - 1) {
+            uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+            if (memcmp(img->mem + p * GLINT_ABI_PAGE_SIZE, zero, sizeof zero) != 0)
+                nonzero[i] |= 1ull << (p % 64);
+        }
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++)
+        count += (size_t)__builtin_popcountll(nonzero[i]);
+    uint32_t *pages = malloc((count ? count : 1) * sizeof *pages);
+    if (!pages) {
+        free(nonzero);
+        return glint__fail(GLINT_ENOMEM, "out of memory");
+    }
+    uint32_t k = 0;
+    for (size_t i = 0; i < img->bitmap_words; i++)
+        for (uint64_t w = nonzero[i]; w; w &= w - 1)
+            pages[k++] = (uint32_t)(i * 64 + (uint64_t)__builtin_ctzll(w));
+    free(img->pages);
+    free(img->nonzero);
+    img->pages = pages;
+    img->npages = k;
+    img->nonzero = nonzero;
+    return 0;
+}
+
 int glint__image_derive_base(const glint_image *src, glint_image **out)
 {
     glint_image *img = calloc(1, sizeof *img);
@@ -205,8 +246,13 @@ int glint__image_derive_base(const glint_image *src, glint_image **out)
     img->config = src->config;
     img->budget = src->budget;
     img->budget_ok = src->budget_ok;
+    img->hot_ok = src->hot_ok;
     img->entry = src->entry;
     img->bitmap_words = src->bitmap_words;
+    img->nsegs = src->nsegs;
+    memcpy(img->segs, src->segs, sizeof img->segs);
+    img->guest_flags = src->guest_flags;
+    img->seed = src->seed;
     int rc;
     if ((rc = glint__host_fns_clone(src->fns, &img->fns)) ||
         (rc = glint__exports_clone(src->exports, &img->exports)))

@@ -23,6 +23,7 @@ struct glint_image {
     glint_config config; /* as loaded, sizes resolved (glint_image_config) */
     uint64_t budget;     /* default per-call instruction budget, 0 = none */
     bool budget_ok;      /* the guest enforces budgets (its defaults note says so) */
+    bool hot_ok;         /* the guest serves hot calls (its features note says so) */
     uint64_t entry;
     glint_host_fns *fns;
     glint_exports *exports;
@@ -33,6 +34,11 @@ struct glint_image {
     uint64_t *writable;       /* bitmap: pages the guest or CPU may write */
     uint64_t *nonzero;        /* bitmap: the same pages as `pages` */
     size_t bitmap_words;      /* uint64_t words in a page bitmap */
+    /* What an image file (runtime/image_save.c) records to rebuild the memory map: */
+    uint32_t nsegs;
+    struct glint__segment segs[GLINT__ELF_MAX_SEGMENTS]; /* the ELF's segments */
+    uint32_t guest_flags; /* GLINT_ABI_DEFAULTS_* the guest declared */
+    uint64_t seed;        /* the boot page's seed */
 };
 
 /* What sandboxes and restores read of a loaded image. */
@@ -50,6 +56,7 @@ struct glint__image_view {
     const glint_exports *exports; /* the guest's exported functions */
     uint64_t budget;              /* default per-call instruction budget */
     bool budget_ok;               /* the guest enforces budgets */
+    bool hot_ok;                  /* the guest serves hot calls */
 };
 
 static inline const struct glint__layout *glint__image_layout(const glint_image *img)
@@ -62,7 +69,7 @@ static inline struct glint__image_view glint__image_view(const glint_image *img)
     struct glint__image_view v = {img->mem,        img->pages,   img->npages,       img->state,
                                   img->writable,   img->nonzero, img->bitmap_words, img->entry,
                                   img->timeout_ms, img->fns,     img->exports,      img->budget,
-                                  img->budget_ok};
+                                  img->budget_ok,  img->hot_ok};
     return v;
 }
 
@@ -102,6 +109,12 @@ int glint__image_index_template(glint_image *img, const struct glint__elf *elf);
  * img->mem (which must then be zero). Replaces any earlier index; costs time
  * in proportion to the candidate pages, not to the memory size. */
 int glint__image_index_pages(glint_image *img, const uint8_t *src, const uint64_t *candidates);
+
+/* Index img's non-zero pages as the `known` ones (n page numbers, not read:
+ * an image file's, which stay untouched until a sandbox copies them) plus
+ * those of `candidates` (a page bitmap) that are non-zero in img->mem. */
+int glint__image_index_known(glint_image *img, const uint64_t *candidates, const uint32_t *known,
+                             uint32_t n);
 
 /* A new image (one reference) for glint_image_derive: src's layout, memory
  * map, writable set, timeout, exports and host functions (copied), and fresh

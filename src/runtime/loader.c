@@ -7,6 +7,7 @@
 #include "os/confine.h"
 #include "runtime/error.h"
 #include "runtime/image.h"
+#include "runtime/image_file.h"
 #include "runtime/run.h"
 #include "runtime/sandbox.h"
 
@@ -137,6 +138,15 @@ int glint_image_load_file(const char *path, const glint_config *cfg, const glint
 {
     if (!path || !out)
         return glint__fail(GLINT_EINVAL, "glint_image_load_file: NULL argument");
+    struct glint__gimg_file f;
+    int is_image = glint__gimg_open(path, &f);
+    if (is_image < 0)
+        return is_image;
+    if (is_image) { /* an image file: checked and mapped, no ELF, no guest code */
+        int rc = glint__image_from_file(&f, cfg, fns, out);
+        glint__gimg_close(&f);
+        return rc;
+    }
     void *data;
     size_t len;
     int rc = glint__read_file(path, GLINT_ABI_IMAGE_LIMIT, &data, &len);

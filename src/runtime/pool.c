@@ -9,6 +9,7 @@
 
 #include "runtime/error.h"
 #include "runtime/hostfns.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
 #include "runtime/pool.h"
 #include "runtime/restore.h"
@@ -19,6 +20,8 @@ struct glint_pool {
     glint_host_fns *fns; /* NULL: the image's */
     uint32_t size, wait_ms;
     uint64_t idle_resident_max; /* trim idle sandboxes past this (glint_pool_config) */
+    uint32_t hot_target;        /* glint_pool_config.hot */
+    uint32_t nhot;              /* hot sandboxes, or being made hot */
 
     pthread_mutex_t lock;
     pthread_cond_t ready; /* a sandbox was returned or created */
@@ -86,6 +89,8 @@ static const glint_pool_config pool_config_defaults = {
 
 /* sizeof(glint_pool_config) in 0.1.0: four uint32_t and a bool, 4-byte aligned. */
 #define POOL_CONFIG_V0_SIZE ((offsetof(glint_pool_config, confine) + sizeof(bool) + 3) / 4 * 4)
+/* ... and with idle_resident_max, before hot. */
+#define POOL_CONFIG_V1_SIZE offsetof(glint_pool_config, hot)
 
 void glint_pool_config_init_sized(glint_pool_config *cfg, size_t size)
 {
@@ -115,7 +120,7 @@ static void deadline_after(struct timespec *ts, uint32_t ms)
  * can ask on the caller's thread; the maintainer measures. */
 static bool wants_trim(const glint_pool *p, const glint_sandbox *sb)
 {
-    return p->idle_resident_max != UINT64_MAX &&
+    return p->idle_resident_max != UINT64_MAX && !sb->hot &&
            sb->zeroed > p->idle_resident_max / GLINT_ABI_PAGE_SIZE;
 }
 
@@ -164,6 +169,8 @@ static void *maintain(void *arg)
     while (!p->stopping || p->nretired) {
         if (p->nretired) {
             glint_sandbox *sb = p->retired[--p->nretired];
+            if (sb->hot)
+                p->nhot--;
             pthread_mutex_unlock(&p->lock);
             glint_sandbox_destroy(sb);
             pthread_mutex_lock(&p->lock);
@@ -171,10 +178,17 @@ static void *maintain(void *arg)
         }
         if (p->live < p->size) {
             p->live++;
+            bool hot = p->nhot < p->hot_target;
+            if (hot)
+                p->nhot++;
             pthread_mutex_unlock(&p->lock);
             glint_sandbox *sb = NULL;
             int rc = glint_sandbox_create(p->img, p->fns, &sb);
+            /* Admission may refuse: the sandbox then serves in exit mode. */
+            bool made_hot = rc == 0 && hot && glint__hot_enable_isolated(sb, 200) == 0;
             pthread_mutex_lock(&p->lock);
+            if (hot && !made_hot)
+                p->nhot--;
             if (rc == 0) {
                 p->free[p->nfree++] = sb;
                 p->create_rc = 0;
@@ -208,6 +222,7 @@ static void free_pool(glint_pool *p)
     pthread_cond_destroy(&p->requests);
     for (size_t i = 0; i < p->nfree; i++)
         glint_sandbox_destroy(p->free[i]);
+    p->nhot = 0;
     free(p->free);
     free(p->retired);
     pthread_cond_destroy(&p->ready);
@@ -229,11 +244,13 @@ static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
         if (rc)
             return rc;
         /* Only whole releases' structs: no size that cuts a field. */
-        if (cfg->struct_size != POOL_CONFIG_V0_SIZE && cfg->struct_size != sizeof *c)
+        if (cfg->struct_size != POOL_CONFIG_V0_SIZE && cfg->struct_size != POOL_CONFIG_V1_SIZE &&
+            cfg->struct_size != sizeof *c)
             return glint__fail(GLINT_EINVAL,
-                               "pool config: struct_size %u is neither 0.1.0's (%zu) nor this "
-                               "library's (%zu)",
-                               cfg->struct_size, (size_t)POOL_CONFIG_V0_SIZE, sizeof *c);
+                               "pool config: struct_size %u is neither 0.1.0's (%zu), the one "
+                               "before hot (%zu) nor this library's (%zu)",
+                               cfg->struct_size, (size_t)POOL_CONFIG_V0_SIZE,
+                               (size_t)POOL_CONFIG_V1_SIZE, sizeof *c);
         memcpy(c, cfg, cfg->struct_size);
     }
     if (c->size < 1 || c->size > 4096)
@@ -241,6 +258,9 @@ static int read_config(const glint_pool_config *cfg, glint_pool_config *c)
     if (c->workers > 256)
         return glint__fail(GLINT_EINVAL, "pool config: workers %u is out of range 0..256",
                            c->workers);
+    if (c->hot > c->size)
+        return glint__fail(GLINT_EINVAL, "pool config: hot %u is more than size %u", c->hot,
+                           c->size);
     return 0;
 }
 
@@ -256,6 +276,7 @@ static int alloc_pool(glint_image *img, const glint_host_fns *fns, const glint_p
     p->size = c->size;
     p->wait_ms = c->wait_ms;
     p->idle_resident_max = c->idle_resident_max;
+    p->hot_target = c->hot;
     p->confine = c->confine;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
@@ -358,6 +379,16 @@ glint_sandbox *glint__pool_test_idle(glint_pool *p, uint32_t timeout_ms, uint64_
     return sb;
 }
 
+size_t glint_pool_hot(glint_pool *p)
+{
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    size_t n = p->nhot;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
 size_t glint_pool_ready(glint_pool *p)
 {
     if (!p)
@@ -398,13 +429,89 @@ static char *result_buffer(size_t need)
     return b->data;
 }
 
+/* Retire sb (taken off the stack, its background restore failed). Called
+ * with the lock held. */
+static void retire_locked(glint_pool *p, glint_sandbox *sb)
+{
+    p->retired[p->nretired++] = sb;
+    p->live--;
+    pthread_cond_signal(&p->work);
+}
+
+/* Take the free sandbox nearest the top of the stack that may be used now
+ * (a hot one whose background restore finished, or any exit-mode one); if
+ * all are still being restored, the top one, *wait set. Called with the lock
+ * held and p->nfree > 0. */
+static glint_sandbox *pick(glint_pool *p, bool *wait)
+{
+    size_t at = p->nfree - 1;
+    *wait = true;
+    for (size_t k = p->nfree; k-- > 0;)
+        if (glint__hot_ready(p->free[k]) != 0) {
+            at = k;
+            *wait = false;
+            break;
+        }
+    glint_sandbox *sb = p->free[at];
+    memmove(&p->free[at], &p->free[at + 1], (p->nfree - at - 1) * sizeof *p->free);
+    p->nfree--;
+    return sb;
+}
+
+/* Wait (lock released) until sb's background restore finished or `until`.
+ * Returns 1 (usable), 0 (still restoring at `until`) or a negative GLINT_E*
+ * (the restore failed). */
+static int wait_restored(glint_sandbox *sb, const struct timespec *until)
+{
+    for (unsigned i = 0;; i++) {
+        int r = glint__hot_ready(sb);
+        if (r != 0)
+            return r;
+        if ((i & 63) == 63) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > until->tv_sec ||
+                (now.tv_sec == until->tv_sec && now.tv_nsec >= until->tv_nsec))
+                return 0;
+        }
+        if (i < 256)
+            __builtin_ia32_pause();
+        else
+            sched_yield();
+    }
+}
+
 /* Wait until `until` (the caller's wait_ms, counted from its call) for a
- * free sandbox. */
+ * free sandbox that is not being restored in the background. */
 static int take(glint_pool *p, const struct timespec *until, glint_sandbox **out)
 {
     int rc = 0;
     pthread_mutex_lock(&p->lock);
-    while (p->nfree == 0) {
+    for (;;) {
+        if (p->nfree) {
+            bool wait;
+            glint_sandbox *sb = pick(p, &wait);
+            int r = 1;
+            if (wait) {
+                pthread_mutex_unlock(&p->lock);
+                r = wait_restored(sb, until);
+                pthread_mutex_lock(&p->lock);
+            } else {
+                r = glint__hot_ready(sb);
+            }
+            if (r > 0) {
+                *out = sb;
+                break;
+            }
+            if (r < 0) {
+                retire_locked(p, sb);
+                continue;
+            }
+            p->free[p->nfree++] = sb; /* still restoring at the caller's deadline */
+            rc = glint__fail(GLINT_EBUSY, "all %u pool sandboxes stayed busy for %u ms", p->size,
+                             p->wait_ms);
+            break;
+        }
         if (p->live == 0 && p->create_rc) {
             rc = glint__fail(p->create_rc, "pool has no sandboxes: %s", p->create_msg);
             break;
@@ -415,15 +522,23 @@ static int take(glint_pool *p, const struct timespec *until, glint_sandbox **out
             break;
         }
     }
-    if (rc == 0)
-        *out = p->free[--p->nfree];
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
 
-/* Back into the pool pristine, or to the maintainer if it cannot be. */
+/* Back into the pool pristine, or to the maintainer if it cannot be. A hot
+ * sandbox that is not poisoned goes back at once: its vCPU thread restores
+ * it in the background, and take() does not hand it out before. */
 static void give_back(glint_pool *p, glint_sandbox *sb)
 {
+    if (sb->hot && !sb->poisoned) {
+        glint__hot_release(sb);
+        pthread_mutex_lock(&p->lock);
+        p->free[p->nfree++] = sb;
+        pthread_cond_signal(&p->ready);
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
     bool ok = glint_sandbox_restore(sb, NULL) == 0;
     pthread_mutex_lock(&p->lock);
     if (ok) {

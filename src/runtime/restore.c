@@ -32,6 +32,8 @@ void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len)
     mark_words(sb, first / 64, last / 64 + 1);
 }
 
+static int snapshot_take(glint_sandbox *sb, glint_snapshot **out);
+
 int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
 {
     if (!sb || !out)
@@ -41,6 +43,16 @@ int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
     if (sb->poisoned)
         return glint__fail(GLINT_EPOISONED, "cannot snapshot a poisoned sandbox: %s",
                            sb->failure.message);
+    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
+    if (rc)
+        return rc;
+    rc = snapshot_take(sb, out);
+    glint__sandbox_hot_resume(sb);
+    return rc;
+}
+
+static int snapshot_take(glint_sandbox *sb, glint_snapshot **out)
+{
     glint_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return glint__fail(GLINT_ENOMEM, "out of memory");
@@ -175,11 +187,29 @@ static int check_restore(const glint_sandbox *sb, const glint_snapshot *snap)
     return 0;
 }
 
+static int restore_to(glint_sandbox *sb, const glint_snapshot *snap);
+
 int glint_sandbox_restore(glint_sandbox *sb, const glint_snapshot *snap)
 {
     int rc = check_restore(sb, snap);
     if (rc)
         return rc;
+    /* A hot guest is stopped wherever it is (its state is replaced), then
+     * armed again on the restored memory unless the restore failed. */
+    glint__sandbox_hot_halt(sb);
+    rc = restore_to(sb, snap);
+    glint__sandbox_hot_resume(sb);
+    return rc;
+}
+
+int glint__restore_to_image(glint_sandbox *sb)
+{
+    return restore_to(sb, NULL);
+}
+
+static int restore_to(glint_sandbox *sb, const glint_snapshot *snap)
+{
+    int rc;
     const struct glint__image_view img = glint__image_view(sb->img);
     /* A failed call may have left an exit half done (an `in` on a glint
      * port, say): finish it first, so that its effects are tracked and then

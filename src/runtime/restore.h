@@ -21,6 +21,11 @@ struct glint_snapshot {
  * write and the restore cannot leave a written page unaccounted. */
 void glint__mark_host_dirty(glint_sandbox *sb, uint64_t addr, uint64_t len);
 
+/* glint_sandbox_restore(sb, NULL) without its checks and without touching
+ * hot mode: for hot mode's vCPU thread, which restores its own stopped guest
+ * after an isolated call (runtime/hot_vcpu.c). */
+int glint__restore_to_image(glint_sandbox *sb);
+
 /* Give back to the kernel the resident pages of sb's memory that are zero in
  * the image and zero now (pages the guest wrote and a restore cleared), if
  * there are more than max_bytes of them: write-protect them again in the

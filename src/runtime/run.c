@@ -8,9 +8,10 @@
 #include "runtime/sandbox.h"
 
 /* Interrupts see a call only between these two. */
-static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
+void glint__run_begin(glint_sandbox *sb, volatile uint8_t *kick)
 {
     pthread_mutex_lock(&sb->lock);
+    sb->kick = kick;
     /* Nothing from an earlier call may stop this one. Kick flags are
      * atomic bytes: the signal handler reads them (os/deadline.c). */
     __atomic_store_n(kick, 0, __ATOMIC_RELAXED);
@@ -20,7 +21,7 @@ static void begin_running(glint_sandbox *sb, volatile uint8_t *kick)
     pthread_mutex_unlock(&sb->lock);
 }
 
-static void end_running(glint_sandbox *sb, volatile uint8_t *kick)
+void glint__run_end(glint_sandbox *sb, volatile uint8_t *kick)
 {
     pthread_mutex_lock(&sb->lock);
     sb->running = false;
@@ -41,8 +42,9 @@ void glint_sandbox_interrupt(glint_sandbox *sb)
         /* A run about to start returns at once; a run in progress exits on
          * the signal, whose handler also stops the calls nested in this one
          * (a host function of sb calling other sandboxes). */
-        __atomic_store_n(glint__vm_kick_flag(sb->vm), 1, __ATOMIC_RELAXED);
+        __atomic_store_n(sb->kick, 1, __ATOMIC_RELAXED);
         pthread_kill(sb->thread, GLINT_SIGNAL);
+        /* A hot call's caller polls its kick flag and then stops the vCPU. */
     }
     pthread_mutex_unlock(&sb->lock);
 }
@@ -57,7 +59,7 @@ static bool was_interrupted(glint_sandbox *sb)
 
 /* A run stopped by a signal: an interrupt, this call's deadline or an
  * enclosing call's stop ends the call; any other signal resumes it (0). */
-static int stopped(glint_sandbox *sb, uint32_t timeout)
+int glint__run_stopped(glint_sandbox *sb, uint32_t timeout)
 {
     if (was_interrupted(sb))
         return glint__record(sb, GLINT_EINTR, GLINT_FAIL_INTERRUPTED,
@@ -91,7 +93,7 @@ static int run_until_done(glint_sandbox *sb, uint32_t timeout, glint_type ret_ty
             rc = glint__handle_io(sb, &ex, ret_type, ret, &done);
             break;
         case GLINT__EXIT_INTR:
-            rc = stopped(sb, timeout);
+            rc = glint__run_stopped(sb, timeout);
             break;
         default:
             rc = glint__report_exit(sb, &ex);
@@ -106,7 +108,7 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
     sb->in_call = true;
     uint32_t timeout = sb->timeout_ms;
     volatile uint8_t *kick = glint__vm_kick_flag(sb->vm);
-    begin_running(sb, kick);
+    glint__run_begin(sb, kick);
     /* Always on the thread's stack of running calls, so that an enclosing
      * call's deadline or interrupt stops this one too (os/deadline.h). */
     int rc = glint__deadline_arm(&sb->deadline, timeout, kick);
@@ -116,7 +118,7 @@ int glint__sandbox_run(glint_sandbox *sb, glint_type ret_type, glint_value *ret)
         rc = run_until_done(sb, timeout, ret_type, ret);
         glint__deadline_disarm(&sb->deadline);
     }
-    end_running(sb, kick);
+    glint__run_end(sb, kick);
     sb->in_call = false;
     return rc;
 }

@@ -120,6 +120,7 @@ void glint_sandbox_destroy(glint_sandbox *sb)
 {
     if (!sb)
         return;
+    glint__sandbox_hot_destroy(sb); /* the vCPU thread first: it uses the VM */
     glint__vm_destroy(sb->vm);
     if (sb->mem)
         munmap(sb->mem, sb->mem_size);

@@ -32,14 +32,51 @@ struct glint_sandbox {
     /* Interrupts: `lock` orders glint_sandbox_interrupt() with call start/end. */
     pthread_mutex_t lock;
     bool running, interrupted;
-    pthread_t thread;
-    uint32_t sticky_limit; /* working-set size that triggers re-protection */
-    bool measure_next;     /* the next restore measures one call's writes */
-    uint64_t output_addr;  /* the guest's output buffer (from the layout) */
-    uint32_t output_cap;   /* its size */
-    uint64_t zeroed;       /* pages restores cleared outside the image's non-zero pages since
-                              the last glint__sandbox_trim (may count a page twice) */
+    pthread_t thread;       /* the calling thread of the running call */
+    volatile uint8_t *kick; /* the running call's kick flag (the vCPU's, or hot mode's) */
+    struct glint__hot *hot; /* hot mode (runtime/hot.h); NULL: exit mode */
+    const struct glint__hot_ops *hot_ops; /* set with hot */
+    char hot_reason[256];                 /* why the last glint_sandbox_set_hot left hot mode off */
+    uint32_t sticky_limit;                /* working-set size that triggers re-protection */
+    bool measure_next;                    /* the next restore measures one call's writes */
+    uint64_t output_addr;                 /* the guest's output buffer (from the layout) */
+    uint32_t output_cap;                  /* its size */
+    uint64_t zeroed; /* pages restores cleared outside the image's non-zero pages since
+                        the last glint__sandbox_trim (may count a page twice) */
 };
+
+/* What restore, snapshot, derive and destruction do to a hot sandbox's vCPU
+ * thread (runtime/hot.h documents each), through hooks that runtime/hot.c
+ * sets with sb->hot, so that those files need not depend on hot mode. */
+struct glint__hot_ops {
+    int (*pause)(glint_sandbox *sb);
+    void (*halt)(glint_sandbox *sb);
+    void (*resume)(glint_sandbox *sb);
+    void (*destroy)(glint_sandbox *sb);
+};
+
+static inline int glint__sandbox_hot_pause(glint_sandbox *sb)
+{
+    return sb->hot_ops ? sb->hot_ops->pause(sb) : 0;
+}
+
+static inline void glint__sandbox_hot_halt(glint_sandbox *sb)
+{
+    if (sb->hot_ops)
+        sb->hot_ops->halt(sb);
+}
+
+static inline void glint__sandbox_hot_resume(glint_sandbox *sb)
+{
+    if (sb->hot_ops)
+        sb->hot_ops->resume(sb);
+}
+
+static inline void glint__sandbox_hot_destroy(glint_sandbox *sb)
+{
+    if (sb->hot_ops)
+        sb->hot_ops->destroy(sb);
+}
 
 /* Restores keep pages the guest wrote writable and copy them back each time
  * (the "sticky working set"; see docs/restore.md). When the set outgrows its

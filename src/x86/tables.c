@@ -138,6 +138,7 @@ static void build_boot(uint8_t *mem, const struct glint__layout *l, uint64_t see
         .output_size = l->output_size,
         .memory_size = l->mem_size,
         .seed = seed,
+        .hot_addr = GLINT_ABI_HOT_ADDR,
     };
     memcpy(mem + GLINT_ABI_BOOT_ADDR, &b, sizeof b);
 }

@@ -217,6 +217,35 @@ if start image --image "$HELLO" --pool 1 --export Echo; then
     stop
 fi
 
+# ---- --image with real image files (glint image build): hello, and a Lua handler -------------
+if "$GLINT" image build "$HELLO" -o "$TMP/hello.gimg" 2>"$TMP/build.err" &&
+    start gimg --image "$TMP/hello.gimg" --pool 1; then
+    expect gimg/add 200 '^\{"result":5\}$' POST /v1/functions/Add '[2,3]'
+    expect gimg/echo 200 '^\{"result":"from a file"\}$' POST /v1/functions/Echo '["from a file"]'
+    stop
+else
+    bad gimg/build "glint image build hello failed: $(head -c 300 "$TMP/build.err")"
+fi
+if "$GLINT" image build "$LUA" --load "$HERE/greet.lua" -o "$TMP/greet.gimg" 2>"$TMP/build.err" &&
+    start gimg-lua --image "$TMP/greet.gimg" --handler greet --pool 1; then
+    expect gimg/lua-handler 200 '"greeting":"hello, ada hello, ada"' POST /v1/functions/greet '["ada", 2]'
+    stop
+else
+    bad gimg/lua-build "glint image build lua --load failed: $(head -c 300 "$TMP/build.err")"
+fi
+# A corrupt image file: the server refuses to start, naming the problem.
+if [ -f "$TMP/hello.gimg" ]; then
+    cp "$TMP/hello.gimg" "$TMP/bad.gimg"
+    printf '\377' | dd of="$TMP/bad.gimg" bs=1 seek=5000 conv=notrunc status=none
+    rc=0
+    timeout 20 "$GLINT" serve --listen 127.0.0.1:0 --image "$TMP/bad.gimg" >/dev/null 2>"$TMP/bad.err" || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q 'header.checksum' "$TMP/bad.err"; then
+        ok gimg/corrupt-refused
+    else
+        bad gimg/corrupt-refused "exit $rc: $(head -c 300 "$TMP/bad.err")"
+    fi
+fi
+
 # ---- slow clients: the read deadline closes them; the server keeps answering ----------------
 if start slow --guest "$HELLO" --pool 1 --read-timeout-ms 1000 --idle-timeout-s 1; then
     # Headers one byte every 100 ms: 60 bytes would take 6 s; the deadline is 1 s.

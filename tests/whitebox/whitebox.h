@@ -3,6 +3,7 @@
 #define GLINT_TESTS_WHITEBOX_H
 
 #include "hv/hv.h"
+#include "load/gimg.h"
 #include "mem/layout.h"
 #include "os/confine.h"
 #include "os/deadline.h"
@@ -10,7 +11,9 @@
 #include "runtime/exports.h"
 #include "runtime/failure.h"
 #include "runtime/hostfns.h"
+#include "runtime/hot.h"
 #include "runtime/image.h"
+#include "runtime/image_file.h"
 #include "runtime/restore.h"
 #include "runtime/run.h"
 #include "runtime/sandbox.h"
