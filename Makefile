@@ -59,7 +59,7 @@ CLI_SRCS := $(wildcard cli/*.c)
 SERVE_SRCS := $(wildcard serve/*.c)
 SERVE_LIBS := -lmicrohttpd -ljansson -lnats
 # The pure parts the unit tests and the fuzz target use.
-SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke nats_dispatch) \
+SERVE_PURE_OBJS := $(patsubst %,$(BUILD)/obj/serve/%.o,base64 json config accesslog metrics invoke nats_dispatch nats_wire) \
 	$(BUILD)/obj/cli/parse.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Test layers: unit (pure code), vm (public API in real VMs), whitebox (internals through
@@ -86,6 +86,8 @@ UNIT := $(BUILD)/tests/unit-tests
 VMT := $(BUILD)/tests/vm-tests
 WBT := $(BUILD)/tests/whitebox-tests
 HOSTT := $(BUILD)/tests/hostile-tests
+# The stand-in NATS worker of the gateway and `glint call --nats` tests (tests/natsgw).
+NATSGW_RESPONDER := $(BUILD)/tests/natsgw-responder
 
 .PHONY: deps deps-check all demo check check-unit check-vm check-asan check-tsan soak bench fuzz \
 	format format-check install uninstall clean
@@ -280,6 +282,11 @@ $(SOAK): $(BUILD)/obj/tests/soak/soak.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+$(NATSGW_RESPONDER): $(BUILD)/obj/tests/natsgw/responder.o
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lnats -ljansson
+
 # Guest libc compiled for the host under test names (see guest/libc/names.h).
 $(BUILD)/obj/libctest/%.o: %.c | deps-check
 	$(call say,CC,$@)
@@ -328,6 +335,8 @@ check:
 		js 'scripts/js-conformance.sh $(BUILD)' \
 		serve 'tests/serve/serve-tests.sh $(BUILD)' \
 		nats 'tests/nats/nats-tests.sh $(BUILD)' \
+		natsgw '$(MAKE) --no-print-directory $(NATSGW_RESPONDER) && tests/natsgw/natsgw-tests.sh $(BUILD)' \
+		deploy 'scripts/check-deploy.sh' \
 		format '$(MAKE) --no-print-directory format-check'
 
 # The unit and VM suites under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).

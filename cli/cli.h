@@ -15,10 +15,11 @@ int cli_run(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_image(int argc, char **argv); /* `glint image build` (cli/image.c) */
-/* `glint serve`: execs glint-net, installed beside glint (cli/net.c); returns only on failure. */
+/* `glint serve` and `glint call`: exec glint-net, installed beside glint (cli/net.c); return
+ * only on failure. */
 int cli_net(int argc, char **argv);
 
-/* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "help") on stdout.
+/* Print help for topic (NULL: the whole tool; "run", "inspect", "info", "call", "help") on stdout.
  * Returns an exit status; unknown topics are usage errors. */
 int cli_help(const char *topic);
 

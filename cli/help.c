@@ -35,6 +35,10 @@ static const char main_help[] =
     "  info                  show what this host's KVM offers (MSR filter, dirty tracking...)\n"
     "  serve --guest GUEST.elf | --image FILE | --config FILE [OPTIONS]\n"
     "                        serve the guest's functions over HTTP (docs/serve.md)\n"
+    "  serve --forward nats://HOST:PORT [OPTIONS]\n"
+    "                        an HTTP gateway to glint workers on NATS (docs/gateway.md)\n"
+    "  call --nats URL NAME JSON_ARRAY [--timeout-ms N] [--jetstream]\n"
+    "                        call NAME on glint workers over NATS (docs/gateway.md)\n"
     "  help [COMMAND]        show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -117,10 +121,38 @@ static const char info_help[] = "Usage: glint info\n"
                                 "Show whether KVM is usable and which isolation features glint\n"
                                 "gets from it. Exits 3 if KVM is unavailable.\n";
 
+static const char call_help[] =
+    "Usage: glint call --nats URL [OPTIONS] [--] NAME JSON_ARRAY\n"
+    "\n"
+    "Send one call of function NAME with the arguments JSON_ARRAY (a JSON array, as the\n"
+    "HTTP API's request body) to the glint workers listening on the NATS server at URL\n"
+    "(glint serve --nats), and print the answer on stdout as the worker gave it:\n"
+    "{\"result\": ...} or {\"error\": {\"kind\", \"message\"}} (see docs/gateway.md).\n"
+    "\n"
+    "Options:\n"
+    "  --nats URL            nats://[USER[:PASS]@]HOST[:PORT] (required), or several\n"
+    "                        servers of one cluster separated by ','\n"
+    "  --timeout-ms N        wait at most N ms for the answer (1..3600000; default 5000)\n"
+    "  --jetstream           send a JetStream job (stream GLINT, subject glint.jobs.NAME)\n"
+    "                        instead of a core request on glint.fn.NAME: the job waits in\n"
+    "                        the stream until a worker takes it, and a job whose worker\n"
+    "                        died is delivered again; the first result is printed\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status:\n"
+    "  0  the call returned a result\n"
+    "  1  the guest failed (error, abort, fault, budget, protocol; 422), or no answer came\n"
+    "     in time (the worker's timeout, 504, or --timeout-ms)\n"
+    "  2  usage error: bad option, URL, NAME or JSON_ARRAY, or the worker refused the\n"
+    "     arguments or knows no such function (400, 404)\n"
+    "  3  the call could not be made: NATS unreachable, no worker or stream for NAME (503),\n"
+    "     workers overloaded (429), or a worker or NATS failure (500, 502)\n"
+    "Errors are reported as one line on stderr starting with \"glint: \".\n";
+
 static const char help_help[] =
     "Usage: glint help [COMMAND]\n"
     "\n"
-    "Show the help of glint, or of COMMAND (run, inspect, image, info, serve, help).\n";
+    "Show the help of glint, or of COMMAND (run, inspect, image, info, serve, call, help).\n";
 
 /* "4K..256M" */
 static const char *range_text(uint64_t lo, uint64_t hi, char *buf, size_t size)
@@ -206,12 +238,15 @@ int cli_help(const char *topic)
     } else if (strcmp(topic, "serve") == 0) {
         fputs(serve_help_text, stdout);
         fputs(exit_statuses, stdout);
+    } else if (strcmp(topic, "call") == 0) {
+        fputs(call_help, stdout);
     } else if (strcmp(topic, "help") == 0) {
         fputs(help_help, stdout);
     } else {
         char q[CLI_QUOTE_SHORT];
-        cli_error("help: unknown command '%s' (commands: run, inspect, image, info, serve, help)",
-                  cli_quote(topic, q, sizeof q));
+        cli_error(
+            "help: unknown command '%s' (commands: run, inspect, image, info, serve, call, help)",
+            cli_quote(topic, q, sizeof q));
         return CLI_USAGE;
     }
     return cli_finish_stdout();

@@ -50,6 +50,8 @@ static int dispatch(int argc, char **argv)
         return cli_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "call") == 0)
+        return cli_net(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cli_net(argc - 1, argv + 1);
     if (strcmp(cmd, "image") == 0)

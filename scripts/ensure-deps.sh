@@ -67,8 +67,11 @@ find_missing() {
         command -v mujs >/dev/null || need+=(mujs)     # scripts/js-conformance.sh
         command -v curl >/dev/null || need+=(curl)     # tests/serve/serve-tests.sh
         command -v wrk >/dev/null || need+=(wrk)       # tests/serve/serve-tests.sh (load run)
-        # tests/nats/nats-tests.sh; Debian installs it in /usr/sbin
+        # tests/nats, tests/natsgw; Debian installs it in /usr/sbin
         command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+        /usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)             # check-deploy.sh
+        /usr/bin/python3 -c 'import kubernetes' 2>/dev/null || need+=(python3-kubernetes) # check-deploy.sh
+        command -v yamllint >/dev/null || need+=(yamllint)           # scripts/check-deploy.sh
         ;;
     esac
     # shellcheck disable=SC2207 # san_pkgs prints package names, split on purpose

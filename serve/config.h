@@ -61,6 +61,12 @@ struct serve_config {
     struct serve_function_config *fns;
     size_t nfns;
     struct serve_nats_config nats;
+    /* --forward URL: a gateway to glint workers on NATS (serve/forward.h), no functions of its
+     * own; --functions NAME,... (NULL: any name), --jetstream, --timeout-ms (0: the default).
+     * The strings point into argv. */
+    const char *forward, *forward_functions;
+    bool forward_jetstream;
+    uint32_t forward_timeout_ms;
 };
 
 /* *c with every default and no functions. */

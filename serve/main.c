@@ -1,4 +1,4 @@
-/* Entry point of glint-net, the network commands `glint` execs: `glint-net serve ...`. */
+/* Entry point of glint-net, the network commands `glint` execs: `glint-net serve|call ...`. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,12 +14,15 @@ int main(int argc, char **argv)
     char q[CLI_QUOTE_SHORT];
     int status;
     if (argc < 2) {
-        cli_error("glint-net: missing command (serve): it is run as 'glint serve'");
+        cli_error(
+            "glint-net: missing command (serve, call): it is run as 'glint serve' or 'glint call'");
         status = CLI_USAGE;
     } else if (strcmp(argv[1], "serve") == 0) {
         status = cli_serve(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "call") == 0) {
+        status = cli_call(argc - 1, argv + 1);
     } else {
-        cli_error("glint-net: unknown command '%s' (it is run as 'glint serve')",
+        cli_error("glint-net: unknown command '%s' (it is run as 'glint serve' or 'glint call')",
                   cli_quote(argv[1], q, sizeof q));
         status = CLI_USAGE;
     }

@@ -9,7 +9,8 @@
 #include "glint.h"
 
 /* The HTTP statuses glint serve answers with, in metric order. */
-#define SERVE_STATUSES(X) X(200) X(400) X(404) X(405) X(413) X(422) X(429) X(500) X(503) X(504)
+#define SERVE_STATUSES(X)                                                                          \
+    X(200) X(400) X(404) X(405) X(413) X(422) X(429) X(500) X(502) X(503) X(504)
 enum {
 #define SERVE_STATUS_SLOT(code) SERVE_STATUS_##code,
     SERVE_STATUSES(SERVE_STATUS_SLOT)

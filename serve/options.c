@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "forward.h"
 #include "parse.h"
 #include "report.h"
 
@@ -42,6 +43,8 @@ static const struct option options[] = {
     {"--ack-wait-ms", U32, SERVER, 100, 3600000},
     {"--js-max-ack-pending", U32, SERVER, 1, 1000000},
     {"--reconnect-wait-ms", U32, SERVER, 10, 60000},
+    {"--forward", TEXT, SERVER, 0, 0},
+    {"--functions", TEXT, SERVER, 0, 0},
     {"--load", TEXT, FUNCTION, 0, 0},
     {"--export", TEXT, FUNCTION, 0, 0},
     {"--handler", TEXT, FUNCTION, 0, 0},
@@ -261,11 +264,61 @@ static int apply_server(struct serve_config *c, const struct given *g)
             c->access_log = false;
         else if (!strcmp(o->name, "--no-confine"))
             c->confine = false;
+        else if (!strcmp(o->name, "--forward"))
+            c->forward = v;
+        else if (!strcmp(o->name, "--functions"))
+            c->forward_functions = v;
         else
-            rc = nats_option(c, o, v);
+            rc = nats_option(c, o, v); /* --jetstream too: the worker's or the gateway's */
     }
-    if (rc == CLI_OK)
+    if (rc == CLI_OK && !c->forward)
         rc = nats_check(&c->nats);
+    return rc;
+}
+
+/* The worker's NATS flags, which a gateway does not take. */
+static bool worker_nats_flag(const char *name)
+{
+    static const char *const flags[] = {
+        "--nats",        "--js-stream",          "--js-consumer",
+        "--ack-wait-ms", "--js-max-ack-pending", "--reconnect-wait-ms"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strcmp(name, flags[i]))
+            return true;
+    return false;
+}
+
+/* --forward: a gateway has no functions of its own; --timeout-ms bounds the wait for a worker. */
+static int forward_options(struct serve_config *c, const struct given *g)
+{
+    char err[300];
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++) {
+        const char *name = options[k].name;
+        if (!g->set[k] || !strcmp(name, "--timeout-ms"))
+            continue;
+        if (options[k].scope == FUNCTION || !strcmp(name, "--guest") || !strcmp(name, "--image") ||
+            !strcmp(name, "--config") || !strcmp(name, "--no-confine")) {
+            cli_error("serve: %s does not go with --forward (a gateway runs no functions)", name);
+            return CLI_USAGE;
+        }
+        if (worker_nats_flag(name)) {
+            cli_error("serve: %s is a worker's (glint serve --nats), not a gateway's (--forward)",
+                      name);
+            return CLI_USAGE;
+        }
+    }
+    const char *t = given(g, "--timeout-ms");
+    static const struct option timeout = {"--timeout-ms", U32, FUNCTION, 1, 3600000};
+    int rc = t ? u32_of(&timeout, t, &c->forward_timeout_ms) : CLI_OK;
+    if (rc == CLI_OK)
+        rc = apply_server(c, g);
+    c->forward_jetstream = c->nats.jetstream;
+    if (rc == CLI_OK && !c->listen && !(c->listen = strdup(SERVE_DEFAULT_LISTEN)))
+        rc = CLI_LOAD;
+    if (rc == CLI_OK && serve_forward_check(c, err, sizeof err) != 0) {
+        cli_error("serve: %s", err);
+        rc = CLI_USAGE;
+    }
     return rc;
 }
 
@@ -320,6 +373,12 @@ int serve_options_parse(int argc, char **argv, struct serve_config *c)
     }
     const char *guest = given(&g, "--guest"), *image = given(&g, "--image");
     const char *config = given(&g, "--config");
+    if (given(&g, "--forward"))
+        return forward_options(c, &g);
+    if (given(&g, "--functions")) {
+        cli_error("serve: --functions goes with --forward");
+        return CLI_USAGE;
+    }
     if (!!guest + !!image + !!config != 1) {
         cli_error("serve: give exactly one of --guest GUEST.elf, --image FILE and --config FILE "
                   "(see 'glint serve --help')");

@@ -18,7 +18,9 @@ struct request {
     uint64_t start_us;
     char method[16];
     char path[256];
-    struct serve_fn *fn; /* POST to a served function */
+    struct serve_fn *fn;       /* POST to a served function */
+    struct serve_metrics *fwd; /* gateway: POST to a forwarded function, named by fwd_name */
+    const char *fwd_name;      /* points into path */
     char *body;
     size_t len, cap;
     uint64_t bytes_in;
@@ -66,8 +68,9 @@ static enum MHD_Result respond(struct serve_server *s, struct MHD_Connection *c,
     if (status == 405)
         MHD_add_response_header(
             resp, MHD_HTTP_HEADER_ALLOW,
-            r->fn || strncmp(r->path, FUNCTIONS_PREFIX, strlen(FUNCTIONS_PREFIX)) == 0 ? "POST"
-                                                                                       : "GET");
+            r->fn || r->fwd || strncmp(r->path, FUNCTIONS_PREFIX, strlen(FUNCTIONS_PREFIX)) == 0
+                ? "POST"
+                : "GET");
     if (atomic_load(&s->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(c, status, resp);
@@ -98,6 +101,8 @@ static bool ready(struct serve_server *s)
 {
     if (atomic_load(&s->draining))
         return false;
+    if (s->forward)
+        return serve_forward_ready(s->forward);
     if (s->table->more_ready && !s->table->more_ready(s->table->more_metrics_ctx))
         return false;
     /* A pool that has handed out every sandbox is still ready: busy ones come back. */
@@ -126,11 +131,13 @@ static enum MHD_Result route_other(struct serve_server *s, struct MHD_Connection
                         : text(s, c, r, 503, "{\"ready\":false}");
     size_t len = 0;
     if (!strcmp(url, "/metrics")) {
-        char *body = serve_table_metrics(s->table, &len);
+        char *body = s->forward ? serve_forward_metrics(s->forward, &s->table->unrouted, &len)
+                                : serve_table_metrics(s->table, &len);
         return respond(s, c, r, 200, body, len, "text/plain; version=0.0.4; charset=utf-8", NULL,
                        0);
     }
-    char *body = serve_table_list(s->table, &len);
+    char *body =
+        s->forward ? serve_forward_list(s->forward, &len) : serve_table_list(s->table, &len);
     return respond(s, c, r, 200, body, len, "application/json", NULL, 0);
 }
 
@@ -144,8 +151,10 @@ static enum MHD_Result begin(struct serve_server *s, struct MHD_Connection *c, s
     if (strncmp(url, FUNCTIONS_PREFIX, strlen(FUNCTIONS_PREFIX)) != 0)
         return route_other(s, c, r, url, get);
     const char *name = url + strlen(FUNCTIONS_PREFIX);
-    struct serve_fn *f = serve_table_find(s->table, name, strlen(name));
-    if (!f) {
+    struct serve_fn *f = s->forward ? NULL : serve_table_find(s->table, name, strlen(name));
+    if (s->forward && (r->fwd = serve_forward_find(s->forward, name, strlen(name))))
+        r->fwd_name = r->path + strlen(FUNCTIONS_PREFIX);
+    if (!f && !r->fwd) {
         char msg[160];
         snprintf(msg, sizeof msg, "no function named '%.64s' (see GET /v1/functions)", name);
         return error(s, c, r, 404, "not_found", msg);
@@ -230,7 +239,10 @@ enum MHD_Result serve_route(void *cls, struct MHD_Connection *c, const char *url
         return error(s, c, r, 413, "body_too_large", msg);
     }
     struct serve_reply reply;
-    serve_invoke(r->fn, r->body ? r->body : "", r->len, &reply);
+    if (r->fwd)
+        serve_forward_call(s->forward, r->fwd_name, r->body ? r->body : "", r->len, &reply);
+    else
+        serve_invoke(r->fn, r->body ? r->body : "", r->len, &reply);
     return respond(s, c, r, reply.status, reply.body, reply.len, "application/json", reply.kind,
                    reply.retry_after_s);
 }
@@ -265,7 +277,10 @@ void serve_route_done(void *cls, struct MHD_Connection *c, void **req_cls,
     /* A request cut off before its answer (client gone, watchdog, shutdown) counts as such. */
     (void)toe;
     unsigned status = r->answered ? r->status : 0;
-    serve_metrics_request(r->fn ? &r->fn->metrics : &s->table->unrouted, status, us);
+    serve_metrics_request(r->fn    ? &r->fn->metrics
+                          : r->fwd ? r->fwd
+                                   : &s->table->unrouted,
+                          status, us);
     atomic_fetch_add(&s->table->by_transport[SERVE_VIA_HTTP], 1);
     if (s->cfg->access_log) {
         char remote[INET6_ADDRSTRLEN + 16];
@@ -275,7 +290,7 @@ void serve_route_done(void *cls, struct MHD_Connection *c, void **req_cls,
             .method = r->method,
             .path = r->path,
             .status = status,
-            .function = r->fn ? r->fn->name : NULL,
+            .function = r->fn ? r->fn->name : r->fwd_name,
             .kind = r->answered ? r->kind : "incomplete",
             .bytes_in = r->bytes_in,
             .bytes_out = r->bytes_out,

@@ -8,11 +8,13 @@
 
 #include "config.h"
 #include "conns.h"
+#include "forward.h"
 #include "functions.h"
 
 /* What the routes share (the cls of both callbacks). */
 struct serve_server {
-    struct serve_table *table;
+    struct serve_table *table;     /* a gateway's (forward set) has no functions */
+    struct serve_forward *forward; /* --forward: calls go to NATS workers (serve/forward.h) */
     const struct serve_config *cfg;
     struct serve_conns *conns;
     atomic_bool draining; /* SIGTERM/SIGINT seen: new requests get 503, /readyz fails */

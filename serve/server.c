@@ -128,7 +128,8 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     struct serve_server s = {.cfg = &c};
-    if (serve_table_load(&c, &s.table, err, sizeof err) != 0) {
+    if (c.forward ? serve_forward_open(&c, &s.forward, &s.table, err, sizeof err) != 0
+                  : serve_table_load(&c, &s.table, err, sizeof err) != 0) {
         cli_error("serve: %s", err);
         serve_config_free(&c);
         return CLI_LOAD;
@@ -137,6 +138,7 @@ int cli_serve(int argc, char **argv)
     if (rc != 0) {
         cli_error("serve: cannot start the connection watchdog: %s", strerror(rc));
         serve_table_destroy(s.table);
+        serve_forward_close(s.forward);
         serve_config_free(&c);
         return CLI_LOAD;
     }
@@ -145,6 +147,7 @@ int cli_serve(int argc, char **argv)
         cli_error("serve: %s", err);
         serve_conns_stop(s.conns);
         serve_table_destroy(s.table);
+        serve_forward_close(s.forward);
         serve_config_free(&c);
         return CLI_LOAD;
     }
@@ -154,15 +157,21 @@ int cli_serve(int argc, char **argv)
         nats_worker_destroy(nw);
         serve_conns_stop(s.conns);
         serve_table_destroy(s.table);
+        serve_forward_close(s.forward);
         serve_config_free(&c);
         return CLI_LOAD;
     }
     if (d) {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         unsigned bound = di ? di->port : port;
-        fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
-                strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound,
-                s.table->nfns, s.table->nfns == 1 ? "" : "s");
+        if (s.forward)
+            fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (forwarding to %s%s)\n",
+                    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound,
+                    c.forward, c.forward_jetstream ? ", JetStream" : "");
+        else
+            fprintf(stderr, "glint serve: listening on http://%s%s%s:%u (%zu function%s)\n",
+                    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", bound,
+                    s.table->nfns, s.table->nfns == 1 ? "" : "s");
     }
     bool drained = run_until_signal(&s, d, nw, &stop);
     if (!drained) {
@@ -175,6 +184,7 @@ int cli_serve(int argc, char **argv)
     nats_worker_destroy(nw);
     serve_conns_stop(s.conns);
     serve_table_destroy(s.table);
+    serve_forward_close(s.forward);
     serve_config_free(&c);
     fprintf(stderr, "glint serve: stopped\n");
     return CLI_OK;
