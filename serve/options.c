@@ -206,7 +206,8 @@ static int nats_check(struct serve_nats_config *n)
     char q[CLI_QUOTE_SHORT];
     if (!n->url) {
         if (n->jetstream || n->stream || n->consumer) {
-            cli_error("serve: --jetstream, --js-stream and --js-consumer need --nats URL");
+            cli_error("serve: --jetstream must go with --nats URL (a worker) or --forward URL (a "
+                      "gateway); --js-stream and --js-consumer need --nats URL");
             return CLI_USAGE;
         }
         return CLI_OK;
