@@ -304,7 +304,7 @@ gw_usage gateway-usage-bad-url 'forward: .* not a URL' --forward http://x
 gw_usage gateway-usage-with-guest 'does not go with --forward' --forward "$URL" --guest x.elf
 gw_usage gateway-usage-bad-functions 'functions: .* not a function name' --forward "$URL" --functions 'echo,,x'
 gw_usage gateway-usage-dup-functions "functions: 'echo' given twice" --forward "$URL" --functions echo,echo
-gw_usage gateway-usage-jetstream-alone 'go with --nats URL (a worker) or --forward URL' --guest x.elf --jetstream
+gw_usage gateway-usage-jetstream-alone 'or --forward URL' --guest x.elf --jetstream
 gw_usage gateway-usage-timeout 'timeout-ms' --forward "$URL" --timeout-ms 0
 
 stop_responder
