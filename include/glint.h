@@ -659,6 +659,11 @@ GLINT_API size_t glint_pool_ready(glint_pool *pool);
 /* Sandboxes of the pool running hot now (at most glint_pool_config.hot). */
 GLINT_API size_t glint_pool_hot(glint_pool *pool);
 
+/* Calls the pool has made so far, by mode (for monitoring): in *hot those a
+ * hot sandbox answered through its mailbox, in *exit_mode those made with VM
+ * exits. Either pointer may be NULL; all zero for a NULL pool. */
+GLINT_API void glint_pool_calls(glint_pool *pool, uint64_t *hot, uint64_t *exit_mode);
+
 /* ---- the host ----------------------------------------------------------- */
 
 typedef struct glint_host_info {

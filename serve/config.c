@@ -211,8 +211,7 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
         else if (!strcmp(key, "hot")) {
             if (!json_is_boolean(v))
                 return fail(err, errsize, "%s: must be true or false", what);
-            if (json_is_true(v))
-                return fail(err, errsize, "%s: hot pools are not supported yet", what);
+            f->hot = json_is_true(v);
         } else if (is_size_key(key))
             rc = get_size(v, &f->cfg, key, what, err, errsize);
         else

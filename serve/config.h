@@ -34,6 +34,7 @@ struct serve_function_config {
     char *name, *path, *load, *export_name, *handler;
     glint_config cfg; /* sizes, timeout_ms, budget; 0 = the guest's or glint's default */
     uint32_t pool;    /* sandboxes; 0 = the number of CPUs (at most SERVE_POOL_MAX) */
+    bool hot;         /* every sandbox of the pool hot (those admission refuses: exit mode) */
     uint32_t wait_ms; /* longest wait for a sandbox before a 429 */
     uint32_t
         queue; /* requests that may wait for a sandbox at once; UINT32_MAX = 4 x the pool size */

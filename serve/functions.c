@@ -182,6 +182,7 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     pc.workers = confine ? p->size : 0;
     pc.wait_ms = fc->wait_ms;
     pc.confine = confine;
+    pc.hot = fc->hot ? p->size : 0; /* admission may leave some, or all, in exit mode */
     p->limit = p->size + (fc->queue == UINT32_MAX ? 4 * p->size : fc->queue);
     if ((rc = glint_pool_create(p->img, NULL, &pc, &p->pool)) != 0)
         return fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s", p->size,
@@ -325,7 +326,9 @@ char *serve_table_metrics(struct serve_table *t, size_t *len)
             .ready = glint_pool_ready(p->pool),
             .busy = atomic_load(&p->busy),
             .size = p->size,
+            .hot = glint_pool_hot(p->pool),
         };
+        glint_pool_calls(p->pool, &v[i].hot_calls, &v[i].exit_calls);
     }
     v[t->nfns] = (struct serve_metrics_view){.function = "-", .m = &t->unrouted};
     char *text = serve_metrics_text(v, t->nfns + 1, len);

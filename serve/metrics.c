@@ -33,7 +33,6 @@ void serve_metrics_request(struct serve_metrics *m, unsigned status, uint64_t us
 
 void serve_metrics_call(struct serve_metrics *m, glint_failure_kind kind)
 {
-    atomic_fetch_add_explicit(&m->exit_calls, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->restores, 1, memory_order_relaxed);
     if (kind != GLINT_FAIL_NONE && (unsigned)kind < SERVE_NKINDS)
         atomic_fetch_add_explicit(&m->failures[kind], 1, memory_order_relaxed);
@@ -160,15 +159,16 @@ char *serve_metrics_text(const struct serve_metrics_view *v, size_t n, size_t *l
         emit(&o, "glint_request_duration_seconds_count{function=\"%s\"} %llu\n", v[i].function,
              get(&v[i].m->latency_count));
     }
-    emit(&o, "# HELP glint_calls_total Guest calls made in a sandbox, by mode (exit: one VM exit "
-             "per call; hot: not yet available).\n# TYPE glint_calls_total counter\n");
+    emit(&o, "# HELP glint_calls_total Guest calls made by a function's pool, by mode (exit: "
+             "one VM exit per call; hot: through a hot sandbox's mailbox).\n"
+             "# TYPE glint_calls_total counter\n");
     for (size_t i = 0; i < n; i++) {
         if (!v[i].has_pool)
             continue;
         emit(&o, "glint_calls_total{function=\"%s\",mode=\"exit\"} %llu\n", v[i].function,
-             get(&v[i].m->exit_calls));
+             (unsigned long long)v[i].exit_calls);
         emit(&o, "glint_calls_total{function=\"%s\",mode=\"hot\"} %llu\n", v[i].function,
-             get(&v[i].m->hot_calls));
+             (unsigned long long)v[i].hot_calls);
     }
     emit(&o, "# HELP glint_restores_total Sandboxes restored to their image after a call.\n"
              "# TYPE glint_restores_total counter\n");
@@ -178,7 +178,7 @@ char *serve_metrics_text(const struct serve_metrics_view *v, size_t n, size_t *l
                  get(&v[i].m->restores));
     }
     emit(&o, "# HELP glint_pool_sandboxes Sandboxes of a function's pool, by state (ready: "
-             "idle and restored; busy: in a call; size: configured).\n"
+             "idle and restored; busy: in a call; size: configured; hot: running hot).\n"
              "# TYPE glint_pool_sandboxes gauge\n");
     for (size_t i = 0; i < n; i++) {
         if (!v[i].has_pool)
@@ -189,6 +189,8 @@ char *serve_metrics_text(const struct serve_metrics_view *v, size_t n, size_t *l
              v[i].busy);
         emit(&o, "glint_pool_sandboxes{function=\"%s\",state=\"size\"} %zu\n", v[i].function,
              v[i].size);
+        emit(&o, "glint_pool_sandboxes{function=\"%s\",state=\"hot\"} %zu\n", v[i].function,
+             v[i].hot);
     }
     if (o.failed) {
         free(o.p);

@@ -33,8 +33,7 @@ struct serve_metrics {
     atomic_ullong failures[SERVE_NKINDS];      /* by glint_failure_kind */
     atomic_ullong buckets[SERVE_NBUCKETS + 1]; /* not cumulative; last: above every bound */
     atomic_ullong latency_count, latency_sum_us;
-    atomic_ullong exit_calls, hot_calls; /* calls that ran in a sandbox, by mode */
-    atomic_ullong restores;              /* sandboxes restored after a call */
+    atomic_ullong restores; /* sandboxes restored after a call */
 };
 
 /* Count a finished request: its status and time. */
@@ -47,8 +46,9 @@ void serve_metrics_call(struct serve_metrics *m, glint_failure_kind kind);
 struct serve_metrics_view {
     const char *function;
     const struct serve_metrics *m;
-    int has_pool; /* 0 for the row of requests that named no function */
-    size_t ready, busy, size;
+    int has_pool;                   /* 0 for the row of requests that named no function */
+    size_t ready, busy, size, hot;  /* the pool's sandboxes (hot: running hot now) */
+    uint64_t hot_calls, exit_calls; /* the pool's calls by mode (glint_pool_calls) */
 };
 
 /* The Prometheus text exposition (version 0.0.4) of n views, every family grouped

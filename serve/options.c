@@ -49,6 +49,7 @@ static const struct option options[] = {
     {"--export", TEXT, FUNCTION, 0, 0},
     {"--handler", TEXT, FUNCTION, 0, 0},
     {"--pool", U32, FUNCTION, 1, SERVE_POOL_MAX},
+    {"--hot", FLAG, FUNCTION, 0, 0},
     {"--wait-ms", U32, FUNCTION, 0, 600000},
     {"--queue", U32, FUNCTION, 0, SERVE_QUEUE_MAX},
     {"--timeout-ms", U32, FUNCTION, 0, UINT32_MAX},
@@ -137,6 +138,8 @@ static int apply_function(const struct option *o, const char *v, struct serve_fu
             rc = CLI_LOAD;
     } else if (!strcmp(o->name, "--pool"))
         rc = u32_of(o, v, &f->pool);
+    else if (!strcmp(o->name, "--hot"))
+        f->hot = true;
     else if (!strcmp(o->name, "--wait-ms"))
         rc = u32_of(o, v, &f->wait_ms);
     else if (!strcmp(o->name, "--queue"))

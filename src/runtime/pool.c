@@ -1,6 +1,8 @@
 /* Pools: ready sandboxes of one image, a pristine one per call, VM churn on a background thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,10 @@ struct glint_pool {
     glint_image *img;
     glint_host_fns *fns; /* NULL: the image's */
     uint32_t size, wait_ms;
-    uint64_t idle_resident_max; /* trim idle sandboxes past this (glint_pool_config) */
-    uint32_t hot_target;        /* glint_pool_config.hot */
-    uint32_t nhot;              /* hot sandboxes, or being made hot */
+    uint64_t idle_resident_max;             /* trim idle sandboxes past this (glint_pool_config) */
+    uint32_t hot_target;                    /* glint_pool_config.hot */
+    uint32_t nhot;                          /* hot sandboxes, or being made hot */
+    _Atomic uint64_t calls_hot, calls_exit; /* glint_pool_calls */
 
     pthread_mutex_t lock;
     pthread_cond_t ready; /* a sandbox was returned or created */
@@ -389,6 +392,14 @@ size_t glint_pool_hot(glint_pool *p)
     return n;
 }
 
+void glint_pool_calls(glint_pool *p, uint64_t *hot, uint64_t *exit_mode)
+{
+    if (hot)
+        *hot = p ? atomic_load_explicit(&p->calls_hot, memory_order_relaxed) : 0;
+    if (exit_mode)
+        *exit_mode = p ? atomic_load_explicit(&p->calls_exit, memory_order_relaxed) : 0;
+}
+
 size_t glint_pool_ready(glint_pool *p)
 {
     if (!p)
@@ -576,7 +587,9 @@ static int pooled_call(glint_pool *p, const struct timespec *until, const char *
     if (rc)
         return usage_failure(failure, rc);
     glint_value r;
+    bool hot = sb->hot != NULL;
     rc = glint_sandbox_call(sb, name, args, nargs, &r);
+    atomic_fetch_add_explicit(hot ? &p->calls_hot : &p->calls_exit, 1, memory_order_relaxed);
     if (failure)
         glint_sandbox_last_failure(sb, failure);
     if (rc == 0 && ret) {

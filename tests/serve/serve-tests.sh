@@ -211,6 +211,24 @@ if start faults --guest "$FAULTS" --pool 1 --timeout-ms 200; then
 fi
 
 # ---- --image with an ELF path (image files are accepted by the same loader) -----------------
+# ---- hot pools: the same answers, counted as hot calls once admission gave a hot sandbox -----
+if start hot --guest "$HELLO" --pool 1 --hot; then
+    wrong=0
+    for i in $(seq 30); do
+        req POST /v1/functions/Add "[$i, 1]"
+        [ "$CODE" = 200 ] && [ "$BODY" = "{\"result\":$((i + 1))}" ] || wrong=$((wrong + 1))
+    done
+    check hot/answers "$wrong of 30 answers wrong" [ "$wrong" = 0 ]
+    req GET /metrics
+    if grep -q 'glint_pool_sandboxes{function="Add",state="hot"} 1' <<<"$BODY"; then
+        check hot/counted-as-hot "$(grep 'glint_calls_total{function="Add"' <<<"$BODY")" \
+            grep -Eq 'glint_calls_total\{function="Add",mode="hot"\} [1-9]' <<<"$BODY"
+    else
+        echo "serve-tests: NOTE: no hot sandbox admitted on this host; hot/counted-as-hot not run"
+    fi
+    stop
+fi
+
 if start image --image "$HELLO" --pool 1 --export Echo; then
     expect image/echo 200 '^\{"result":"img"\}$' POST /v1/functions/Echo '["img"]'
     expect image/only-export 404 'not_found' POST /v1/functions/Add '[1,2]'
@@ -458,7 +476,7 @@ bad_config() { # NAME JSON MESSAGE-REGEX
 }
 bad_config config/unknown-key '{"functions":[{"guest":"x","pol":2}]}' 'functions\[0\]: unknown key "pol"'
 bad_config config/pool-range '{"functions":[{"guest":"x","pool":0}]}' 'functions\[0\]\.pool: must be an integer 1\.\.256'
-bad_config config/hot '{"functions":[{"guest":"x","hot":true}]}' 'functions\[0\]\.hot: hot pools are not supported yet'
+bad_config config/hot '{"functions":[{"guest":"x","hot":1}]}' 'functions\[0\]\.hot: must be true or false'
 bad_config config/heap '{"functions":[{"guest":"x","heap":"1T"}]}' 'functions\[0\]\.heap'
 bad_config config/not-json '{"functions": [' 'line 1'
 bad_config config/limits '{"limits":{"max_body":0},"functions":[{"guest":"x"}]}' 'limits\.max_body'

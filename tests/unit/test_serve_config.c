@@ -40,7 +40,8 @@ Test(serve_config, full_file)
            " \"functions\": ["
            "  {\"guest\": \"a.elf\", \"pool\": 3, \"wait_ms\": 5, \"queue\": 0, \"heap\": \"1M\","
            "   \"stack\": 65536, \"timeout_ms\": 0, \"budget\": 10, \"hot\": false},"
-           "  {\"name\": \"g\", \"image\": \"b.gimg\", \"load\": \"s.lua\", \"handler\": \"greet\"}"
+           "  {\"name\": \"g\", \"image\": \"b.gimg\", \"load\": \"s.lua\", \"handler\": \"greet\","
+           "   \"hot\": true}"
            "]}",
            &c);
     char err[200];
@@ -60,6 +61,7 @@ Test(serve_config, full_file)
     cr_assert_eq(c.fns[0].cfg.heap_size, 1 << 20);
     cr_assert_eq(c.fns[0].cfg.stack_size, 65536);
     cr_assert_eq(c.fns[0].cfg.budget, 10);
+    cr_assert_not(c.fns[0].hot);
     cr_assert_str_eq(c.fns[1].name, "g");
     cr_assert_str_eq(c.fns[1].path, "b.gimg");
     cr_assert_str_eq(c.fns[1].load, "s.lua");
@@ -67,6 +69,7 @@ Test(serve_config, full_file)
     cr_assert_eq(c.fns[1].pool, 0); /* CPUs */
     cr_assert_eq(c.fns[1].wait_ms, SERVE_DEFAULT_WAIT_MS);
     cr_assert_eq(c.fns[1].queue, UINT32_MAX); /* 4 x the pool size */
+    cr_assert(c.fns[1].hot);
     serve_config_free(&c);
 }
 
@@ -94,8 +97,6 @@ Test(serve_config, every_bad_value_names_its_key)
              "functions[0].stack: 4096 bytes is out of range");
     rejected("{\"functions\": [{\"guest\": \"a\", \"input_size\": true}]}",
              "functions[0].input_size: must be a size");
-    rejected("{\"functions\": [{\"guest\": \"a\", \"hot\": true}]}",
-             "functions[0].hot: hot pools are not supported yet");
     rejected("{\"functions\": [{\"guest\": \"a\", \"hot\": 1}]}",
              "functions[0].hot: must be true or false");
     rejected("{\"functions\": [{\"guest\": \"a\", \"colour\": 1}]}",
@@ -200,7 +201,8 @@ Test(serve_metrics, families_are_grouped_and_counted)
     serve_metrics_request(&a, 299, 10);
     serve_metrics_call(&a, GLINT_FAIL_FAULT);
     serve_metrics_request(&b, 404, 20000000);
-    struct serve_metrics_view v[] = {{"A", &a, 1, 2, 1, 4}, {"-", &b, 0, 0, 0, 0}};
+    struct serve_metrics_view v[] = {{"A", &a, 1, 2, 1, 4, 1, 5, 1},
+                                     {"-", &b, 0, 0, 0, 0, 0, 0, 0}};
     size_t len;
     char *text = serve_metrics_text(v, 2, &len);
     cr_assert_not_null(text);
@@ -219,10 +221,11 @@ Test(serve_metrics, families_are_grouped_and_counted)
         strstr(text, "glint_request_duration_seconds_bucket{function=\"-\",le=\"+Inf\"} 1\n"));
     cr_assert(strstr(text, "glint_request_duration_seconds_count{function=\"A\"} 4\n"));
     cr_assert(strstr(text, "glint_calls_total{function=\"A\",mode=\"exit\"} 1\n"));
-    cr_assert(strstr(text, "glint_calls_total{function=\"A\",mode=\"hot\"} 0\n"));
+    cr_assert(strstr(text, "glint_calls_total{function=\"A\",mode=\"hot\"} 5\n"));
     cr_assert(strstr(text, "glint_restores_total{function=\"A\"} 1\n"));
     cr_assert(strstr(text, "glint_pool_sandboxes{function=\"A\",state=\"ready\"} 2\n"));
     cr_assert(strstr(text, "glint_pool_sandboxes{function=\"A\",state=\"busy\"} 1\n"));
+    cr_assert(strstr(text, "glint_pool_sandboxes{function=\"A\",state=\"hot\"} 1\n"));
     cr_assert_null(strstr(text, "glint_pool_sandboxes{function=\"-\""));
     /* Every family's samples are contiguous: a family's name never reappears after another's. */
     const char *families[] = {"glint_requests_total{",           "glint_failures_total{",

@@ -55,6 +55,31 @@ static uint64_t call_u64(const char *fn)
     return r.as.u64;
 }
 
+/* glint_pool_calls counts each call once, by the mode of the sandbox that made it. */
+Test(vm_hot_pool, calls_are_counted_by_mode)
+{
+    make_hot_pool(1, 1);
+    for (int i = 0; i < 20; i++)
+        call_u64("Calls");
+    uint64_t hot = 0, exit_mode = 0;
+    glint_pool_calls(pool, &hot, &exit_mode);
+    cr_assert_eq(hot, 20, "hot calls %llu", (unsigned long long)hot);
+    cr_assert_eq(exit_mode, 0);
+    glint_pool_destroy(pool);
+    glint_pool_config pc;
+    glint_pool_config_init(&pc);
+    pc.size = 1;
+    cr_assert_eq(glint_pool_create(img, NULL, &pc, &pool), 0, "%s", glint_errmsg());
+    for (int i = 0; i < 7; i++)
+        call_u64("Calls");
+    glint_pool_calls(pool, &hot, NULL);
+    glint_pool_calls(pool, NULL, &exit_mode);
+    cr_assert_eq(hot, 0);
+    cr_assert_eq(exit_mode, 7);
+    glint_pool_calls(NULL, &hot, &exit_mode);
+    cr_assert_eq(hot + exit_mode, 0, "a NULL pool has made no calls");
+}
+
 Test(vm_hot_pool, every_call_sees_a_pristine_guest)
 {
     make_hot_pool(1, 1);
