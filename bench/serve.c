@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,9 @@
 
 extern char **environ;
 
-/* Start glint serve on a free port; its stderr is read up to the "listening" line. */
-static pid_t start_server(const char *glint, const char *guest, unsigned *port)
+/* Start glint serve on a free port (a pool of 2, or with hot one hot sandbox); its stderr is
+ * read up to the "listening" line. */
+static pid_t start_server(const char *glint, const char *guest, bool hot, unsigned *port)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -31,8 +33,9 @@ static pid_t start_server(const char *glint, const char *guest, unsigned *port)
     posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     char *g = strdup(glint), *elf = strdup(guest);
-    char *argv[] = {g,   "serve",  "--listen", "127.0.0.1:0",     "--guest",
-                    elf, "--pool", "2",        "--no-access-log", NULL};
+    char *argv[] = {g,   "serve",  "--listen",      "127.0.0.1:0",     "--guest",
+                    elf, "--pool", hot ? "1" : "2", "--no-access-log", hot ? "--hot" : NULL,
+                    NULL};
     pid_t pid;
     if (posix_spawn(&pid, glint, &fa, NULL, argv, environ) != 0)
         die("cannot start glint serve (build/bin/glint; see --glint)");
@@ -200,11 +203,33 @@ static void loopback_row(int iters)
     close(lfd);
 }
 
+/* The same Echo through a pool of one hot sandbox, one connection (what hot mode changes). */
+static void hot_row(const char *glint, const char *guest, int iters, const char *req, size_t len,
+                    const char *want)
+{
+    unsigned port;
+    pid_t pid = start_server(glint, guest, true, &port);
+    int fd = connect_to(port);
+    struct row *r = row_new("serve_http_echo_hot_p50",
+                            "glint serve --hot: HTTP POST Echo, loopback keep-alive, 1 connection "
+                            "(pool of 1 hot sandbox, no access log)");
+    if (floors.pool_dirty_16)
+        row_floor(r, floors.pool_dirty_16, 1, 0, "pool_call_dirty_16");
+    for (int i = 0; i < iters + 100; i++) {
+        double t = now_us();
+        post(fd, req, len, want);
+        if (i >= 100)
+            row_add(r, now_us() - t);
+    }
+    close(fd);
+    stop_server(pid);
+}
+
 void bench_serve(const char *glint, const char *guest, int iters)
 {
     loopback_row(iters);
     unsigned port;
-    pid_t pid = start_server(glint, guest, &port);
+    pid_t pid = start_server(glint, guest, false, &port);
     int conn[2] = {connect_to(port), connect_to(port)};
     static const char req[] = "POST /v1/functions/Echo HTTP/1.1\r\nHost: bench\r\n"
                               "Content-Type: application/json\r\nContent-Length: 9\r\n\r\n"
@@ -241,4 +266,5 @@ void bench_serve(const char *glint, const char *guest, int iters)
     else
         printf("serve_http_rps: skipped (wrk missing or its run failed)\n");
     stop_server(pid);
+    hot_row(glint, guest, iters, req, sizeof req - 1, want);
 }
