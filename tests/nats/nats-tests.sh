@@ -14,6 +14,8 @@ LOAD=$BUILD/tests/natsload
 HELLO=$BUILD/guests/hello.elf
 TYPES=$BUILD/tests/guests/types.elf
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-nats-tests.XXXXXX")
+# shellcheck source=tests/support/http.sh
+. tests/support/http.sh
 passed=0 failed=0
 PIDS=() # every process started here, killed on exit
 NS_PID="" NS_PORT="" URL=""
@@ -104,20 +106,6 @@ worker() {
     return 1
 }
 
-# stop_pid PID: SIGTERM, wait (bounded); sets STATUS (124: still running after 15 s).
-stop_pid() {
-    kill -TERM "$1" 2>/dev/null
-    STATUS=124
-    for _ in $(seq 300); do
-        if ! kill -0 "$1" 2>/dev/null; then
-            wait "$1"
-            STATUS=$?
-            return
-        fi
-        sleep 0.05
-    done
-    kill -KILL "$1" 2>/dev/null
-}
 
 # metric PORT NAME-WITH-LABELS: its value from /metrics (empty if absent).
 metric() {

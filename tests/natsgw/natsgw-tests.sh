@@ -15,6 +15,8 @@ WORKER_GLINT=${GLINT_NATS_WORKER:-$GLINT}
 HELLO=$BUILD/guests/hello.elf
 RESPONDER=$BUILD/tests/natsgw-responder
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-natsgw-tests.XXXXXX")
+# shellcheck source=tests/support/http.sh
+. tests/support/http.sh
 passed=0 failed=0
 NATS_PID="" RESP_PID="" GW_PID="" GW_PORT="" GW_LOG="" WORKER_PID=""
 
@@ -115,31 +117,12 @@ start_gateway() {
 }
 # stop_gateway: SIGTERM; sets STATUS (124: it did not exit within 10 s).
 stop_gateway() {
-    kill -TERM "$GW_PID" 2>/dev/null
-    STATUS=124
-    for _ in $(seq 200); do
-        if ! kill -0 "$GW_PID" 2>/dev/null; then
-            wait "$GW_PID"
-            STATUS=$?
-            break
-        fi
-        sleep 0.05
-    done
-    [ "$STATUS" = 124 ] && kill -KILL "$GW_PID" 2>/dev/null
+    stop_pid "$GW_PID" 10
     GW_PID=
 }
 
 # req METHOD PATH [BODY]: sets CODE, BODY and the headers file HEADERS.
-req() {
-    local method=$1 path=$2
-    shift 2
-    local data=()
-    [ $# -gt 0 ] && data=(--data-binary "$1")
-    HEADERS=$TMP/headers
-    CODE=$(curl -s -X "$method" -o "$TMP/body" -D "$HEADERS" -w '%{http_code}' --max-time 20 \
-        -H 'Content-Type: application/json' "${data[@]}" "http://127.0.0.1:$GW_PORT$path")
-    BODY=$(cat "$TMP/body")
-}
+req() { http_req "$GW_PORT" "$@"; }
 # expect NAME STATUS BODY-REGEX METHOD PATH [BODY]
 expect() {
     local name=$1 status=$2 re=$3

@@ -16,6 +16,8 @@ LUA=$BUILD/guests/lua.elf
 JS=$BUILD/guests/js.elf
 HERE=tests/serve
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/glint-serve-tests.XXXXXX")
+# shellcheck source=tests/support/http.sh
+. tests/support/http.sh
 passed=0 failed=0
 PID="" PORT="" LOG=""
 
@@ -77,34 +79,12 @@ start() {
 
 # stop: SIGTERM, wait (bounded) for the exit; sets STATUS to its exit status (124: hung).
 stop() {
-    kill -TERM "$PID" 2>/dev/null
-    STATUS=124
-    for _ in $(seq 300); do
-        if ! kill -0 "$PID" 2>/dev/null; then
-            wait "$PID"
-            STATUS=$?
-            break
-        fi
-        sleep 0.05
-    done
-    [ "$STATUS" = 124 ] && kill -KILL "$PID" 2>/dev/null
+    stop_pid "$PID"
     PID=
 }
 
 # req METHOD PATH [BODY] [CURL-ARGS...]: sets CODE, BODY and HEADERS (file).
-req() {
-    local method=$1 path=$2
-    shift 2
-    local data=()
-    if [ $# -gt 0 ]; then
-        data=(--data-binary "$1")
-        shift
-    fi
-    HEADERS=$TMP/headers
-    CODE=$(curl -s -X "$method" -o "$TMP/body" -D "$HEADERS" -w '%{http_code}' --max-time 20 \
-        -H 'Content-Type: application/json' "${data[@]}" "$@" "http://127.0.0.1:$PORT$path")
-    BODY=$(cat "$TMP/body")
-}
+req() { http_req "$PORT" "$@"; }
 
 # expect NAME STATUS BODY-REGEX METHOD PATH [BODY]: one request and its answer.
 expect() {
