@@ -12,9 +12,7 @@
 
 #include "parse.h"
 
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errsize, const char *fmt, ...)
+int serve_fail(char *err, size_t errsize, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -111,13 +109,13 @@ int serve_config_set_size(glint_config *cfg, const char *key, const char *text, 
     if (text) {
         char why[160];
         if (parse_size(text, &n, why, sizeof why) != PARSE_OK)
-            return fail(err, errsize, "%s: '%.40s' %s", what, text, why);
+            return serve_fail(err, errsize, "%s: '%.40s' %s", what, text, why);
     } else if (n == 0) {
-        return fail(err, errsize, "%s: a size must be above zero", what);
+        return serve_fail(err, errsize, "%s: a size must be above zero", what);
     }
     uint64_t rounded = n > k->max ? n : (n + 4095) / 4096 * 4096;
     if (rounded < k->min || rounded > k->max)
-        return fail(err, errsize,
+        return serve_fail(err, errsize,
                     "%s: %" PRIu64 " bytes is out of range (%" PRIu64 "..%" PRIu64
                     " after rounding up to 4K)",
                     what, n, k->min, k->max);
@@ -131,7 +129,7 @@ static int get_uint(json_t *v, const char *what, uint64_t min, uint64_t max, uin
 {
     if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) < min ||
         (uint64_t)json_integer_value(v) > max)
-        return fail(err, errsize, "%s: must be an integer %" PRIu64 "..%" PRIu64, what, min, max);
+        return serve_fail(err, errsize, "%s: must be an integer %" PRIu64 "..%" PRIu64, what, min, max);
     *out = (uint64_t)json_integer_value(v);
     return 0;
 }
@@ -151,10 +149,10 @@ static int get_string(json_t *v, const char *what, char **out, char *err, size_t
 {
     if (!json_is_string(v) || json_string_length(v) == 0 ||
         strlen(json_string_value(v)) != json_string_length(v))
-        return fail(err, errsize, "%s: must be a non-empty string", what);
+        return serve_fail(err, errsize, "%s: must be a non-empty string", what);
     free(*out);
     if (!(*out = strdup(json_string_value(v))))
-        return fail(err, errsize, "%s: out of memory", what);
+        return serve_fail(err, errsize, "%s: out of memory", what);
     return 0;
 }
 
@@ -167,7 +165,7 @@ static int get_size(json_t *v, glint_config *cfg, const char *key, const char *w
     if (json_is_integer(v) && json_integer_value(v) > 0)
         return serve_config_set_size(cfg, key, NULL, (uint64_t)json_integer_value(v), what, err,
                                      errsize);
-    return fail(err, errsize, "%s: must be a size (bytes, or a string like \"64K\")", what);
+    return serve_fail(err, errsize, "%s: must be a size (bytes, or a string like \"64K\")", what);
 }
 
 static int parse_function(json_t *o, size_t index, struct serve_config *c, char *err,
@@ -175,10 +173,10 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
 {
     char what[96];
     if (!json_is_object(o))
-        return fail(err, errsize, "functions[%zu]: must be an object", index);
+        return serve_fail(err, errsize, "functions[%zu]: must be an object", index);
     struct serve_function_config *f = serve_config_add(c, NULL);
     if (!f)
-        return fail(err, errsize, "functions[%zu]: out of memory", index);
+        return serve_fail(err, errsize, "functions[%zu]: out of memory", index);
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v)
@@ -189,7 +187,7 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
             rc = get_string(v, what, &f->name, err, errsize);
         else if (!strcmp(key, "guest") || !strcmp(key, "image")) {
             if (f->path)
-                return fail(err, errsize, "functions[%zu]: give one of \"guest\" and \"image\"",
+                return serve_fail(err, errsize, "functions[%zu]: give one of \"guest\" and \"image\"",
                             index);
             rc = get_string(v, what, &f->path, err, errsize);
         } else if (!strcmp(key, "load"))
@@ -210,12 +208,12 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
             rc = get_uint(v, what, 0, INT64_MAX, &f->cfg.budget, err, errsize);
         else if (!strcmp(key, "hot")) {
             if (!json_is_boolean(v))
-                return fail(err, errsize, "%s: must be true or false", what);
+                return serve_fail(err, errsize, "%s: must be true or false", what);
             f->hot = json_is_true(v);
         } else if (is_size_key(key))
             rc = get_size(v, &f->cfg, key, what, err, errsize);
         else
-            return fail(err, errsize,
+            return serve_fail(err, errsize,
                         "functions[%zu]: unknown key \"%.40s\" (known: name, guest, image, "
                         "load, export, handler, pool, wait_ms, queue, timeout_ms, budget, heap, "
                         "stack, input_size, output_size, max_image_memory, hot)",
@@ -224,7 +222,7 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
             return -1;
     }
     if (!f->path)
-        return fail(err, errsize, "functions[%zu]: needs \"guest\" (an ELF) or \"image\"", index);
+        return serve_fail(err, errsize, "functions[%zu]: needs \"guest\" (an ELF) or \"image\"", index);
     return 0;
 }
 
@@ -234,7 +232,7 @@ static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t 
 {
     char what[64];
     if (!json_is_object(o))
-        return fail(err, errsize, "nats: must be an object");
+        return serve_fail(err, errsize, "nats: must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v)
@@ -248,7 +246,7 @@ static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t 
         else if (!strcmp(key, "consumer"))
             rc = get_string(v, what, &n->consumer, err, errsize);
         else if (!strcmp(key, "jetstream")) {
-            rc = json_is_boolean(v) ? 0 : fail(err, errsize, "%s: must be true or false", what);
+            rc = json_is_boolean(v) ? 0 : serve_fail(err, errsize, "%s: must be true or false", what);
             n->jetstream = json_is_true(v);
         } else if (!strcmp(key, "ack_wait_ms"))
             rc = get_u32(v, what, 100, 3600000, &n->ack_wait_ms, err, errsize);
@@ -257,7 +255,7 @@ static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t 
         else if (!strcmp(key, "reconnect_wait_ms"))
             rc = get_u32(v, what, 10, 60000, &n->reconnect_wait_ms, err, errsize);
         else
-            rc = fail(err, errsize,
+            rc = serve_fail(err, errsize,
                       "nats: unknown key \"%.40s\" (known: url, jetstream, stream, consumer, "
                       "ack_wait_ms, max_ack_pending, reconnect_wait_ms)",
                       key);
@@ -271,7 +269,7 @@ static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t err
 {
     char what[64];
     if (!json_is_object(o))
-        return fail(err, errsize, "limits: must be an object");
+        return serve_fail(err, errsize, "limits: must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v)
@@ -282,8 +280,8 @@ static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t err
             if (json_is_string(v)) {
                 char why[160];
                 if (parse_size(json_string_value(v), &c->max_body, why, sizeof why) != PARSE_OK)
-                    return fail(err, errsize, "%s: %s", what, why);
-                rc = c->max_body > (1ull << 30) ? fail(err, errsize, "%s: at most 1G", what) : 0;
+                    return serve_fail(err, errsize, "%s: %s", what, why);
+                rc = c->max_body > (1ull << 30) ? serve_fail(err, errsize, "%s: at most 1G", what) : 0;
             } else
                 rc = get_uint(v, what, 1, 1ull << 30, &c->max_body, err, errsize);
         } else if (!strcmp(key, "max_connections"))
@@ -295,7 +293,7 @@ static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t err
         else if (!strcmp(key, "drain_ms"))
             rc = get_u32(v, what, 0, 3600000, &c->drain_ms, err, errsize);
         else
-            return fail(err, errsize,
+            return serve_fail(err, errsize,
                         "limits: unknown key \"%.40s\" (known: max_body, max_connections, "
                         "idle_timeout_s, read_timeout_ms, drain_ms)",
                         key);
@@ -311,12 +309,12 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return fail(err, errsize, "line %d column %d: %s", je.line, je.column, je.text);
+        return serve_fail(err, errsize, "line %d column %d: %s", je.line, je.column, je.text);
     int rc = 0;
     const char *key;
     json_t *v;
     if (!json_is_object(root)) {
-        rc = fail(err, errsize, "the file must hold a JSON object");
+        rc = serve_fail(err, errsize, "the file must hold a JSON object");
         goto out;
     }
     json_object_foreach(root, key, v)
@@ -325,7 +323,7 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
             rc = get_string(v, "listen", &c->listen, err, errsize);
         else if (!strcmp(key, "access_log")) {
             if (!json_is_boolean(v))
-                rc = fail(err, errsize, "access_log: must be true or false");
+                rc = serve_fail(err, errsize, "access_log: must be true or false");
             else
                 c->access_log = json_is_true(v);
         } else if (!strcmp(key, "limits"))
@@ -335,21 +333,21 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
         else if (!strcmp(key, "functions")) {
             if (!json_is_array(v) || json_array_size(v) == 0 ||
                 json_array_size(v) > SERVE_FUNCTIONS_MAX) {
-                rc = fail(err, errsize, "functions: must be an array of 1..%u objects",
+                rc = serve_fail(err, errsize, "functions: must be an array of 1..%u objects",
                           SERVE_FUNCTIONS_MAX);
                 goto out;
             }
             for (size_t i = 0; rc == 0 && i < json_array_size(v); i++)
                 rc = parse_function(json_array_get(v, i), i, c, err, errsize);
         } else
-            rc = fail(err, errsize,
+            rc = serve_fail(err, errsize,
                       "unknown key \"%.40s\" (known: listen, access_log, limits, nats, functions)",
                       key);
         if (rc != 0)
             goto out;
     }
     if (c->nfns == 0)
-        rc = fail(err, errsize, "functions: missing (an array of the functions to serve)");
+        rc = serve_fail(err, errsize, "functions: missing (an array of the functions to serve)");
 out:
     json_decref(root);
     return rc;
@@ -373,25 +371,25 @@ static bool name_ok(const char *s)
 int serve_config_check(const struct serve_config *c, char *err, size_t errsize)
 {
     if (c->nfns == 0)
-        return fail(err, errsize, "nothing to serve: give --guest, --image or --config");
+        return serve_fail(err, errsize, "nothing to serve: give --guest, --image or --config");
     for (size_t i = 0; i < c->nfns; i++) {
         const struct serve_function_config *f = &c->fns[i];
         if (f->export_name && f->handler)
-            return fail(err, errsize, "functions[%zu]: give \"export\" or \"handler\", not both",
+            return serve_fail(err, errsize, "functions[%zu]: give \"export\" or \"handler\", not both",
                         i);
         if (f->name && !f->export_name && !f->handler)
-            return fail(err, errsize,
+            return serve_fail(err, errsize,
                         "functions[%zu].name: a name needs \"export\" or \"handler\" (without "
                         "them every export is served under its own name)",
                         i);
         const char *served = f->name ? f->name : f->handler ? f->handler : f->export_name;
         if (served && !name_ok(served))
-            return fail(err, errsize,
+            return serve_fail(err, errsize,
                         "functions[%zu]: served name '%.64s' must be 1..%d characters of "
                         "[A-Za-z0-9_.-]",
                         i, served, GLINT_NAME_MAX);
         if (f->queue != UINT32_MAX && f->queue > SERVE_QUEUE_MAX)
-            return fail(err, errsize, "functions[%zu].queue: at most %u", i, SERVE_QUEUE_MAX);
+            return serve_fail(err, errsize, "functions[%zu].queue: at most %u", i, SERVE_QUEUE_MAX);
     }
     return 0;
 }
@@ -401,29 +399,29 @@ int serve_parse_listen(const char *s, char *host, size_t hostsize, uint16_t *por
 {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
-        return fail(err, errsize, "--listen '%.64s': expected HOST:PORT (e.g. 127.0.0.1:8080)", s);
+        return serve_fail(err, errsize, "--listen '%.64s': expected HOST:PORT (e.g. 127.0.0.1:8080)", s);
     size_t hl = (size_t)(colon - s);
     const char *h = s;
     if (h[0] == '[') {
         if (hl < 3 || h[hl - 1] != ']')
-            return fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
+            return serve_fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
         h++;
         hl -= 2;
     } else if (memchr(h, ':', hl))
-        return fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
+        return serve_fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
     if (hl + 1 > hostsize)
-        return fail(err, errsize, "--listen '%.64s': host too long", s);
+        return serve_fail(err, errsize, "--listen '%.64s': host too long", s);
     memcpy(host, h, hl);
     host[hl] = 0;
     if (!strcmp(host, "localhost"))
         snprintf(host, hostsize, "127.0.0.1");
     unsigned char buf[16];
     if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
-        return fail(err, errsize,
+        return serve_fail(err, errsize,
                     "--listen '%.64s': host must be an IP address (or localhost), not a name", s);
     const char *p = colon + 1;
     if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p) || atoi(p) > 65535)
-        return fail(err, errsize, "--listen '%.64s': port must be 0..65535", s);
+        return serve_fail(err, errsize, "--listen '%.64s': port must be 0..65535", s);
     *port = (uint16_t)atoi(p);
     return 0;
 }

@@ -70,6 +70,11 @@ struct serve_config {
     uint32_t forward_timeout_ms;
 };
 
+/* Write the message into err (cut to errsize); returns -1, the failure every parser and
+ * loader of glint serve returns with its message. */
+int serve_fail(char *err, size_t errsize, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* *c with every default and no functions. */
 void serve_config_defaults(struct serve_config *c);
 void serve_config_free(struct serve_config *c);

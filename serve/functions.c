@@ -14,50 +14,39 @@
 
 #include "utf8.h"
 
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* A --load script: a regular file of UTF-8 text without NUL, at most limit bytes. */
 static int read_script(const char *path, uint64_t limit, char **text, size_t *len, char *err,
                        size_t errsize)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return fail(err, errsize, "load %s: %s", path, strerror(errno));
+        return serve_fail(err, errsize, "load %s: %s", path, strerror(errno));
     struct stat st;
     int rc = 0;
     *text = NULL;
     if (fstat(fd, &st) != 0)
-        rc = fail(err, errsize, "load %s: %s", path, strerror(errno));
+        rc = serve_fail(err, errsize, "load %s: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        rc = fail(err, errsize, "load %s: not a regular file", path);
+        rc = serve_fail(err, errsize, "load %s: not a regular file", path);
     else if ((uint64_t)st.st_size > limit)
-        rc = fail(err, errsize,
+        rc = serve_fail(err, errsize,
                   "load %s: %lld bytes; at most %llu fit the input buffer (see input_size)", path,
                   (long long)st.st_size, (unsigned long long)limit);
     else if (!(*text = malloc((size_t)st.st_size + 1)))
-        rc = fail(err, errsize, "load %s: out of memory", path);
+        rc = serve_fail(err, errsize, "load %s: out of memory", path);
     size_t got = 0;
     while (rc == 0 && got < (size_t)st.st_size) {
         ssize_t n = read(fd, *text + got, (size_t)st.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            rc = fail(err, errsize, "load %s: %s", path, n < 0 ? strerror(errno) : "short read");
+            rc = serve_fail(err, errsize, "load %s: %s", path, n < 0 ? strerror(errno) : "short read");
         else
             got += (size_t)n;
     }
     close(fd);
     if (rc == 0 && !glint__utf8_valid((const uint8_t *)*text, got))
-        rc = fail(err, errsize, "load %s: not UTF-8 text without NUL bytes", path);
+        rc = serve_fail(err, errsize, "load %s: not UTF-8 text without NUL bytes", path);
     if (rc != 0) {
         free(*text);
         *text = NULL;
@@ -107,12 +96,12 @@ static int preload(const struct serve_function_config *fc, bool confine, glint_i
     glint_function_info fi;
     if (glint_exports_find(glint_image_exports(*img), "Load", &fi) != 0 || fi.ret != GLINT_VOID ||
         fi.nparams != 1 || fi.params[0] != GLINT_STRING)
-        return fail(err, errsize, "load %s: %s exports no Load(string) -> void", fc->load,
+        return serve_fail(err, errsize, "load %s: %s exports no Load(string) -> void", fc->load,
                     fc->path);
     glint_config used;
     glint_config_init(&used);
     if (glint_image_config(*img, &used) != 0)
-        return fail(err, errsize, "load %s: %s", fc->load, glint_errmsg());
+        return serve_fail(err, errsize, "load %s: %s", fc->load, glint_errmsg());
     struct load_job j = {.confine = confine};
     char *text = NULL;
     if (read_script(fc->load, used.input_size > 64 ? used.input_size - 64 : 0, &text, &j.len, err,
@@ -122,7 +111,7 @@ static int preload(const struct serve_function_config *fc, bool confine, glint_i
     int rc = glint_sandbox_create(*img, NULL, &j.sb);
     if (rc != 0) {
         free(text);
-        return fail(err, errsize, "%s: cannot create a sandbox: %s: %s", fc->path,
+        return serve_fail(err, errsize, "%s: cannot create a sandbox: %s: %s", fc->path,
                     glint_strerror(rc), glint_errmsg());
     }
     pthread_t t;
@@ -140,7 +129,7 @@ static int preload(const struct serve_function_config *fc, bool confine, glint_i
     }
     glint_sandbox_destroy(j.sb);
     if (j.err != 0)
-        return fail(err, errsize, "load %s into %s: %s", fc->load, fc->path, j.msg);
+        return serve_fail(err, errsize, "load %s into %s: %s", fc->load, fc->path, j.msg);
     glint_image_destroy(*img);
     *img = derived;
     return 0;
@@ -161,14 +150,14 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
         rc = glint_host_fns_set_print(fns, NULL, NULL);
     if (rc != 0) {
         glint_host_fns_destroy(fns);
-        return fail(err, errsize, "cannot set up host functions: %s", glint_errmsg());
+        return serve_fail(err, errsize, "cannot set up host functions: %s", glint_errmsg());
     }
     glint_config cfg = fc->cfg;
     cfg.confine_init = confine;
     rc = glint_image_load_file(fc->path, &cfg, fns, &p->img);
     glint_host_fns_destroy(fns);
     if (rc != 0)
-        return fail(err, errsize, "cannot load %s: %s: %s", fc->path, glint_strerror(rc),
+        return serve_fail(err, errsize, "cannot load %s: %s: %s", fc->path, glint_strerror(rc),
                     glint_errmsg());
     if (fc->load && preload(fc, confine, &p->img, err, errsize) != 0)
         return -1;
@@ -185,7 +174,7 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     pc.hot = fc->hot ? p->size : 0; /* admission may leave some, or all, in exit mode */
     p->limit = p->size + (fc->queue == UINT32_MAX ? 4 * p->size : fc->queue);
     if ((rc = glint_pool_create(p->img, NULL, &pc, &p->pool)) != 0)
-        return fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s", p->size,
+        return serve_fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s", p->size,
                     fc->path, glint_strerror(rc), glint_errmsg());
     return 0;
 }
@@ -195,10 +184,10 @@ static int add_fn(struct serve_table *t, size_t cap, struct serve_pool *p, const
                   size_t errsize)
 {
     if (serve_table_find(t, served, strlen(served)))
-        return fail(err, errsize, "two functions are served as '%s' (the second from %s)", served,
+        return serve_fail(err, errsize, "two functions are served as '%s' (the second from %s)", served,
                     path);
     if (t->nfns >= cap)
-        return fail(err, errsize, "too many functions");
+        return serve_fail(err, errsize, "too many functions");
     struct serve_fn *f = &t->fns[t->nfns];
     memset(f, 0, sizeof *f);
     snprintf(f->name, sizeof f->name, "%s", served);
@@ -207,14 +196,14 @@ static int add_fn(struct serve_table *t, size_t cap, struct serve_pool *p, const
         if (glint_exports_find(glint_image_exports(p->img), "Call", &f->info) != 0 ||
             f->info.ret != GLINT_STRING || f->info.nparams != 2 ||
             f->info.params[0] != GLINT_STRING || f->info.params[1] != GLINT_STRING)
-            return fail(err, errsize,
+            return serve_fail(err, errsize,
                         "handler %s: %s exports no Call(string, string) -> string (a Lua or JS "
                         "runtime guest does)",
                         handler, path);
         if (!(f->handler = strdup(handler)))
-            return fail(err, errsize, "out of memory");
+            return serve_fail(err, errsize, "out of memory");
     } else if (glint_exports_find(glint_image_exports(p->img), export_name, &f->info) != 0) {
-        return fail(err, errsize, "%s exports no function named '%s'", path, export_name);
+        return serve_fail(err, errsize, "%s exports no function named '%s'", path, export_name);
     }
     f->export_name = f->info.name;
     t->nfns++;
@@ -228,7 +217,7 @@ int serve_table_load(const struct serve_config *c, struct serve_table **out, cha
     struct serve_table *t = calloc(1, sizeof *t);
     if (!t || !(t->pools = calloc(c->nfns, sizeof *t->pools))) {
         free(t);
-        return fail(err, errsize, "out of memory");
+        return serve_fail(err, errsize, "out of memory");
     }
     size_t cap = 0;
     int rc = 0;
@@ -243,7 +232,7 @@ int serve_table_load(const struct serve_config *c, struct serve_table **out, cha
             fc->export_name || fc->handler ? 1 : glint_exports_count(glint_image_exports(p->img));
         struct serve_fn *fns = realloc(t->fns, (cap + more) * sizeof *fns);
         if (!fns) {
-            rc = fail(err, errsize, "out of memory");
+            rc = serve_fail(err, errsize, "out of memory");
             break;
         }
         t->fns = fns;
