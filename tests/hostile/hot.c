@@ -11,22 +11,11 @@
 static glint_image *img;
 static glint_sandbox *sb;
 
-static void go_hot(glint_sandbox *s, uint32_t max_spin_us)
-{
-    glint_hot_config hc;
-    glint_hot_config_init(&hc);
-    hc.max_spin_us = max_spin_us;
-    int rc = glint_sandbox_set_hot(s, &hc);
-    if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
-        cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
-    cr_assert_eq(rc, 0, "set_hot: %s", glint_errmsg());
-}
-
 static void setup(void)
 {
     vm_open("hothostile", NULL, NULL, &img, &sb);
     glint_sandbox_set_timeout(sb, 2000);
-    go_hot(sb, 100);
+    vm_go_hot(sb, 100);
 }
 
 static void teardown(void)

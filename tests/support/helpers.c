@@ -328,3 +328,18 @@ double vm_spin_loops_per_ms(glint_sandbox *types_sb)
     per_ms = (double)n / (best > 0.001 ? best : 0.001);
     return per_ms;
 }
+
+void vm_go_hot(glint_sandbox *s, uint32_t max_spin_us)
+{
+    glint_hot_config hc;
+    glint_hot_config_init(&hc);
+    if (max_spin_us)
+        hc.max_spin_us = max_spin_us;
+    int rc = glint_sandbox_set_hot(s, &hc);
+    if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
+        cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
+    cr_assert_eq(rc, 0, "set_hot: %s", glint_errmsg());
+    glint_hot_status st;
+    glint_sandbox_hot_status(s, &st);
+    cr_assert(st.active, "hot mode set but not active: %s", st.reason);
+}

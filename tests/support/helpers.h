@@ -77,6 +77,10 @@ glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user);
 void vm_watchdog_start(double ms, const char *what);
 void vm_watchdog_stop(void);
 
+/* Hot mode on s (max_spin_us 0: the default window), asserted active; skips the test loudly
+ * where admission refuses it (a host without a CPU to spare). */
+void vm_go_hot(glint_sandbox *s, uint32_t max_spin_us);
+
 /* Busy-loop iterations of the types guest's SpinLoops per millisecond (measured once). */
 double vm_spin_loops_per_ms(glint_sandbox *types_sb);
 

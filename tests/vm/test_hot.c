@@ -12,27 +12,12 @@ static glint_sandbox *sb;
 static struct vm_capture cap;
 static glint_host_fns *fns;
 
-/* Hot mode on sb, or skip the test loudly where admission refuses it (a 1-CPU host). */
-static void go_hot(glint_sandbox *s, uint32_t max_spin_us)
-{
-    glint_hot_config hc;
-    glint_hot_config_init(&hc);
-    hc.max_spin_us = max_spin_us;
-    int rc = glint_sandbox_set_hot(s, &hc);
-    if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
-        cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
-    cr_assert_eq(rc, 0, "set_hot: %s", glint_errmsg());
-    glint_hot_status st;
-    glint_sandbox_hot_status(s, &st);
-    cr_assert(st.active);
-}
-
 static void setup(void)
 {
     vm_capture_init(&cap);
     fns = vm_host_fns(&cap);
     vm_open("types", NULL, fns, &img, &sb);
-    go_hot(sb, 200);
+    vm_go_hot(sb, 200);
 }
 
 static void teardown(void)
@@ -221,14 +206,14 @@ Test(vm_hot, turning_hot_mode_off_returns_to_exit_mode)
     cr_assert_eq(c2.as.i64, c1.as.i64 + 1, "state carried over into exit mode");
     glint_value a = glint_string("cold"), r = vm_call_ok(sb, "EchoString", &a, 1);
     cr_assert_str_eq(r.as.str.ptr, "cold");
-    go_hot(sb, 50);
+    vm_go_hot(sb, 50);
     glint_value c3 = vm_call_ok(sb, "Counter", NULL, 0);
     cr_assert_eq(c3.as.i64, c2.as.i64 + 1, "and back into hot mode");
 }
 
 Test(vm_hot, guest_parks_when_idle_and_wakes_for_the_next_call)
 {
-    go_hot(sb, 20); /* a new config: a short window */
+    vm_go_hot(sb, 20); /* a new config: a short window */
     glint_value a = glint_i32(1);
     vm_call_ok(sb, "EchoI32", &a, 1);
     glint_hot_status st;
@@ -246,7 +231,7 @@ Test(vm_hot, guest_parks_when_idle_and_wakes_for_the_next_call)
 
 Test(vm_hot, park_at_once_still_answers_every_call)
 {
-    go_hot(sb, 0);
+    vm_go_hot(sb, 0);
     for (int i = 0; i < 100; i++) {
         glint_value a = glint_i32(i), r = vm_call_ok(sb, "EchoI32", &a, 1);
         cr_assert_eq(r.as.i32, i);

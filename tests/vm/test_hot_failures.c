@@ -17,17 +17,6 @@
 static glint_image *img;
 static glint_sandbox *sb;
 
-/* Hot mode on s, or skip loudly where admission refuses it (a 1-CPU host). */
-static void go_hot(glint_sandbox *s)
-{
-    glint_hot_config hc;
-    glint_hot_config_init(&hc);
-    int rc = glint_sandbox_set_hot(s, &hc);
-    if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
-        cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
-    cr_assert_eq(rc, 0, "set_hot: %s", glint_errmsg());
-}
-
 static void teardown(void)
 {
     vm_watchdog_stop();
@@ -37,7 +26,7 @@ static void teardown(void)
 static void setup_types(void)
 {
     vm_open("types", NULL, NULL, &img, &sb);
-    go_hot(sb);
+    vm_go_hot(sb, 0);
 }
 
 TestSuite(vm_hot_fail, .init = setup_types, .fini = teardown, .timeout = 60);
@@ -130,7 +119,7 @@ Test(vm_hot_fail, timeout_during_a_host_function)
     glint_sandbox *s2 = vm_sandbox(img, fns);
     glint_sandbox_destroy(sb);
     sb = s2;
-    go_hot(sb);
+    vm_go_hot(sb, 0);
     glint_sandbox_set_timeout(sb, 50);
     glint_value a[3] = {glint_string("HostSlow"), glint_i64(1), glint_i64(2)}, r;
     vm_watchdog_start(10000, "a hot call whose host function outlives the timeout");
@@ -167,7 +156,7 @@ Test(vm_hot_fail, host_function_may_call_another_sandbox)
     inner = vm_sandbox(img, NULL);
     glint_sandbox_destroy(sb);
     sb = outer;
-    go_hot(sb);
+    vm_go_hot(sb, 0);
     glint_value a[3] = {glint_string("HostInner"), glint_i64(4), glint_i64(5)};
     glint_value r = vm_call_ok(sb, "CallHost", a, 3);
     cr_assert_eq(r.as.i64, 90);
@@ -196,7 +185,7 @@ static void same_as_exit_mode(const char *fn)
     glint_sandbox_destroy(cold);
 
     glint_sandbox *hot = vm_sandbox(img, NULL);
-    go_hot(hot);
+    vm_go_hot(hot, 0);
     vm_watchdog_start(10000, fn);
     int rc_hot = glint_sandbox_call(hot, fn, NULL, 0, &r);
     vm_watchdog_stop();
@@ -377,7 +366,7 @@ Test(vm_hot_admission, vcpu_thread_is_confined)
 #endif
     vm_open("types", NULL, NULL, &img, &sb);
     int before = confined_threads();
-    go_hot(sb);
+    vm_go_hot(sb, 0);
     int during = confined_threads_settled(before + 1);
     cr_assert_eq(during, before + 1, "the vCPU thread runs under seccomp (%d, %d before)", during,
                  before);

@@ -24,12 +24,7 @@ static void open_hot(const char *runtime)
     cfg.timeout_ms = 5000;
     img = vm_load_example(runtime, &cfg, fns);
     sb = vm_sandbox(img, NULL);
-    glint_hot_config hc;
-    glint_hot_config_init(&hc);
-    int rc = glint_sandbox_set_hot(sb, &hc);
-    if (rc == GLINT_EBUSY && vm_contains(glint_errmsg(), "hot mode refused"))
-        cr_skip_test("hot mode not admitted here: %s", glint_errmsg());
-    cr_assert_eq(rc, 0, "%s", glint_errmsg());
+    vm_go_hot(sb, 0);
 }
 
 static void teardown(void)
