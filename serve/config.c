@@ -116,9 +116,9 @@ int serve_config_set_size(glint_config *cfg, const char *key, const char *text, 
     uint64_t rounded = n > k->max ? n : (n + 4095) / 4096 * 4096;
     if (rounded < k->min || rounded > k->max)
         return serve_fail(err, errsize,
-                    "%s: %" PRIu64 " bytes is out of range (%" PRIu64 "..%" PRIu64
-                    " after rounding up to 4K)",
-                    what, n, k->min, k->max);
+                          "%s: %" PRIu64 " bytes is out of range (%" PRIu64 "..%" PRIu64
+                          " after rounding up to 4K)",
+                          what, n, k->min, k->max);
     memcpy((char *)cfg + k->offset, &n, sizeof n);
     return 0;
 }
@@ -129,7 +129,8 @@ static int get_uint(json_t *v, const char *what, uint64_t min, uint64_t max, uin
 {
     if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) < min ||
         (uint64_t)json_integer_value(v) > max)
-        return serve_fail(err, errsize, "%s: must be an integer %" PRIu64 "..%" PRIu64, what, min, max);
+        return serve_fail(err, errsize, "%s: must be an integer %" PRIu64 "..%" PRIu64, what, min,
+                          max);
     *out = (uint64_t)json_integer_value(v);
     return 0;
 }
@@ -187,8 +188,8 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
             rc = get_string(v, what, &f->name, err, errsize);
         else if (!strcmp(key, "guest") || !strcmp(key, "image")) {
             if (f->path)
-                return serve_fail(err, errsize, "functions[%zu]: give one of \"guest\" and \"image\"",
-                            index);
+                return serve_fail(err, errsize,
+                                  "functions[%zu]: give one of \"guest\" and \"image\"", index);
             rc = get_string(v, what, &f->path, err, errsize);
         } else if (!strcmp(key, "load"))
             rc = get_string(v, what, &f->load, err, errsize);
@@ -213,16 +214,18 @@ static int parse_function(json_t *o, size_t index, struct serve_config *c, char 
         } else if (is_size_key(key))
             rc = get_size(v, &f->cfg, key, what, err, errsize);
         else
-            return serve_fail(err, errsize,
-                        "functions[%zu]: unknown key \"%.40s\" (known: name, guest, image, "
-                        "load, export, handler, pool, wait_ms, queue, timeout_ms, budget, heap, "
-                        "stack, input_size, output_size, max_image_memory, hot)",
-                        index, key);
+            return serve_fail(
+                err, errsize,
+                "functions[%zu]: unknown key \"%.40s\" (known: name, guest, image, "
+                "load, export, handler, pool, wait_ms, queue, timeout_ms, budget, heap, "
+                "stack, input_size, output_size, max_image_memory, hot)",
+                index, key);
         if (rc != 0)
             return -1;
     }
     if (!f->path)
-        return serve_fail(err, errsize, "functions[%zu]: needs \"guest\" (an ELF) or \"image\"", index);
+        return serve_fail(err, errsize, "functions[%zu]: needs \"guest\" (an ELF) or \"image\"",
+                          index);
     return 0;
 }
 
@@ -246,7 +249,8 @@ static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t 
         else if (!strcmp(key, "consumer"))
             rc = get_string(v, what, &n->consumer, err, errsize);
         else if (!strcmp(key, "jetstream")) {
-            rc = json_is_boolean(v) ? 0 : serve_fail(err, errsize, "%s: must be true or false", what);
+            rc = json_is_boolean(v) ? 0
+                                    : serve_fail(err, errsize, "%s: must be true or false", what);
             n->jetstream = json_is_true(v);
         } else if (!strcmp(key, "ack_wait_ms"))
             rc = get_u32(v, what, 100, 3600000, &n->ack_wait_ms, err, errsize);
@@ -256,9 +260,9 @@ static int parse_nats(json_t *o, struct serve_nats_config *n, char *err, size_t 
             rc = get_u32(v, what, 10, 60000, &n->reconnect_wait_ms, err, errsize);
         else
             rc = serve_fail(err, errsize,
-                      "nats: unknown key \"%.40s\" (known: url, jetstream, stream, consumer, "
-                      "ack_wait_ms, max_ack_pending, reconnect_wait_ms)",
-                      key);
+                            "nats: unknown key \"%.40s\" (known: url, jetstream, stream, consumer, "
+                            "ack_wait_ms, max_ack_pending, reconnect_wait_ms)",
+                            key);
         if (rc != 0)
             return -1;
     }
@@ -281,7 +285,8 @@ static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t err
                 char why[160];
                 if (parse_size(json_string_value(v), &c->max_body, why, sizeof why) != PARSE_OK)
                     return serve_fail(err, errsize, "%s: %s", what, why);
-                rc = c->max_body > (1ull << 30) ? serve_fail(err, errsize, "%s: at most 1G", what) : 0;
+                rc = c->max_body > (1ull << 30) ? serve_fail(err, errsize, "%s: at most 1G", what)
+                                                : 0;
             } else
                 rc = get_uint(v, what, 1, 1ull << 30, &c->max_body, err, errsize);
         } else if (!strcmp(key, "max_connections"))
@@ -294,9 +299,9 @@ static int parse_limits(json_t *o, struct serve_config *c, char *err, size_t err
             rc = get_u32(v, what, 0, 3600000, &c->drain_ms, err, errsize);
         else
             return serve_fail(err, errsize,
-                        "limits: unknown key \"%.40s\" (known: max_body, max_connections, "
-                        "idle_timeout_s, read_timeout_ms, drain_ms)",
-                        key);
+                              "limits: unknown key \"%.40s\" (known: max_body, max_connections, "
+                              "idle_timeout_s, read_timeout_ms, drain_ms)",
+                              key);
         if (rc != 0)
             return -1;
     }
@@ -334,15 +339,15 @@ int serve_config_parse(const char *text, size_t len, struct serve_config *c, cha
             if (!json_is_array(v) || json_array_size(v) == 0 ||
                 json_array_size(v) > SERVE_FUNCTIONS_MAX) {
                 rc = serve_fail(err, errsize, "functions: must be an array of 1..%u objects",
-                          SERVE_FUNCTIONS_MAX);
+                                SERVE_FUNCTIONS_MAX);
                 goto out;
             }
             for (size_t i = 0; rc == 0 && i < json_array_size(v); i++)
                 rc = parse_function(json_array_get(v, i), i, c, err, errsize);
         } else
-            rc = serve_fail(err, errsize,
-                      "unknown key \"%.40s\" (known: listen, access_log, limits, nats, functions)",
-                      key);
+            rc = serve_fail(
+                err, errsize,
+                "unknown key \"%.40s\" (known: listen, access_log, limits, nats, functions)", key);
         if (rc != 0)
             goto out;
     }
@@ -375,19 +380,20 @@ int serve_config_check(const struct serve_config *c, char *err, size_t errsize)
     for (size_t i = 0; i < c->nfns; i++) {
         const struct serve_function_config *f = &c->fns[i];
         if (f->export_name && f->handler)
-            return serve_fail(err, errsize, "functions[%zu]: give \"export\" or \"handler\", not both",
-                        i);
-        if (f->name && !f->export_name && !f->handler)
             return serve_fail(err, errsize,
-                        "functions[%zu].name: a name needs \"export\" or \"handler\" (without "
-                        "them every export is served under its own name)",
-                        i);
+                              "functions[%zu]: give \"export\" or \"handler\", not both", i);
+        if (f->name && !f->export_name && !f->handler)
+            return serve_fail(
+                err, errsize,
+                "functions[%zu].name: a name needs \"export\" or \"handler\" (without "
+                "them every export is served under its own name)",
+                i);
         const char *served = f->name ? f->name : f->handler ? f->handler : f->export_name;
         if (served && !name_ok(served))
             return serve_fail(err, errsize,
-                        "functions[%zu]: served name '%.64s' must be 1..%d characters of "
-                        "[A-Za-z0-9_.-]",
-                        i, served, GLINT_NAME_MAX);
+                              "functions[%zu]: served name '%.64s' must be 1..%d characters of "
+                              "[A-Za-z0-9_.-]",
+                              i, served, GLINT_NAME_MAX);
         if (f->queue != UINT32_MAX && f->queue > SERVE_QUEUE_MAX)
             return serve_fail(err, errsize, "functions[%zu].queue: at most %u", i, SERVE_QUEUE_MAX);
     }
@@ -399,12 +405,14 @@ int serve_parse_listen(const char *s, char *host, size_t hostsize, uint16_t *por
 {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
-        return serve_fail(err, errsize, "--listen '%.64s': expected HOST:PORT (e.g. 127.0.0.1:8080)", s);
+        return serve_fail(err, errsize,
+                          "--listen '%.64s': expected HOST:PORT (e.g. 127.0.0.1:8080)", s);
     size_t hl = (size_t)(colon - s);
     const char *h = s;
     if (h[0] == '[') {
         if (hl < 3 || h[hl - 1] != ']')
-            return serve_fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]", s);
+            return serve_fail(err, errsize, "--listen '%.64s': an IPv6 address goes in [brackets]",
+                              s);
         h++;
         hl -= 2;
     } else if (memchr(h, ':', hl))
@@ -418,7 +426,8 @@ int serve_parse_listen(const char *s, char *host, size_t hostsize, uint16_t *por
     unsigned char buf[16];
     if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
         return serve_fail(err, errsize,
-                    "--listen '%.64s': host must be an IP address (or localhost), not a name", s);
+                          "--listen '%.64s': host must be an IP address (or localhost), not a name",
+                          s);
     const char *p = colon + 1;
     if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p) || atoi(p) > 65535)
         return serve_fail(err, errsize, "--listen '%.64s': port must be 0..65535", s);

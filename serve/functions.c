@@ -30,8 +30,8 @@ static int read_script(const char *path, uint64_t limit, char **text, size_t *le
         rc = serve_fail(err, errsize, "load %s: not a regular file", path);
     else if ((uint64_t)st.st_size > limit)
         rc = serve_fail(err, errsize,
-                  "load %s: %lld bytes; at most %llu fit the input buffer (see input_size)", path,
-                  (long long)st.st_size, (unsigned long long)limit);
+                        "load %s: %lld bytes; at most %llu fit the input buffer (see input_size)",
+                        path, (long long)st.st_size, (unsigned long long)limit);
     else if (!(*text = malloc((size_t)st.st_size + 1)))
         rc = serve_fail(err, errsize, "load %s: out of memory", path);
     size_t got = 0;
@@ -40,7 +40,8 @@ static int read_script(const char *path, uint64_t limit, char **text, size_t *le
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            rc = serve_fail(err, errsize, "load %s: %s", path, n < 0 ? strerror(errno) : "short read");
+            rc = serve_fail(err, errsize, "load %s: %s", path,
+                            n < 0 ? strerror(errno) : "short read");
         else
             got += (size_t)n;
     }
@@ -97,7 +98,7 @@ static int preload(const struct serve_function_config *fc, bool confine, glint_i
     if (glint_exports_find(glint_image_exports(*img), "Load", &fi) != 0 || fi.ret != GLINT_VOID ||
         fi.nparams != 1 || fi.params[0] != GLINT_STRING)
         return serve_fail(err, errsize, "load %s: %s exports no Load(string) -> void", fc->load,
-                    fc->path);
+                          fc->path);
     glint_config used;
     glint_config_init(&used);
     if (glint_image_config(*img, &used) != 0)
@@ -112,7 +113,7 @@ static int preload(const struct serve_function_config *fc, bool confine, glint_i
     if (rc != 0) {
         free(text);
         return serve_fail(err, errsize, "%s: cannot create a sandbox: %s: %s", fc->path,
-                    glint_strerror(rc), glint_errmsg());
+                          glint_strerror(rc), glint_errmsg());
     }
     pthread_t t;
     if ((rc = pthread_create(&t, NULL, load_thread, &j)) != 0) {
@@ -158,7 +159,7 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     glint_host_fns_destroy(fns);
     if (rc != 0)
         return serve_fail(err, errsize, "cannot load %s: %s: %s", fc->path, glint_strerror(rc),
-                    glint_errmsg());
+                          glint_errmsg());
     if (fc->load && preload(fc, confine, &p->img, err, errsize) != 0)
         return -1;
     glint_pool_config pc;
@@ -174,8 +175,8 @@ static int load_pool(const struct serve_function_config *fc, bool confine, struc
     pc.hot = fc->hot ? p->size : 0; /* admission may leave some, or all, in exit mode */
     p->limit = p->size + (fc->queue == UINT32_MAX ? 4 * p->size : fc->queue);
     if ((rc = glint_pool_create(p->img, NULL, &pc, &p->pool)) != 0)
-        return serve_fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s", p->size,
-                    fc->path, glint_strerror(rc), glint_errmsg());
+        return serve_fail(err, errsize, "cannot create a pool of %u sandboxes of %s: %s: %s",
+                          p->size, fc->path, glint_strerror(rc), glint_errmsg());
     return 0;
 }
 
@@ -184,8 +185,8 @@ static int add_fn(struct serve_table *t, size_t cap, struct serve_pool *p, const
                   size_t errsize)
 {
     if (serve_table_find(t, served, strlen(served)))
-        return serve_fail(err, errsize, "two functions are served as '%s' (the second from %s)", served,
-                    path);
+        return serve_fail(err, errsize, "two functions are served as '%s' (the second from %s)",
+                          served, path);
     if (t->nfns >= cap)
         return serve_fail(err, errsize, "too many functions");
     struct serve_fn *f = &t->fns[t->nfns];
@@ -196,10 +197,11 @@ static int add_fn(struct serve_table *t, size_t cap, struct serve_pool *p, const
         if (glint_exports_find(glint_image_exports(p->img), "Call", &f->info) != 0 ||
             f->info.ret != GLINT_STRING || f->info.nparams != 2 ||
             f->info.params[0] != GLINT_STRING || f->info.params[1] != GLINT_STRING)
-            return serve_fail(err, errsize,
-                        "handler %s: %s exports no Call(string, string) -> string (a Lua or JS "
-                        "runtime guest does)",
-                        handler, path);
+            return serve_fail(
+                err, errsize,
+                "handler %s: %s exports no Call(string, string) -> string (a Lua or JS "
+                "runtime guest does)",
+                handler, path);
         if (!(f->handler = strdup(handler)))
             return serve_fail(err, errsize, "out of memory");
     } else if (glint_exports_find(glint_image_exports(p->img), export_name, &f->info) != 0) {

@@ -343,3 +343,31 @@ void vm_go_hot(glint_sandbox *s, uint32_t max_spin_us)
     glint_sandbox_hot_status(s, &st);
     cr_assert(st.active, "hot mode set but not active: %s", st.reason);
 }
+
+uint64_t vm_budget_threshold(glint_sandbox *sb, const char *src, const char *want, uint64_t from,
+                             uint64_t to, uint64_t step)
+{
+    uint64_t first_ok = 0;
+    for (uint64_t b = from; b <= to; b += step) {
+        int outcome = -1;
+        for (int run = 0; run < 3; run++) {
+            cr_assert_eq(glint_sandbox_restore(sb, NULL), 0, "%s", glint_errmsg());
+            cr_assert_eq(glint_sandbox_set_budget(sb, b), 0, "%s", glint_errmsg());
+            glint_value a = glint_string(src), r;
+            int rc = glint_sandbox_call(sb, "Eval", &a, 1, &r);
+            cr_assert(rc == 0 || rc == GLINT_EBUDGET, "budget %llu: %s", (unsigned long long)b,
+                      glint_errmsg());
+            if (rc == 0)
+                cr_assert_str_eq(r.as.str.ptr, want);
+            if (outcome < 0)
+                outcome = rc == 0;
+            cr_assert_eq(outcome, rc == 0, "budget %llu: run %d differs", (unsigned long long)b,
+                         run);
+        }
+        if (outcome == 1 && !first_ok)
+            first_ok = b;
+        cr_assert(!(first_ok && outcome == 0), "budget %llu fails above a passing one",
+                  (unsigned long long)b);
+    }
+    return first_ok;
+}

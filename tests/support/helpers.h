@@ -77,6 +77,13 @@ glint_host_fns *vm_host_fns_one(const char *name, glint_host_fn fn, void *user);
 void vm_watchdog_start(double ms, const char *what);
 void vm_watchdog_stop(void);
 
+/* The outcome of a budget is a function of the script: for each budget from `from` to `to`
+ * by `step`, three calls of Eval(src), each in sb restored, agree (success giving `want`, or
+ * GLINT_EBUDGET), and no budget fails above one that passed. Returns the first budget that
+ * passed (0: none). */
+uint64_t vm_budget_threshold(glint_sandbox *sb, const char *src, const char *want, uint64_t from,
+                             uint64_t to, uint64_t step);
+
 /* Hot mode on s (max_spin_us 0: the default window), asserted active; skips the test loudly
  * where admission refuses it (a host without a CPU to spare). */
 void vm_go_hot(glint_sandbox *s, uint32_t max_spin_us);

@@ -181,28 +181,7 @@ Test(vm_limits, pcall_and_coroutines_cannot_escape)
 Test(vm_limits, the_same_budget_gives_the_same_outcome)
 {
     const char *src = "local s = 0 for i = 1, 3000 do s = s + i end return s";
-    int first_ok = -1;
-    for (uint64_t b = 1000; b <= 30000; b += 1000) {
-        int outcome = -1;
-        for (int run = 0; run < 3; run++) {
-            restore();
-            cr_assert_eq(glint_sandbox_set_budget(sb, b), 0, "%s", glint_errmsg());
-            glint_value a = glint_string(src), r;
-            int rc = glint_sandbox_call(sb, "Eval", &a, 1, &r);
-            cr_assert(rc == 0 || rc == GLINT_EBUDGET, "budget %llu: %s", (unsigned long long)b,
-                      glint_errmsg());
-            if (rc == 0)
-                cr_assert_str_eq(r.as.str.ptr, "4501500");
-            if (outcome < 0)
-                outcome = rc == 0;
-            cr_assert_eq(outcome, rc == 0, "budget %llu: run %d differs", (unsigned long long)b,
-                         run);
-        }
-        if (outcome == 1 && first_ok < 0)
-            first_ok = (int)b;
-        cr_assert(!(first_ok >= 0 && outcome == 0), "budget %llu fails above a passing one",
-                  (unsigned long long)b);
-    }
+    uint64_t first_ok = vm_budget_threshold(sb, src, "4501500", 1000, 30000, 1000);
     cr_assert_gt(first_ok, 1000, "the loop needs more than the smallest budget");
     cr_assert_lt(first_ok, 30000, "and less than the largest");
 }
