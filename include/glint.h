@@ -30,9 +30,10 @@ extern "C" {
  *  - Only a major release may break either; the shared library's soname
  *    (libglint.so.MAJOR) changes with it.
  *  - Structs that callers allocate grow only at the end, and only those with
- *    a struct_size field (glint_config, glint_pool_config, glint_host_info)
- *    may grow at all. The others (glint_value, glint_failure,
- *    glint_function_info) keep their layout for the whole major version.
+ *    a struct_size field (glint_config, glint_pool_config, glint_host_info,
+ *    glint_hot_config) may grow at all. The others (glint_value,
+ *    glint_failure, glint_function_info, glint_hot_status,
+ *    glint_image_file_info) keep their layout for the whole major version.
  *  - struct_size rules: the caller sets struct_size to the sizeof it was
  *    compiled with; the _init macros do so. The library reads only the
  *    first struct_size bytes and writes no byte past them; fields an older,
