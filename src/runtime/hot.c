@@ -365,10 +365,10 @@ static bool publish(struct glint__hot *h, uint64_t seq)
     atomic_store(&h->active, seq); /* seq_cst: then read the vCPU thread's state */
     if (glint__hot_vcpu_wake(h)) {
         h->wakes++;
+        /* The new window is written with the next request, never now: the
+         * guest may be running this one already, and the host writes the
+         * mailbox only before it publishes. */
         adapt_window(h, glint__hot_now_ns());
-        w = h->calm_left ? 0 : h->window_us;
-        __atomic_store_n(&h->box->window_tsc, (uint64_t)((double)w * h->tsc_per_us),
-                         __ATOMIC_RELAXED);
         return true;
     }
     return false;
