@@ -17,13 +17,8 @@ int glint_image_derive(glint_sandbox *sb, glint_image **out)
 {
     if (!sb || !out)
         return glint__fail(GLINT_EINVAL, "glint_image_derive: NULL argument");
-    if (sb->in_call)
-        return glint__fail(GLINT_EBUSY, "cannot derive an image from a sandbox during a call");
-    if (sb->poisoned)
-        return glint__fail(GLINT_EPOISONED, "cannot derive an image from a poisoned sandbox: %s",
-                           sb->failure.message);
-    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
-    if (rc)
+    int rc = glint__sandbox_check_at_rest(sb, "derive an image from");
+    if (rc || (rc = glint__sandbox_hot_pause(sb))) /* a hot guest rests at its park `out` */
         return rc;
     rc = derive_from(sb, out);
     glint__sandbox_hot_resume(sb);

@@ -38,13 +38,8 @@ int glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out)
 {
     if (!sb || !out)
         return glint__fail(GLINT_EINVAL, "glint_sandbox_snapshot: NULL argument");
-    if (sb->in_call)
-        return glint__fail(GLINT_EBUSY, "cannot snapshot a sandbox during a call");
-    if (sb->poisoned)
-        return glint__fail(GLINT_EPOISONED, "cannot snapshot a poisoned sandbox: %s",
-                           sb->failure.message);
-    int rc = glint__sandbox_hot_pause(sb); /* a hot guest rests at its park `out`, hot mode off */
-    if (rc)
+    int rc = glint__sandbox_check_at_rest(sb, "snapshot");
+    if (rc || (rc = glint__sandbox_hot_pause(sb))) /* a hot guest rests at its park `out` */
         return rc;
     rc = snapshot_take(sb, out);
     glint__sandbox_hot_resume(sb);

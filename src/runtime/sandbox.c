@@ -168,3 +168,13 @@ int glint_confine_thread_to_sandboxes(glint_sandbox *const *sandboxes, size_t n)
     }
     return glint__confine(fds, n);
 }
+
+int glint__sandbox_check_at_rest(const glint_sandbox *sb, const char *what)
+{
+    if (sb->in_call)
+        return glint__fail(GLINT_EBUSY, "cannot %s a sandbox during a call", what);
+    if (sb->poisoned)
+        return glint__fail(GLINT_EPOISONED, "cannot %s a poisoned sandbox: %s", what,
+                           sb->failure.message);
+    return 0;
+}

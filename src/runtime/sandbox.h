@@ -55,6 +55,11 @@ struct glint__hot_ops {
     void (*destroy)(glint_sandbox *sb);
 };
 
+/* For operations on a sandbox's whole state (snapshot, derive): 0 if sb is
+ * neither in a call (GLINT_EBUSY) nor poisoned (GLINT_EPOISONED), the
+ * message saying "cannot <what> a sandbox ...". */
+int glint__sandbox_check_at_rest(const glint_sandbox *sb, const char *what);
+
 static inline int glint__sandbox_hot_pause(glint_sandbox *sb)
 {
     return sb->hot_ops ? sb->hot_ops->pause(sb) : 0;
